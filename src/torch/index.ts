@@ -1,0 +1,7 @@
+// The `torch` namespace of csgnet: tensors, factories, autograd, functional ops, scopes.
+export * from './tensor.js';
+export * from './creation.js';
+export * from './autograd.js';
+export * from './scope.js';
+export * as F from './functional.js';
+export { opSchema, OPS } from './ops.js';

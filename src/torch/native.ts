@@ -1,0 +1,51 @@
+// Loads the compiled libtorch addon (build/Release/csgnet_native.node) and types its surface.
+import { createRequire } from 'node:module';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { packageRoot } from '../util/paths.js';
+
+/** Opaque handle to a native at::Tensor. */
+export type Handle = { readonly __native: unique symbol };
+
+export interface NativeAddon {
+  NativeTensor: new () => Handle;
+  opHandle(name: string, overload: string): number;
+  opSchema(id: number): string;
+  op(id: number, args: unknown[]): any;
+  shape(h: Handle): number[];
+  strides(h: Handle): number[];
+  dtype(h: Handle): string;
+  device(h: Handle): string;
+  requiresGrad(h: Handle): boolean;
+  isLeaf(h: Handle): boolean;
+  getGrad(h: Handle): Handle | null;
+  setGrad(h: Handle, g: Handle | null): void;
+  dispose(h: Handle): void;
+  isDisposed(h: Handle): boolean;
+  liveTensors(): number;
+  fromBuffer(data: ArrayBufferView | ArrayBuffer, shape: number[], dtype: string): Handle;
+  toBuffer(h: Handle): ArrayBuffer;
+  backward(tensors: Handle[], grads: (Handle | null)[] | null, retainGraph?: boolean, createGraph?: boolean): void;
+  grad(outputs: Handle[], inputs: Handle[], gradOutputs: (Handle | null)[] | null, retainGraph?: boolean,
+       createGraph?: boolean, allowUnused?: boolean): (Handle | null)[];
+  setGradEnabled(on: boolean): boolean;
+  isGradEnabled(): boolean;
+  manualSeed(seed: number): void;
+  getRngState(): Handle;
+  setRngState(state: Handle): void;
+  setNumThreads(n: number): void;
+  getNumThreads(): number;
+  cudaAvailable(): boolean;
+  version(): string;
+}
+
+function load(): NativeAddon {
+  const path = join(packageRoot(), 'build', 'Release', 'csgnet_native.node');
+  if (!existsSync(path)) {
+    throw new Error(`csgnet: native addon not built (${path} is missing). Run \`npm ci\` (needs libtorch: ` +
+      '`apt-get install libtorch-dev`, or LIBTORCH=/path/to/libtorch).');
+  }
+  return createRequire(import.meta.url)(path) as NativeAddon;
+}
+
+export const native: NativeAddon = load();
