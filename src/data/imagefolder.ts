@@ -1,0 +1,136 @@
+// torchvision-style ImageFolder: root/<class>/.../<image>.{png,jpg,jpeg} (case-insensitive).
+//
+// Classes are the immediate subfolders of root (hidden ones, starting with '.', are skipped),
+// sorted by code-unit order like Python's sorted(); the class index is the position in that
+// order. Images are found recursively under each class folder, sorted by path. Each image is
+// decoded with sharp, its alpha channel dropped (like PIL's convert('RGB')), converted to
+// sRGB (3 channels) or greyscale (1 channel), and resized by stretching (fit 'fill', like
+// torchvision's Resize((h, w))) with bilinear interpolation to the target size. Mean/std are
+// computed from the loaded pixels.
+import { existsSync, readdirSync, statSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
+import { join } from 'node:path';
+import sharp from 'sharp';
+import { computeMeanStd, type ImageDataset } from './dataset.js';
+
+export interface ImageFolderOptions {
+  /** Target size: a number for square images or [height, width]. Default: the size of the first image. */
+  size?: number | [number, number];
+  /** Decode to 1 channel instead of 3. */
+  grayscale?: boolean;
+  /** Images decoded at once (default min(8, CPU count)). */
+  concurrency?: number;
+  /** Dataset name (default 'imagefolder'). */
+  name?: string;
+}
+
+const IMAGE_EXT = /\.(png|jpe?g)$/i;
+
+function byCodeUnit(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
+function listImages(dir: string, out: string[]): void {
+  const entries = readdirSync(dir, { withFileTypes: true }).sort((a, b) => byCodeUnit(a.name, b.name));
+  for (const e of entries) {
+    const p = join(dir, e.name);
+    let isDir = e.isDirectory(), isFile = e.isFile();
+    if (e.isSymbolicLink()) { const st = statSync(p, { throwIfNoEntry: false }); isDir = !!st?.isDirectory(); isFile = !!st?.isFile(); }
+    if (isDir) listImages(p, out);
+    else if (isFile && IMAGE_EXT.test(e.name)) out.push(p);
+  }
+}
+
+/** Lists the class names (sorted) and the image files with their labels, without decoding. */
+export function scanImageFolder(root: string): { classNames: string[]; files: string[]; labels: number[] } {
+  if (!existsSync(root)) throw new Error(`imagefolder: folder ${root} does not exist`);
+  if (!statSync(root).isDirectory()) throw new Error(`imagefolder: ${root} is not a folder`);
+  const classNames = readdirSync(root, { withFileTypes: true })
+    .filter((e) => !e.name.startsWith('.') && (e.isDirectory() || (e.isSymbolicLink() && statSync(join(root, e.name), { throwIfNoEntry: false })?.isDirectory())))
+    .map((e) => e.name)
+    .sort(byCodeUnit);
+  if (classNames.length === 0) throw new Error(`imagefolder: no class subfolders in ${root} (expected one folder per class)`);
+  const files: string[] = [];
+  const labels: number[] = [];
+  classNames.forEach((c, k) => {
+    const list: string[] = [];
+    listImages(join(root, c), list);
+    for (const f of list) { files.push(f); labels.push(k); }
+  });
+  if (files.length === 0) throw new Error(`imagefolder: no .png/.jpg/.jpeg images in any of the ${classNames.length} class folders of ${root}`);
+  return { classNames, files, labels };
+}
+
+async function decode(file: string, channels: 1 | 3, h: number, w: number): Promise<Buffer> {
+  try {
+    let img = sharp(file, { failOn: 'error' }).removeAlpha();
+    img = channels === 1 ? img.toColourspace('b-w') : img.toColourspace('srgb');
+    let { data, info } = await img.raw({ depth: 'uchar' }).toBuffer({ resolveWithObject: true });
+    if (info.channels !== channels) throw new Error(`decoded to ${info.channels} channels, expected ${channels}`);
+    if (info.width !== w || info.height !== h) {
+      // Resize only when needed, so images already at the target size keep their exact pixels.
+      ({ data, info } = await sharp(data, { raw: { width: info.width, height: info.height, channels } })
+        .resize(w, h, { fit: 'fill', kernel: 'linear' })
+        .toColourspace(channels === 1 ? 'b-w' : 'srgb')
+        .raw({ depth: 'uchar' })
+        .toBuffer({ resolveWithObject: true }));
+      if (info.channels !== channels || info.width !== w || info.height !== h) {
+        throw new Error(`resize gave ${info.width}x${info.height}x${info.channels}, expected ${w}x${h}x${channels}`);
+      }
+    }
+    return data;
+  } catch (e) {
+    throw new Error(`imagefolder: cannot decode image ${file}: ${(e as Error).message}`);
+  }
+}
+
+/** Loads an image folder into memory (HWC from sharp is transposed to CHW). */
+export async function loadImageFolder(root: string, opts: ImageFolderOptions = {}): Promise<ImageDataset> {
+  const { classNames, files, labels } = scanImageFolder(root);
+  const channels: 1 | 3 = opts.grayscale ? 1 : 3;
+  let height: number, width: number;
+  if (opts.size !== undefined) {
+    [height, width] = typeof opts.size === 'number' ? [opts.size, opts.size] : opts.size;
+    if (!Number.isInteger(height) || !Number.isInteger(width) || height <= 0 || width <= 0) {
+      throw new Error(`imagefolder: size must be a positive integer or [height, width], got ${JSON.stringify(opts.size)}`);
+    }
+  } else {
+    try {
+      const meta = await sharp(files[0]!).metadata();
+      if (!meta.width || !meta.height) throw new Error('no dimensions in the image header');
+      // EXIF orientation is not applied, so stored dimensions are the decoded ones.
+      [height, width] = [meta.height, meta.width];
+    } catch (e) {
+      throw new Error(`imagefolder: cannot decode image ${files[0]}: ${(e as Error).message}`);
+    }
+  }
+  const concurrency = opts.concurrency ?? Math.min(8, availableParallelism());
+  if (!Number.isInteger(concurrency) || concurrency < 1) throw new Error(`imagefolder: concurrency must be a positive integer, got ${concurrency}`);
+  const per = channels * height * width;
+  const hw = height * width;
+  const images = new Uint8Array(files.length * per);
+  let next = 0;
+  let failed: Error | undefined;
+  const worker = async () => {
+    while (failed === undefined && next < files.length) {
+      const i = next++;
+      try {
+        const data = await decode(files[i]!, channels, height, width);
+        const base = i * per;
+        for (let c = 0; c < channels; c++) {
+          const dst = base + c * hw;
+          for (let k = 0, s = c; k < hw; k++, s += channels) images[dst + k] = data[s]!;
+        }
+      } catch (e) {
+        failed ??= e as Error;
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(concurrency, files.length) }, worker));
+  if (failed) throw failed;
+  const { mean, std } = computeMeanStd(images, files.length, channels, height, width);
+  return {
+    name: opts.name ?? 'imagefolder', numClasses: classNames.length, classNames,
+    channels, height, width, length: files.length, images, labels: Int32Array.from(labels), mean, std,
+  };
+}

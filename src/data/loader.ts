@@ -1,0 +1,194 @@
+// Mini-batch loader: seeded per-epoch shuffling, on-the-fly augmentation and normalisation.
+//
+// Augmentation follows torchvision's order RandomCrop(size, padding=p) ->
+// RandomHorizontalFlip(0.5) -> ToTensor -> Normalize(mean, std): the raw image is padded
+// with pixel value 0 (so a padded pixel becomes (0 - mean)/std after normalisation, not 0),
+// an HxW window at offset (dy, dx) in [0, 2p]^2 is cropped from the padded image, then
+// mirrored left-right with probability 0.5, then each pixel v is mapped to
+// (v/255 - mean[c]) / std[c] (or v/255 with normalize: false).
+//
+// Determinism: the epoch's order is a permutation drawn from Rng(mixSeed(seed, epoch)), and
+// a sample's crop offsets and flip come from mixSeed(seed, epoch, datasetIndex), so batch b
+// of epoch e is the same whether produced in a full pass, after resuming at startBatch = b,
+// or by the prefetching variant.
+import { imageSize, type ImageDataset } from './dataset.js';
+import { fmix32, mixSeed, Rng } from './rng.js';
+
+export interface Batch {
+  /** Normalised pixels, B*C*H*W, CHW per sample. */
+  x: Float32Array;
+  shape: [number, number, number, number];
+  y: Int32Array;
+  /** Dataset indices of the samples. */
+  indices: Int32Array;
+}
+
+export interface LoaderOptions {
+  batchSize: number;
+  /** Shuffle every epoch (default true). Without shuffling samples come in index order. */
+  shuffle?: boolean;
+  /** Seed for shuffling and augmentation (default 0). */
+  seed?: number;
+  /** Drop the last incomplete batch (default false). */
+  dropLast?: boolean;
+  /** Random-crop padding p in pixels (0 = no random crop; default 0). */
+  cropPadding?: number;
+  /** Random horizontal flip with probability 0.5 (default false). */
+  hflip?: boolean;
+  /** Normalise with mean/std (default true); false gives v/255. */
+  normalize?: boolean;
+  /** Override the dataset's per-channel mean/std (in [0,1] units). */
+  mean?: number[];
+  std?: number[];
+  /** Use only the first `limit` samples of the dataset. */
+  limit?: number;
+}
+
+export interface EpochOptions {
+  /** First batch to produce (for resuming mid-epoch). */
+  startBatch?: number;
+}
+
+export class BatchLoader {
+  readonly batchSize: number;
+  readonly shuffle: boolean;
+  readonly seed: number;
+  readonly dropLast: boolean;
+  readonly cropPadding: number;
+  readonly hflip: boolean;
+  /** Samples used per epoch (dataset length or limit). */
+  readonly size: number;
+  private readonly lut: Float32Array; // channels*256: value of raw pixel v in channel c
+
+  constructor(readonly dataset: ImageDataset, opts: LoaderOptions) {
+    const { batchSize } = opts;
+    if (!Number.isInteger(batchSize) || batchSize < 1) throw new Error(`BatchLoader: batchSize must be a positive integer, got ${batchSize}`);
+    this.batchSize = batchSize;
+    this.shuffle = opts.shuffle ?? true;
+    this.seed = opts.seed ?? 0;
+    if (!Number.isSafeInteger(this.seed)) throw new Error(`BatchLoader: seed must be a safe integer, got ${this.seed}`);
+    this.dropLast = opts.dropLast ?? false;
+    this.cropPadding = opts.cropPadding ?? 0;
+    if (!Number.isInteger(this.cropPadding) || this.cropPadding < 0) throw new Error(`BatchLoader: cropPadding must be a non-negative integer, got ${this.cropPadding}`);
+    this.hflip = opts.hflip ?? false;
+    const limit = opts.limit ?? dataset.length;
+    if (!Number.isInteger(limit) || limit < 0) throw new Error(`BatchLoader: limit must be a non-negative integer, got ${limit}`);
+    this.size = Math.min(limit, dataset.length);
+    const C = dataset.channels;
+    const mean = opts.mean ?? dataset.mean, std = opts.std ?? dataset.std;
+    const normalize = opts.normalize ?? true;
+    if (normalize && (mean.length !== C || std.length !== C)) throw new Error(`BatchLoader: mean/std need ${C} entries (dataset '${dataset.name}' has ${C} channels), got ${mean.length}/${std.length}`);
+    if (normalize) for (const s of std) if (!(s > 0)) throw new Error(`BatchLoader: std entries must be > 0, got ${s}`);
+    if (dataset.images.length < dataset.length * imageSize(dataset)) throw new Error(`BatchLoader: dataset '${dataset.name}' holds fewer pixels than length*C*H*W`);
+    this.lut = new Float32Array(C * 256);
+    for (let c = 0; c < C; c++) {
+      for (let v = 0; v < 256; v++) this.lut[c * 256 + v] = normalize ? (v / 255 - mean[c]!) / std[c]! : v / 255;
+    }
+  }
+
+  /** Number of batches per epoch. */
+  get batchesPerEpoch(): number {
+    return this.dropLast ? Math.floor(this.size / this.batchSize) : Math.ceil(this.size / this.batchSize);
+  }
+
+  /** The sample order of an epoch (indices into the dataset). */
+  order(epoch: number): Int32Array {
+    if (!Number.isSafeInteger(epoch) || epoch < 0) throw new Error(`BatchLoader: epoch must be a non-negative integer, got ${epoch}`);
+    if (!this.shuffle) {
+      const o = new Int32Array(this.size);
+      for (let i = 0; i < this.size; i++) o[i] = i;
+      return o;
+    }
+    return new Rng(mixSeed(this.seed, epoch)).permutation(this.size);
+  }
+
+  private checkStart(startBatch: number): void {
+    if (!Number.isInteger(startBatch) || startBatch < 0) throw new Error(`BatchLoader: startBatch must be a non-negative integer, got ${startBatch}`);
+  }
+
+  /** Synchronous iteration over the batches of an epoch. */
+  *epoch(epoch: number, opts: EpochOptions = {}): Generator<Batch, void, undefined> {
+    const startBatch = opts.startBatch ?? 0;
+    this.checkStart(startBatch);
+    const order = this.order(epoch);
+    const nb = this.batchesPerEpoch;
+    for (let b = startBatch; b < nb; b++) yield this.makeBatch(order, epoch, b);
+  }
+
+  /** Like epoch(), but prepares the next batch ahead (on a setImmediate turn) while the
+   *  consumer works on the current one. Same batches as epoch(). */
+  async *epochAsync(epoch: number, opts: EpochOptions = {}): AsyncGenerator<Batch, void, undefined> {
+    const startBatch = opts.startBatch ?? 0;
+    this.checkStart(startBatch);
+    const order = this.order(epoch);
+    const nb = this.batchesPerEpoch;
+    const later = (b: number) => new Promise<Batch>((res, rej) => setImmediate(() => {
+      try { res(this.makeBatch(order, epoch, b)); } catch (e) { rej(e); }
+    }));
+    let next = startBatch < nb ? later(startBatch) : undefined;
+    for (let b = startBatch; b < nb; b++) {
+      const cur = await next!;
+      next = b + 1 < nb ? later(b + 1) : undefined;
+      yield cur;
+    }
+  }
+
+  /** Batch `b` of an epoch whose order is `order`. */
+  makeBatch(order: Int32Array, epoch: number, b: number): Batch {
+    const ds = this.dataset;
+    const B = Math.min(this.batchSize, order.length - b * this.batchSize);
+    if (B <= 0) throw new Error(`BatchLoader: batch ${b} is past the end of the epoch (${this.batchesPerEpoch} batches)`);
+    const C = ds.channels, H = ds.height, W = ds.width, per = C * H * W;
+    const x = new Float32Array(B * per);
+    const y = new Int32Array(B);
+    const indices = order.slice(b * this.batchSize, b * this.batchSize + B);
+    const p = this.cropPadding;
+    const augment = p > 0 || this.hflip;
+    const epochKey = augment ? mixSeed(this.seed, epoch) : 0;
+    for (let k = 0; k < B; k++) {
+      const i = indices[k]!;
+      y[k] = ds.labels[i]!;
+      let dy = p, dx = p, flip = false;
+      if (augment) {
+        // Three independent uint32 draws from the (seed, epoch, index) hash.
+        const h = fmix32(epochKey ^ fmix32(i + 0x5bd1e995));
+        if (p > 0) {
+          dy = Math.floor((fmix32(h + 0x68e31da4) / 4294967296) * (2 * p + 1));
+          dx = Math.floor((fmix32(h + 0xb5297a4d) / 4294967296) * (2 * p + 1));
+        }
+        if (this.hflip) flip = fmix32(h + 0x1b56c4e9) < 0x80000000;
+      }
+      this.writeSample(x, k * per, i * per, dy - p, dx - p, flip);
+    }
+    return { x, shape: [B, C, H, W], y, indices };
+  }
+
+  /** Writes one sample: out(i, j) = lut[src(i + oy, j' + ox)] with j' = flip ? W-1-j : j,
+   *  and the value of raw 0 where (i + oy, j' + ox) falls outside the image. */
+  private writeSample(x: Float32Array, dstBase: number, srcBase: number, oy: number, ox: number, flip: boolean): void {
+    const ds = this.dataset, img = ds.images, lut = this.lut;
+    const C = ds.channels, H = ds.height, W = ds.width, HW = H * W;
+    // Range of output columns j whose source column is inside the image.
+    const jlo = flip ? Math.max(0, ox) : Math.max(0, -ox);
+    const jhi = flip ? Math.min(W - 1, W - 1 + ox) : Math.min(W - 1, W - 1 - ox);
+    for (let c = 0; c < C; c++) {
+      const L = c * 256;
+      const pad = lut[L]!;
+      const src = srcBase + c * HW, dst = dstBase + c * HW;
+      for (let i = 0; i < H; i++) {
+        const sy = i + oy;
+        const d = dst + i * W;
+        if (sy < 0 || sy >= H || jlo > jhi) { x.fill(pad, d, d + W); continue; }
+        for (let j = 0; j < jlo; j++) x[d + j] = pad;
+        for (let j = jhi + 1; j < W; j++) x[d + j] = pad;
+        const s = src + sy * W;
+        if (flip) {
+          // source column = W-1-j+ox
+          for (let j = jlo, sc = s + W - 1 - jlo + ox; j <= jhi; j++, sc--) x[d + j] = lut[L + img[sc]!]!;
+        } else {
+          for (let j = jlo, sc = s + jlo + ox; j <= jhi; j++, sc++) x[d + j] = lut[L + img[sc]!]!;
+        }
+      }
+    }
+  }
+}

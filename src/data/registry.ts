@@ -1,0 +1,52 @@
+// One entry point for every dataset format.
+import type { ImageDataset } from './dataset.js';
+import { loadCifar } from './cifar.js';
+import { loadImageFolder } from './imagefolder.js';
+import { loadMnistLike, type Split } from './idx.js';
+import { existsSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+
+export const KNOWN_DATASETS = ['fashion-mnist', 'mnist', 'cifar10', 'cifar100', 'imagefolder'] as const;
+export type DatasetName = (typeof KNOWN_DATASETS)[number];
+
+export interface LoadDatasetOptions {
+  /** Data folder. fashion-mnist defaults to /usr/share/datasets/fashion-mnist; the others need it.
+   *  cifar10/cifar100: the cifar-10-batches-bin / cifar-100-binary folder or its parent.
+   *  imagefolder: root/<split>/<class>/... if root has train/, test/ or val/ subfolders,
+   *  else root/<class>/... for either split. */
+  root?: string;
+  split: Split;
+  /** imagefolder only: target size (default: the first image's size). */
+  size?: number | [number, number];
+  /** imagefolder only: load 1-channel images. */
+  grayscale?: boolean;
+  /** imagefolder only: decode concurrency. */
+  concurrency?: number;
+}
+
+export async function loadDataset(name: string, opts: LoadDatasetOptions): Promise<ImageDataset> {
+  if (!(KNOWN_DATASETS as readonly string[]).includes(name)) {
+    throw new Error(`unknown dataset ${JSON.stringify(name)}; known datasets: ${KNOWN_DATASETS.join(', ')}`);
+  }
+  const n = name as DatasetName;
+  if (opts.split !== 'train' && opts.split !== 'test') throw new Error(`${n}: split must be 'train' or 'test', got ${JSON.stringify(opts.split)}`);
+  if (n !== 'fashion-mnist' && opts.root === undefined) throw new Error(`${n}: no data folder given (opts.root)`);
+  switch (n) {
+    case 'fashion-mnist':
+    case 'mnist':
+      return loadMnistLike(opts.root, opts.split, n);
+    case 'cifar10':
+    case 'cifar100':
+      return loadCifar(opts.root!, opts.split, n);
+    case 'imagefolder': {
+      // A root with train/ (or test/, val/) subfolders holds splits: require root/<split>.
+      // Otherwise root itself is the class-folder tree, whatever the split.
+      const isDir = (p: string) => existsSync(p) && statSync(p).isDirectory();
+      const root = opts.root!;
+      const hasSplits = ['train', 'test', 'val'].some((s) => isDir(join(root, s)));
+      const dir = hasSplits ? join(root, opts.split) : root;
+      if (hasSplits && !isDir(dir)) throw new Error(`imagefolder: ${root} has split subfolders but no '${opts.split}' folder`);
+      return loadImageFolder(dir, { size: opts.size, grayscale: opts.grayscale, concurrency: opts.concurrency });
+    }
+  }
+}
