@@ -1,0 +1,38 @@
+#!/usr/bin/env bash
+# Installs what csgnet needs when it is missing: Debian packages (libtorch, Fashion-MNIST, a C++
+# toolchain), the npm dependencies, the native addon and the compiled TypeScript. Idempotent.
+# Set CSGNET_WITH_PYTHON=1 to also install Debian's python3-torch/python3-sklearn (benchmarks, goldens).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+pkgs=(libtorch-dev dataset-fashion-mnist g++ make python3)
+if [ "${CSGNET_WITH_PYTHON:-0}" = 1 ]; then pkgs+=(python3-torch python3-sklearn python3-numpy); fi
+missing=()
+for p in "${pkgs[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ -z "${LIBTORCH:-}" ] || [ "${#missing[@]}" -gt 0 ]; then
+  if [ -n "${LIBTORCH:-}" ]; then missing=("${missing[@]/libtorch-dev}"); fi
+  if [ "${#missing[@]}" -gt 0 ] && [ -n "$(echo "${missing[@]}" | tr -d ' ')" ]; then
+    echo "csgnet setup: installing Debian packages: ${missing[*]}" >&2
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get update -q
+    apt-get install -y -q ${missing[*]}
+  fi
+fi
+
+if ! command -v node >/dev/null || [ "$(node -p 'process.versions.node.split(".")[0]')" -lt 20 ]; then
+  echo "csgnet setup: Node.js >= 20 is required (found: $(node --version 2>/dev/null || echo none))" >&2
+  exit 1
+fi
+
+# Build the addon against the installed Node headers; never download them.
+if [ -z "${npm_config_nodedir:-}" ] && [ -f /usr/include/node/node.h ]; then export npm_config_nodedir=/usr; fi
+
+stamp=node_modules/.csgnet-installed
+if [ ! -f "$stamp" ] || [ package-lock.json -nt "$stamp" ] || [ ! -f build/Release/csgnet_native.node ]; then
+  npm ci --no-audit --no-fund
+  touch "$stamp"
+else
+  npx tsc -p .
+fi

@@ -1,0 +1,6 @@
+#!/usr/bin/env bash
+# The test command: installs what is missing, then runs the whole suite (node's test runner).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash scripts/setup.sh
+npm test

@@ -1,0 +1,51 @@
+// Training progress: a cli-progress bar with rate and ETA on a TTY, plain periodic lines otherwise.
+import cliProgress from 'cli-progress';
+
+export type ProgressMode = 'auto' | 'plain' | 'none';
+
+export class Progress {
+  private bar: cliProgress.SingleBar | null = null;
+  private readonly mode: 'tty' | 'plain' | 'none';
+  private t0 = 0;
+  private startValue = 0;
+  private images = 0;
+  private lastPlain = -1;
+
+  constructor(mode: ProgressMode, private readonly label: string, private readonly total: number, private readonly log: (s: string) => void) {
+    this.mode = mode === 'none' ? 'none' : mode === 'plain' || !process.stderr.isTTY ? 'plain' : 'tty';
+  }
+
+  start(value = 0): void {
+    this.t0 = performance.now();
+    this.startValue = value;
+    if (this.mode === 'tty') {
+      this.bar = new cliProgress.SingleBar({
+        format: `${this.label} {bar} {value}/{total} | {rate} img/s | ETA {eta_formatted} | loss {loss} acc {acc}`,
+        stream: process.stderr, hideCursor: true, clearOnComplete: true, etaBuffer: 50,
+      }, cliProgress.Presets.shades_classic);
+      this.bar.start(this.total, value, { rate: '-', loss: '-', acc: '-' });
+    }
+  }
+
+  update(value: number, info: { loss: number; acc: number; imagesPerBatch: number }): void {
+    this.images += info.imagesPerBatch;
+    const secs = (performance.now() - this.t0) / 1000;
+    const rate = secs > 0 ? this.images / secs : 0;
+    if (this.bar) {
+      this.bar.update(value, { rate: rate.toFixed(0), loss: info.loss.toFixed(4), acc: info.acc.toFixed(3) });
+    } else if (this.mode === 'plain') {
+      // About ten lines per epoch.
+      const tenth = Math.floor((value * 10) / this.total);
+      if (tenth !== this.lastPlain && tenth > 0 && tenth < 10) {
+        this.lastPlain = tenth;
+        const eta = rate > 0 ? ((this.total - value) * (this.images / Math.max(1, value - this.startValue))) / rate : 0;
+        this.log(`${this.label}: ${value}/${this.total} batches, ${rate.toFixed(0)} img/s, ETA ${eta.toFixed(0)} s, loss ${info.loss.toFixed(4)}, acc ${info.acc.toFixed(3)}`);
+      }
+    }
+  }
+
+  stop(): void {
+    this.bar?.stop();
+    this.bar = null;
+  }
+}
