@@ -2,6 +2,7 @@
 import { createRequire } from 'node:module';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
+import { availableParallelism } from 'node:os';
 import { packageRoot } from '../util/paths.js';
 
 /** Opaque handle to a native at::Tensor. */
@@ -49,3 +50,7 @@ function load(): NativeAddon {
 }
 
 export const native: NativeAddon = load();
+
+// libtorch's OpenMP pool may start with one thread here (omp_get_max_threads() is 1 on these
+// machines); use every core unless the user chose with OMP_NUM_THREADS, as PyTorch users expect.
+if (!process.env.OMP_NUM_THREADS) native.setNumThreads(availableParallelism());

@@ -1,0 +1,75 @@
+// `npm run bench`: csgnet against PyTorch (and scikit-learn) on this machine, side by side in one
+// run, reported as ratios. Needs Debian's python3-torch and python3-sklearn (/usr/bin/python3).
+import { execFileSync } from 'node:child_process';
+import { availableParallelism } from 'node:os';
+import { join } from 'node:path';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { packageRoot } from '../src/util/paths.js';
+
+const root = packageRoot();
+const PY = process.env.CSGNET_PYTHON ?? '/usr/bin/python3';
+const threads = Number(process.env.BENCH_THREADS ?? availableParallelism());
+const cli = join(root, 'dist', 'src', 'cli', 'main.js');
+
+function jsonLines(out: string): any[] {
+  return out.split('\n').filter((l) => l.trim().startsWith('{')).map((l) => JSON.parse(l));
+}
+
+function run(cmd: string, args: string[], env: Record<string, string> = {}): string {
+  return execFileSync(cmd, args, { cwd: root, encoding: 'utf8', maxBuffer: 64 << 20, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'inherit'] });
+}
+
+function stepBench(): object {
+  const model = process.env.BENCH_MODEL ?? 'resnet20';
+  const input = process.env.BENCH_INPUT ?? '3x32x32';
+  const batch = process.env.BENCH_BATCH ?? '128';
+  const steps = process.env.BENCH_STEPS ?? '20';
+  const common = ['--model', model, '--batch', batch, '--input', input, '--steps', steps, '--threads', String(threads), '--json'];
+  const ours: Record<string, any> = {};
+  for (const mf of ['channels_last', 'contiguous_format']) ours[mf] = jsonLines(run('node', [cli, 'bench', ...common, '--memory-format', mf]))[0];
+  const ref = jsonLines(run(PY, [join(root, 'bench', 'pytorch_step.py'), '--model', model, '--batch', batch, '--input', input, '--steps', steps, '--threads', String(threads)]));
+  const pyNchw = ref.find((r) => r.memory_format === 'nchw');
+  const pyCl = ref.find((r) => r.memory_format === 'channels_last');
+  const best = Math.min(ours.channels_last.ms_per_step, ours.contiguous_format.ms_per_step);
+  return {
+    bench: 'train_step', model, batch: Number(batch), input, threads,
+    csgnet_channels_last_ms: ours.channels_last.ms_per_step, csgnet_nchw_ms: ours.contiguous_format.ms_per_step,
+    pytorch_channels_last_ms: pyCl.ms_per_step, pytorch_nchw_ms: pyNchw.ms_per_step,
+    // > 1 means csgnet is faster.
+    speedup_vs_pytorch_channels_last: pyCl.ms_per_step / ours.channels_last.ms_per_step,
+    speedup_vs_pytorch_nchw: pyNchw.ms_per_step / best,
+  };
+}
+
+function csgEpochBench(): object {
+  const limit = process.env.BENCH_EPOCH_IMAGES ?? '6400';
+  const dir = mkdtempSync(join(tmpdir(), 'csgnet-bench-'));
+  try {
+    // Every epoch a CSG epoch (period 1, phase-min 0), same batch, lr, lambda and rho as the reference script.
+    run('node', [cli, 'train', '--dataset', 'fashion-mnist', '--model', 'resnet20', '--strategy', 'csg', '--epochs', '1', '--period', '1',
+      '--phase-min', '0', '--limit', limit, '--val-limit', '1000', '--threads', String(threads), '--out', join(dir, 'run'), '--progress', 'none']);
+    const m = jsonLines(run('cat', [join(dir, 'run', 'metrics.jsonl')]))[0];
+    const ref = jsonLines(run(PY, [join(root, 'bench', 'reference_csg_epoch.py'), '--limit', limit, '--threads', String(threads)]))[0];
+    const ours = Number(limit) / m.seconds;
+    return { bench: 'csg_epoch', images: Number(limit), threads, csgnet_images_per_s: ours, reference_images_per_s: ref.images_per_s,
+      ratio: ours / ref.images_per_s, csgnet_seconds: m.seconds, reference_seconds: ref.seconds };
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+async function main(): Promise<void> {
+  if (!existsSync(PY)) throw new Error(`${PY} not found: install python3-torch and python3-sklearn (apt-get install -y python3-torch python3-sklearn)`);
+  const which = (process.argv[2] ?? 'all').split(',');
+  const results: object[] = [];
+  const say = (r: object) => { results.push(r); console.log(JSON.stringify(r)); };
+  if (which.includes('all') || which.includes('step')) say(stepBench());
+  if (which.includes('all') || which.includes('epoch')) say(csgEpochBench());
+  if (which.includes('all') || which.includes('mis')) {
+    const { benchMis } = await import('./mis.js');
+    say(await benchMis());
+  }
+}
+
+main().catch((e) => { console.error(`bench: ${e.message}`); process.exit(1); });
