@@ -62,7 +62,7 @@ const emptyStats = (): EpochStats => ({ lossSum: 0, ceSum: 0, regSum: 0, correct
 
 /** Parameters of the top `trainTop` children of the model (all when 'all'), by name. */
 export function trainableParameters(model: CsgBackbone, trainTop: 'all' | number): [string, Tensor][] {
-  const all = model.namedParameters();
+  const all = [...model.namedParameters()];
   if (trainTop === 'all') return all;
   const children = model.topChildren();
   if (trainTop > children.length) throw new Error(`trainTop ${trainTop} exceeds the model's ${children.length} top-level children (${children.join(', ')})`);
@@ -81,7 +81,7 @@ function makeOptimizer(cfg: OptimizerConfig, params: Tensor[]): Optimizer {
 /** Loads backbone weights with torchvision names, skipping tensors whose shape differs (e.g. fc). */
 export function loadPretrained(model: CsgBackbone, file: string, log: (s: string) => void): void {
   const { tensors } = loadSafetensors(file);
-  const own = new Map(model.stateDictEntries());
+  const own = new Map(Object.entries(model.stateDict()));
   const use: Record<string, Tensor> = {};
   const skipped: string[] = [];
   for (const [k, v] of Object.entries(tensors)) {
@@ -119,7 +119,7 @@ export class Trainer {
     this.model = createModel(c.model, { inChannels: train.channels, numClasses: train.numClasses, inputSize: train.height });
     if (c.pretrained) loadPretrained(this.model, c.pretrained, log);
     this.gate = c.strategy === 'csg' ? new ClassSpecificGate(this.model.numFilters, train.numClasses, c.gateInit) : null;
-    const stdNamed = trainableParameters(this.model, c.separatePathOptimizers ? c.std.trainTop : c.std.trainTop);
+    const stdNamed = trainableParameters(this.model, c.std.trainTop);
     this.stdParams = new Set(stdNamed.map(([, p]) => p));
     this.stdOpt = makeOptimizer(c.std, stdNamed.map(([, p]) => p));
     const totalMilestones = c.milestones.map((f) => Math.floor(c.epochs * f));
@@ -176,13 +176,13 @@ export class Trainer {
 
   /** Everything needed to continue exactly: weights, gate, optimizer/scheduler state, RNG, progress. */
   snapshot(): Snapshot {
-    const tensors: Record<string, Tensor> = { ...addPrefix(Object.fromEntries(this.model.stateDictEntries()), 'model') };
+    const tensors: Record<string, Tensor> = { ...addPrefix(this.model.stateDict(), 'model') };
     if (this.gate) tensors['gate'] = this.gate.weight;
     const optState: Record<string, unknown> = {};
     const opts: [string, Optimizer | null][] = [['std', this.stdOpt], ['csg', this.csgOpt === this.stdOpt ? null : this.csgOpt], ['gate', this.gateOpt]];
     for (const [name, o] of opts) {
       if (!o) continue;
-      const flat = o.toFlat();
+      const flat = o.toFlat('');
       Object.assign(tensors, addPrefix(flat.tensors, `optim.${name}`));
       optState[name] = flat.json;
     }
@@ -205,7 +205,7 @@ export class Trainer {
       torch.noGrad(() => this.gate!.weight.copy_(snap.tensors['gate']));
     }
     const opts: [string, Optimizer | null][] = [['std', this.stdOpt], ['csg', this.csgOpt === this.stdOpt ? null : this.csgOpt], ['gate', this.gateOpt]];
-    for (const [name, o] of opts) if (o) o.fromFlat(withPrefix(snap.tensors, `optim.${name}`), s.optimizers[name]);
+    for (const [name, o] of opts) if (o) o.fromFlat(withPrefix(snap.tensors, `optim.${name}`), s.optimizers[name], '');
     this.stdSched.loadStateDict(s.schedulers.std);
     if (s.schedulers.csg && this.csgSched !== this.stdSched) this.csgSched.loadStateDict(s.schedulers.csg);
     torch.setRngState(snap.tensors['rng.torch']);

@@ -1,0 +1,28 @@
+// Plain-text tables for the terminal.
+export function table(header: string[], rows: (string | number)[][]): string {
+  const cells = [header, ...rows.map((r) => r.map((v) => (typeof v === 'number' ? fmt(v) : v)))];
+  const widths = header.map((_, i) => Math.max(...cells.map((r) => String(r[i] ?? '').length)));
+  const line = (r: (string | number)[]) => r.map((v, i) => String(v ?? '').padEnd(widths[i])).join('  ').trimEnd();
+  return [line(cells[0]), widths.map((w) => '-'.repeat(w)).join('  '), ...cells.slice(1).map(line)].join('\n');
+}
+
+export function fmt(v: number | null | undefined, digits = 4): string {
+  if (v === null || v === undefined || Number.isNaN(v)) return '-';
+  return Number.isInteger(v) ? String(v) : v.toFixed(digits);
+}
+
+export function formatEvaluation(e: { run: string; epoch: number; split: string; accuracy: number; density: number | null; n: number;
+  classes: string[]; per_class_accuracy: number[]; confusion: number[][] }): string {
+  const out = [`${e.run} (epoch ${e.epoch}, ${e.split} split, ${e.n} images): accuracy ${fmt(e.accuracy)}` +
+    (e.density !== null ? `, gate density ${fmt(e.density)}` : '')];
+  out.push('', table(['class', 'accuracy', ...e.classes.map((_, i) => `p${i}`)],
+    e.classes.map((name, c) => [`${c} ${name}`, e.per_class_accuracy[c], ...e.confusion[c]])));
+  return out.join('\n');
+}
+
+export function formatGate(g: { run: string; density: number; classes: string[]; gate: number[][]; assignment: number[] }): string {
+  const rows = g.gate.map((row, k) => [String(k), ...row.map((v) => v.toFixed(2)), `${g.assignment[k]} ${g.classes[g.assignment[k]]}`]);
+  const counts = g.classes.map((name, c) => `${c} ${name}: ${g.assignment.filter((a) => a === c).length}`);
+  return [`${g.run}: gate ${g.gate.length} filters x ${g.classes.length} classes, density ${fmt(g.density)}`, '',
+    table(['filter', ...g.classes.map((_, c) => `c${c}`), 'assigned'], rows), '', 'filters per class: ' + counts.join(', ')].join('\n');
+}

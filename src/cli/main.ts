@@ -1,0 +1,242 @@
+#!/usr/bin/env node
+// The csgnet command line: train, eval, features, gate, bench, demo (and the analysis commands).
+import { Command, Option } from 'commander';
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { int, num, numList, oneOf, shapeArg, trainTop } from './options.js';
+import { PRESETS, type TrainConfig } from '../csg/config.js';
+import { MODEL_NAMES } from '../models/registry.js';
+import { KNOWN_DATASETS } from '../data/index.js';
+
+const program = new Command();
+program.name('csgnet').description('Interpretable CNNs with class-specific gates (CSG), trained over libtorch')
+  .showHelpAfterError('(run with --help for usage)');
+
+function buildConfig(o: any): TrainConfig {
+  const base: TrainConfig = structuredClone(PRESETS[o.preset]);
+  const c = base;
+  const set = <K extends keyof TrainConfig>(k: K, v: TrainConfig[K] | undefined) => { if (v !== undefined) c[k] = v; };
+  set('dataset', o.dataset); set('dataRoot', o.dataRoot); set('model', o.model); set('strategy', o.strategy);
+  set('epochs', o.epochs); set('batchSize', o.batch); set('limit', o.limit); set('valLimit', o.valLimit);
+  set('valFraction', o.valFraction); set('seed', o.seed); set('threads', o.threads); set('memoryFormat', o.memoryFormat);
+  set('cropPadding', o.cropPadding); set('hflip', o.hflip); set('imageSize', o.imageSize); set('pretrained', o.pretrained);
+  set('lambda', o.lambda); set('rho', o.rho); set('warmup', o.warmup); set('period', o.period); set('phaseMin', o.phaseMin);
+  set('gateInit', o.gateInit); set('milestones', o.milestones); set('gamma', o.gamma);
+  set('separatePathOptimizers', o.separatePathOptimizers);
+  if (o.optimizer) { c.std.name = o.optimizer; c.csg.name = o.optimizer; }
+  if (o.csgOptimizer) c.csg.name = o.csgOptimizer;
+  if (o.lr !== undefined) { c.std.lr = o.lr; if (!c.separatePathOptimizers) c.csg.lr = o.lr; }
+  if (o.csgLr !== undefined) c.csg.lr = o.csgLr;
+  if (o.momentum !== undefined) { c.std.momentum = o.momentum; c.csg.momentum = o.momentum; }
+  if (o.nesterov !== undefined) { c.std.nesterov = o.nesterov; c.csg.nesterov = o.nesterov; }
+  if (o.weightDecay !== undefined) { c.std.weightDecay = o.weightDecay; c.csg.weightDecay = o.weightDecay; }
+  if (o.stdTrainTop !== undefined) c.std.trainTop = o.stdTrainTop;
+  if (o.csgTrainTop !== undefined) c.csg.trainTop = o.csgTrainTop;
+  if (o.gateOptimizer === 'none') c.gate = null;
+  else if (o.gateOptimizer) c.gate = { name: o.gateOptimizer, lr: 0.1, momentum: o.gateOptimizer === 'sgd' ? 0.9 : 0, nesterov: false, weightDecay: 0, trainTop: 'all' };
+  if (o.gateLr !== undefined) {
+    if (!c.gate) throw new Error('--gate-lr needs a gate optimizer (--gate-optimizer sgd|adam); with none, G uses the CSG optimizer (--csg-lr)');
+    c.gate.lr = o.gateLr;
+  }
+  if (c.preset !== o.preset) c.preset = o.preset;
+  return c;
+}
+
+program.command('train').description('train an STD or CSG model; writes RUN_DIR/{config.json,metrics.jsonl,checkpoints/}')
+  .requiredOption('--out <dir>', 'run folder')
+  .addOption(new Option('--preset <name>', 'recipe the other flags override').choices(['cifar', 'voc-part']).default('cifar'))
+  .addOption(new Option('--dataset <name>', 'dataset').choices([...KNOWN_DATASETS]))
+  .option('--data-root <dir>', 'data folder (Fashion-MNIST defaults to /usr/share/datasets/fashion-mnist)')
+  .addOption(new Option('--model <name>', 'architecture').choices(MODEL_NAMES))
+  .addOption(new Option('--strategy <s>', 'std, or csg (gated epochs)').choices(['std', 'csg']))
+  .option('--epochs <n>', 'epochs', int(1))
+  .option('--batch <n>', 'batch size', int(1))
+  .option('--limit <n>', 'use only the first N training images (0 = all)', int(0))
+  .option('--val-limit <n>', 'use only the first N validation images (0 = all)', int(0))
+  .option('--val-fraction <f>', 'hold out this fraction of train for validation (0 = validate on test)', num({ min: 0, max: 0.99 }))
+  .option('--seed <n>', 'seed for init, shuffling and augmentation', int(0))
+  .option('--threads <n>', 'intra-op threads (0 = libtorch default)', int(0))
+  .addOption(new Option('--memory-format <f>', 'activation layout').choices(['contiguous_format', 'channels_last']))
+  .option('--crop-padding <n>', 'random crop padding in pixels (0 = off)', int(0))
+  .option('--no-hflip', 'disable random horizontal flips')
+  .option('--image-size <n>', 'resize image-folder data to N x N', int(1))
+  .option('--pretrained <file>', 'backbone weights (.safetensors, torchvision names)')
+  .option('--lambda <x>', 'weight of the gate sparsity hinge', num({ min: 0 }))
+  .option('--rho <x>', 'target gate density', num({ min: 0, max: 1, exclusiveMin: true }))
+  .option('--warmup <n>', 'STD-only epochs first', int(0))
+  .option('--period <n>', 'schedule period (epochs)', int(1))
+  .option('--phase-min <n>', 'epoch e is CSG when e % period >= phase-min', int(0))
+  .option('--gate-init <x>', 'initial gate value', num({ min: 0, max: 1, exclusiveMin: true }))
+  .addOption(new Option('--optimizer <name>', 'network optimizer').choices(['sgd', 'adam', 'adamw']))
+  .addOption(new Option('--csg-optimizer <name>', 'CSG-path optimizer (with --separate-path-optimizers)').choices(['sgd', 'adam', 'adamw']))
+  .option('--lr <x>', 'learning rate (STD path, or both with one optimizer)', num({ min: 0, exclusiveMin: true }))
+  .option('--csg-lr <x>', 'CSG-path learning rate (with --separate-path-optimizers)', num({ min: 0, exclusiveMin: true }))
+  .option('--momentum <x>', 'SGD momentum', num({ min: 0, max: 0.999 }))
+  .option('--nesterov', 'Nesterov momentum').option('--no-nesterov', 'plain momentum')
+  .option('--weight-decay <x>', 'weight decay', num({ min: 0 }))
+  .option('--separate-path-optimizers', 'one optimizer and scheduler per path (the released VOC Part code)')
+  .option('--std-train-top <n|all>', 'train only the top N children of the model on STD epochs', trainTop)
+  .option('--csg-train-top <n|all>', 'train only the top N children on CSG epochs', trainTop)
+  .addOption(new Option('--gate-optimizer <name>', "the gate's own optimizer, or none to put G in the CSG optimizer").choices(['sgd', 'adam', 'none']))
+  .option('--gate-lr <x>', "the gate optimizer's learning rate", num({ min: 0, exclusiveMin: true }))
+  .option('--milestones <fractions>', 'MultiStepLR milestones as fractions of the epochs, e.g. 0.5,0.75', numList)
+  .option('--gamma <x>', 'MultiStepLR gamma', num({ min: 0, max: 1, exclusiveMin: true }))
+  .option('--resume', 'continue the run in --out from its last checkpoint')
+  .option('--stop-after <n>', 'stop (with a checkpoint) after N epochs of this call', int(1))
+  .addOption(new Option('--progress <mode>', 'progress display').choices(['auto', 'plain', 'none']).default('auto'))
+  .action(async (o) => {
+    const { Trainer } = await import('../csg/trainer.js');
+    const config = buildConfig(o);
+    const trainer = await Trainer.create(config, { outDir: o.out, resume: o.resume });
+    const r = await trainer.run({ stopAfterEpochs: o.stopAfter, progress: o.progress });
+    if (r.interrupted) process.exitCode = 130;
+  });
+
+program.command('eval').description('accuracy, per-class accuracy, confusion matrix and gate density of a run (STD path)')
+  .requiredOption('--run <dir>', 'run folder')
+  .option('--checkpoint <which>', 'last, best or a checkpoint file', 'last')
+  .addOption(new Option('--split <s>', 'evaluation split').choices(['test', 'train', 'val']).default('test'))
+  .option('--limit <n>', 'evaluate only the first N images', int(0))
+  .option('--json', 'print JSON')
+  .action(async (o) => {
+    const { openRun, runDataset, evaluateRun } = await import('../csg/run.js');
+    const run = openRun(o.run, o.checkpoint);
+    const ds = await runDataset(run, o.split);
+    const ev = evaluateRun(run, ds, o.limit);
+    const out = { run: o.run, checkpoint: run.checkpoint, epoch: run.epoch, split: o.split, model: run.config.model, strategy: run.config.strategy,
+      accuracy: ev.accuracy, per_class_accuracy: ev.perClassAccuracy, confusion: ev.confusion, density: ev.density, n: ev.n, classes: run.dataset.classes };
+    if (o.json) { console.log(JSON.stringify(out)); return; }
+    const { formatEvaluation } = await import('./format.js');
+    console.log(formatEvaluation(out));
+  });
+
+program.command('features').description('write GAP features of the last conv layer (STD path) as DIR/features.npy and DIR/labels.npy')
+  .requiredOption('--run <dir>', 'run folder')
+  .requiredOption('--out <dir>', 'output folder')
+  .option('--checkpoint <which>', 'last, best or a checkpoint file', 'last')
+  .addOption(new Option('--split <s>', 'split').choices(['test', 'train', 'val']).default('test'))
+  .option('--limit <n>', 'only the first N images', int(0))
+  .action(async (o) => {
+    const { openRun, runDataset, extractFeatures } = await import('../csg/run.js');
+    const { writeNpy } = await import('../io/npy.js');
+    const run = openRun(o.run, o.checkpoint);
+    const ds = await runDataset(run, o.split);
+    const f = extractFeatures(run.model, ds, o.limit);
+    mkdirSync(o.out, { recursive: true });
+    writeNpy(join(o.out, 'features.npy'), f.features, [f.n, f.k]);
+    writeNpy(join(o.out, 'labels.npy'), BigInt64Array.from(f.labels, (v) => BigInt(v)), [f.n]);
+    console.log(`wrote ${join(o.out, 'features.npy')} [${f.n}, ${f.k}] float32 and ${join(o.out, 'labels.npy')} [${f.n}] int64`);
+  });
+
+program.command('gate').description('show the gate G [filters x classes] and the filter-to-class assignment')
+  .requiredOption('--run <dir>', 'run folder')
+  .option('--checkpoint <which>', 'last, best or a checkpoint file', 'last')
+  .option('--json', 'print JSON')
+  .action(async (o) => {
+    const { openRun } = await import('../csg/run.js');
+    const run = openRun(o.run, o.checkpoint);
+    if (!run.gate) throw new Error(`${o.run} is an STD run (strategy std): it has no gate`);
+    const g = run.gate.toArray();
+    const assignment = run.gate.assignment();
+    const out = { run: o.run, density: run.gate.density(), classes: run.dataset.classes, gate: g, assignment };
+    if (o.json) { console.log(JSON.stringify(out)); return; }
+    const { formatGate } = await import('./format.js');
+    console.log(formatGate(out));
+  });
+
+program.command('bench').description('time a full training step (forward, cross-entropy, backward, SGD step)')
+  .addOption(new Option('--model <name>', 'architecture').choices(MODEL_NAMES).default('resnet20'))
+  .option('--batch <n>', 'batch size', int(1), 128)
+  .option('--input <CxHxW>', 'input shape', shapeArg, [3, 32, 32])
+  .option('--steps <n>', 'timed steps', int(1), 20)
+  .option('--warmup <n>', 'untimed steps first', int(0), 3)
+  .option('--classes <n>', 'classes', int(2), 10)
+  .option('--threads <n>', 'intra-op threads (0 = libtorch default)', int(0), 0)
+  .addOption(new Option('--memory-format <f>', 'activation layout').choices(['contiguous_format', 'channels_last']).default('channels_last'))
+  .option('--json', 'print one JSON line')
+  .action(async (o) => {
+    const { benchTrainStep } = await import('../bench/step.js');
+    const r = benchTrainStep({ model: o.model, batch: o.batch, input: o.input, steps: o.steps, warmup: o.warmup, classes: o.classes, threads: o.threads, memoryFormat: o.memoryFormat });
+    if (o.json) console.log(JSON.stringify(r));
+    else console.log(`${r.model} batch ${r.batch} input ${r.input}: ${r.ms_per_step.toFixed(1)} ms/step, ${r.images_per_s.toFixed(0)} images/s (${r.threads} threads, ${r.memory_format})`);
+  });
+
+program.command('demo').description('the main job: train STD and CSG ResNet-20 on Fashion-MNIST, evaluate and compare them')
+  .option('--out <dir>', 'parent folder of the two runs', 'runs/demo')
+  .option('--epochs <n>', 'epochs per model', int(1), 3)
+  .option('--limit <n>', 'training images per epoch (0 = all 60000)', int(0), 12000)
+  .option('--model <name>', 'architecture', 'resnet20')
+  .addOption(new Option('--progress <mode>', 'progress display').choices(['auto', 'plain', 'none']).default('auto'))
+  .action(async (o) => {
+    const { runDemo } = await import('./demo.js');
+    await runDemo({ out: o.out, epochs: o.epochs, limit: o.limit, model: o.model, progress: o.progress });
+  });
+
+program.command('analyze').description('MIS, MI matrix, gate density, filter-class assignment and figures of a run -> DIR/analysis.json')
+  .requiredOption('--run <dir>', 'run folder')
+  .requiredOption('--out <dir>', 'output folder')
+  .option('--checkpoint <which>', 'last, best or a checkpoint file', 'last')
+  .addOption(new Option('--split <s>', 'split').choices(['test', 'train', 'val']).default('test'))
+  .option('--limit <n>', 'only the first N images', int(0))
+  .option('--n-neighbors <n>', 'kNN neighbours of the MI estimator', int(1), 3)
+  .option('--balanced', 'balanced sampling of negatives (released script option)')
+  .option('--normalize-columns', 'divide each column of the MI matrix by its sum (released script option)')
+  .option('--json', 'print the analysis JSON')
+  .action(async (o) => {
+    const { analyzeRun, writeAnalysis } = await import('../metrics/run_analysis.js');
+    const a = await analyzeRun(o.run, { split: o.split, limit: o.limit, checkpoint: o.checkpoint,
+      mi: { nNeighbors: o.nNeighbors, balanceNegatives: !!o.balanced, normalizeColumns: !!o.normalizeColumns } });
+    const files = await writeAnalysis(a, o.out);
+    const r = a.result;
+    if (o.json) { console.log(JSON.stringify(r)); return; }
+    console.log(`${o.run}: MIS ${r.mis.toFixed(4)}, accuracy ${r.accuracy.toFixed(4)}` + (r.density !== null ? `, density ${r.density.toFixed(4)}` : '') +
+      `, mean specificity ${r.mean_specificity.toFixed(3)}` + (r.agreement !== null ? `, gate/MI agreement ${r.agreement.toFixed(3)}` : ''));
+    console.log(`filters per class (${r.assignment.gate ? 'gate' : 'MI'}): ${(r.related_filters.gate ?? r.related_filters.mi).join(' ')}`);
+    console.log(`wrote ${files.join(', ')}`);
+  });
+
+program.command('mis').description('MI matrix and MIS of any features: F.npy [N, K] float, L.npy [N] integer labels')
+  .requiredOption('--features <file>', 'features .npy')
+  .requiredOption('--labels <file>', 'labels .npy')
+  .option('--n-neighbors <n>', 'kNN neighbours', int(1), 3)
+  .option('--random-state <n>', 'seed of the noise (sklearn random_state)', int(0), 0)
+  .option('--balanced', 'balanced sampling of negatives')
+  .option('--normalize-columns', 'divide each column of M by its sum')
+  .option('--json', 'print JSON {mis, mi_matrix, seconds}')
+  .action(async (o) => {
+    const { readNpy } = await import('../io/npy.js');
+    const { miMatrixAsync, mis } = await import('../metrics/mutual_info.js');
+    const f = readNpy(o.features), l = readNpy(o.labels);
+    if (f.shape.length !== 2) throw new Error(`${o.features}: expected a 2-D array [N, K], got shape [${f.shape}]`);
+    if (!(f.data instanceof Float32Array || f.data instanceof Float64Array)) throw new Error(`${o.features}: expected float32 or float64 features, got ${f.dtype}`);
+    const [n, k] = f.shape;
+    if (l.shape.length !== 1 || l.shape[0] !== n) throw new Error(`${o.labels}: expected ${n} labels (shape [${n}]), got shape [${l.shape}]`);
+    if (l.data instanceof Float32Array || l.data instanceof Float64Array) throw new Error(`${o.labels}: labels must be integers, got ${l.dtype}`);
+    const labels = Int32Array.from(l.data as ArrayLike<number | bigint>, (v) => Number(v));
+    let C = 0;
+    for (const v of labels) { if (v < 0) throw new Error(`${o.labels}: negative label ${v}`); C = Math.max(C, v + 1); }
+    const t0 = performance.now();
+    const M = await miMatrixAsync(f.data, n, k, labels, C, { nNeighbors: o.nNeighbors, randomState: o.randomState, balanceNegatives: !!o.balanced, normalizeColumns: !!o.normalizeColumns });
+    const seconds = (performance.now() - t0) / 1000;
+    const score = mis(M, C, k);
+    const matrix = Array.from({ length: C }, (_, c) => Array.from(M.subarray(c * k, (c + 1) * k)));
+    if (o.json) console.log(JSON.stringify({ mis: score, mi_matrix: matrix, seconds }));
+    else console.log(`MIS ${score.toFixed(4)} over ${k} features, ${C} classes, ${n} samples (${seconds.toFixed(2)} s)`);
+  });
+
+program.command('compare').description('compare runs: accuracy, density, MIS, mean specificity, gate/MI agreement')
+  .argument('<runs...>', 'run folders')
+  .option('--out <dir>', 'also write comparison.md and comparison.json here')
+  .addOption(new Option('--split <s>', 'split').choices(['test', 'train', 'val']).default('test'))
+  .action(async (runs: string[], o) => {
+    const { compareRuns, formatComparison, writeComparison } = await import('../metrics/compare.js');
+    const rows = await compareRuns(runs, { split: o.split, log: (s) => process.stderr.write(s + '\n') });
+    console.log(formatComparison(rows));
+    if (o.out) console.log(`wrote ${writeComparison(rows, o.out).join(', ')}`);
+  });
+
+program.parseAsync(process.argv).catch((e: Error) => {
+  process.stderr.write(`csgnet: ${e.message}\n`);
+  if (process.env.CSGNET_DEBUG) process.stderr.write(`${e.stack}\n`);
+  process.exit(1);
+});

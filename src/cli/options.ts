@@ -1,0 +1,45 @@
+// Flag parsers that reject bad values with a message naming the flag (commander's InvalidArgumentError).
+import { InvalidArgumentError } from 'commander';
+
+export function int(min = 0) {
+  return (v: string): number => {
+    const n = Number(v);
+    if (!/^-?\d+$/.test(v.trim()) || !Number.isSafeInteger(n) || n < min) throw new InvalidArgumentError(`expected an integer >= ${min}, got '${v}'`);
+    return n;
+  };
+}
+
+export function num(opts: { min?: number; max?: number; exclusiveMin?: boolean } = {}) {
+  return (v: string): number => {
+    const n = Number(v);
+    if (v.trim() === '' || !Number.isFinite(n)) throw new InvalidArgumentError(`expected a number, got '${v}'`);
+    if (opts.min !== undefined && (opts.exclusiveMin ? n <= opts.min : n < opts.min)) throw new InvalidArgumentError(`expected a number ${opts.exclusiveMin ? '>' : '>='} ${opts.min}, got '${v}'`);
+    if (opts.max !== undefined && n > opts.max) throw new InvalidArgumentError(`expected a number <= ${opts.max}, got '${v}'`);
+    return n;
+  };
+}
+
+export function oneOf<T extends string>(values: readonly T[]) {
+  return (v: string): T => {
+    if (!(values as readonly string[]).includes(v)) throw new InvalidArgumentError(`expected one of ${values.join(', ')}, got '${v}'`);
+    return v as T;
+  };
+}
+
+export function numList(v: string): number[] {
+  const parts = v.split(',').map((s) => Number(s.trim()));
+  if (!parts.length || parts.some((n) => !Number.isFinite(n))) throw new InvalidArgumentError(`expected comma-separated numbers, got '${v}'`);
+  return parts;
+}
+
+/** "3x32x32" -> [3, 32, 32] */
+export function shapeArg(v: string): number[] {
+  const parts = v.toLowerCase().split('x').map(Number);
+  if (parts.length !== 3 || parts.some((n) => !Number.isInteger(n) || n < 1)) throw new InvalidArgumentError(`expected CxHxW such as 3x32x32, got '${v}'`);
+  return parts;
+}
+
+export function trainTop(v: string): 'all' | number {
+  if (v === 'all') return 'all';
+  return int(1)(v);
+}

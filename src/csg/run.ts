@@ -1,0 +1,123 @@
+// Opening a finished (or interrupted) run folder: its config, model and gate from a checkpoint,
+// and the STD-path analyses every command shares (evaluation, GAP features).
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import * as torch from '../torch/index.js';
+import type { Tensor } from '../torch/index.js';
+import { createModel } from '../models/registry.js';
+import type { CsgBackbone } from '../models/types.js';
+import { BatchLoader, loadDataset, splitDataset, type ImageDataset } from '../data/index.js';
+import { ClassSpecificGate } from './gate.js';
+import { checkpointPath, loadSnapshot, withPrefix } from './checkpoint.js';
+import type { TrainConfig } from './config.js';
+
+export interface RunInfo {
+  dir: string;
+  config: TrainConfig;
+  dataset: { name: string; classes: string[]; channels: number; height: number; width: number };
+}
+
+export interface OpenRun extends RunInfo {
+  model: CsgBackbone;
+  gate: ClassSpecificGate | null;
+  checkpoint: string;
+  epoch: number;
+}
+
+export function readRunInfo(dir: string): RunInfo {
+  const file = join(dir, 'config.json');
+  if (!existsSync(file)) throw new Error(`${dir} is not a csgnet run folder (${file} not found)`);
+  let parsed: any;
+  try {
+    parsed = JSON.parse(readFileSync(file, 'utf8'));
+  } catch (e) {
+    throw new Error(`${file}: not valid JSON (${(e as Error).message})`);
+  }
+  if (!parsed.train || !parsed.dataset) throw new Error(`${file}: missing "train" or "dataset" section`);
+  return { dir, config: parsed.train, dataset: parsed.dataset };
+}
+
+/** Loads model and gate from a run's checkpoint ('last', 'best' or a file path). */
+export function openRun(dir: string, which = 'last'): OpenRun {
+  const info = readRunInfo(dir);
+  const path = checkpointPath(dir, which);
+  const snap = loadSnapshot(path);
+  const model = createModel(info.config.model, { inChannels: info.dataset.channels, numClasses: info.dataset.classes.length, inputSize: info.dataset.height });
+  model.loadStateDict(withPrefix(snap.tensors, 'model'), { strict: true });
+  let gate: ClassSpecificGate | null = null;
+  if (info.config.strategy === 'csg') {
+    gate = new ClassSpecificGate(model.numFilters, info.dataset.classes.length);
+    torch.noGrad(() => gate!.weight.copy_(snap.tensors['gate']));
+  }
+  for (const t of Object.values(snap.tensors)) t.dispose();
+  model.eval();
+  return { ...info, model, gate, checkpoint: path, epoch: snap.state.epoch };
+}
+
+/** The evaluation split of a run: the test split, or the held-out part of train when valFraction > 0. */
+export async function runDataset(info: RunInfo, split: 'train' | 'test' | 'val'): Promise<ImageDataset> {
+  const c = info.config;
+  if (split === 'val') {
+    if (c.valFraction > 0) {
+      const full = await loadDataset(c.dataset, { root: c.dataRoot, split: 'train', size: c.imageSize });
+      return splitDataset(full, c.valFraction, c.seed).val;
+    }
+    split = 'test';
+  }
+  return loadDataset(c.dataset, { root: c.dataRoot, split, size: c.imageSize });
+}
+
+export interface Evaluation {
+  accuracy: number;
+  perClassAccuracy: number[];
+  confusion: number[][];
+  density: number | null;
+  n: number;
+}
+
+/** STD-path forward over a dataset in eval mode; calls visit(featuresGAP [B,K], logits [B,C], labels) per batch. */
+export function forEachBatch(model: CsgBackbone, ds: ImageDataset, visit: (gap: Tensor, logits: Tensor, labels: Int32Array) => void,
+  opts: { batchSize?: number; limit?: number; memoryFormat?: 'contiguous_format' | 'channels_last' } = {}): void {
+  const loader = new BatchLoader(ds, { batchSize: opts.batchSize ?? 500, shuffle: false, limit: opts.limit || undefined });
+  model.eval();
+  torch.noGrad(() => {
+    for (const b of loader.epoch(0)) {
+      torch.tidy(() => {
+        const x = torch.fromTypedArray(b.x, b.shape).contiguous(opts.memoryFormat ?? 'contiguous_format');
+        const feats = model.features(x);
+        visit(feats.mean([2, 3]), model.head(feats), b.y);
+      });
+    }
+  });
+}
+
+export function evaluateRun(run: OpenRun, ds: ImageDataset, limit = 0): Evaluation {
+  const C = ds.numClasses;
+  const confusion = Array.from({ length: C }, () => new Array<number>(C).fill(0));
+  let n = 0, correct = 0;
+  forEachBatch(run.model, ds, (_gap, logits, labels) => {
+    const pred = logits.argmax(1).to('int32').data() as Int32Array;
+    for (let i = 0; i < pred.length; i++) {
+      confusion[labels[i]][pred[i]]++;
+      if (pred[i] === labels[i]) correct++;
+      n++;
+    }
+  }, { limit, memoryFormat: run.config.memoryFormat });
+  const perClassAccuracy = confusion.map((row, c) => { const tot = row.reduce((a, b) => a + b, 0); return tot ? row[c] / tot : 0; });
+  return { accuracy: correct / Math.max(1, n), perClassAccuracy, confusion, density: run.gate ? run.gate.density() : null, n };
+}
+
+/** GAP of the last conv layer (STD path, eval mode): features [N, K] float32 and labels. */
+export function extractFeatures(model: CsgBackbone, ds: ImageDataset, limit = 0): { features: Float32Array; labels: Int32Array; n: number; k: number } {
+  const n = limit ? Math.min(limit, ds.length) : ds.length;
+  const k = model.numFilters;
+  const features = new Float32Array(n * k);
+  const labels = new Int32Array(n);
+  let pos = 0;
+  forEachBatch(model, ds, (gap, _logits, y) => {
+    features.set(gap.contiguous().data() as Float32Array, pos * k);
+    labels.set(y, pos);
+    pos += y.length;
+  }, { limit });
+  return { features, labels, n, k };
+}

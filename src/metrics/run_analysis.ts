@@ -1,0 +1,116 @@
+// Interpretability analysis of a run (method.md section 4): GAP features of the STD path, the
+// one-vs-rest MI matrix and MIS, gate density, filter-class assignments and their agreement,
+// per-filter specificity, feature correlations, and per-class accuracy with only a class's filters.
+import { join } from 'node:path';
+import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
+import * as torch from '../torch/index.js';
+import { extractFeatures, openRun, runDataset, type OpenRun } from '../csg/run.js';
+import { miMatrixAsync, mis as misScore, type MiMatrixOptions } from './mutual_info.js';
+import {
+  assignmentAgreement, correlationMatrix, gateAssignment, histogram, miAssignment, orderByAssignment,
+  relatedFilterCounts, specificity,
+} from './analysis.js';
+
+export interface AnalysisResult {
+  run: string;
+  checkpoint: string;
+  split: string;
+  n: number;
+  classes: string[];
+  accuracy: number;
+  mis: number;
+  mi_matrix: number[][];
+  density: number | null;
+  assignment: { gate: number[] | null; mi: number[] };
+  agreement: number | null;
+  related_filters: { gate: number[] | null; mi: number[] };
+  specificity: number[];
+  mean_specificity: number;
+  specificity_histogram: { edges: number[]; counts: number[] };
+  /** Accuracy on class c's images when only the filters assigned to c are kept (gate assignment for CSG, MI otherwise). */
+  class_filter_accuracy: { assignment: 'gate' | 'mi'; per_class: number[]; mean: number };
+  seconds: { features: number; mi: number };
+}
+
+export interface AnalyzeOptions { split?: 'test' | 'train' | 'val'; limit?: number; checkpoint?: string; mi?: MiMatrixOptions }
+
+const rows = (flat: ArrayLike<number>, r: number, c: number): number[][] =>
+  Array.from({ length: r }, (_, i) => Array.from({ length: c }, (_, j) => flat[i * c + j]));
+
+/** Accuracy per class c on its own images, keeping only GAP features of filters assigned to c. */
+export function classFilterAccuracy(run: OpenRun, features: Float32Array, labels: Int32Array, n: number, k: number, assignment: ArrayLike<number>, C: number): number[] {
+  return torch.tidy(() => torch.noGrad(() => {
+    const f = torch.fromTypedArray(features, [n, k]);
+    const out: number[] = [];
+    for (let c = 0; c < C; c++) {
+      const idx: number[] = [];
+      for (let i = 0; i < n; i++) if (labels[i] === c) idx.push(i);
+      if (!idx.length) { out.push(NaN); continue; }
+      const mask = torch.tensor(Array.from({ length: k }, (_, j) => (assignment[j] === c ? 1 : 0)), { dtype: 'float32' });
+      const rowsC = f.indexSelect(0, torch.tensor(idx));
+      const pred = run.model.fc.forward(rowsC.mul(mask)).argmax(1);
+      out.push(pred.eq(c).sum().item() / idx.length);
+    }
+    return out;
+  }));
+}
+
+/** The analysis plus what the figures need beyond it (the GAP features and the gate). */
+export interface AnalysisWithData { result: AnalysisResult; features: Float32Array; gate: number[][] | null }
+
+export async function analyzeRun(dir: string, o: AnalyzeOptions = {}): Promise<AnalysisWithData> {
+  const run = openRun(dir, o.checkpoint ?? 'last');
+  const split = o.split ?? 'test';
+  const ds = await runDataset(run, split);
+  const C = ds.numClasses;
+  const t0 = performance.now();
+  const { features, labels, n, k } = extractFeatures(run.model, ds, o.limit ?? 0);
+  const t1 = performance.now();
+  const M = await miMatrixAsync(features, n, k, labels, C, o.mi ?? {});
+  const t2 = performance.now();
+  let correct = 0;
+  torch.tidy(() => torch.noGrad(() => {
+    const pred = run.model.fc.forward(torch.fromTypedArray(features, [n, k])).argmax(1).to('int32').data() as Int32Array;
+    for (let i = 0; i < n; i++) if (pred[i] === labels[i]) correct++;
+  }));
+  const G = run.gate ? run.gate.toArray() : null;
+  const gateAssign = G ? gateAssignment(G, k, C) : null;
+  const miAssign = miAssignment(M, C, k);
+  const spec = specificity(M, C, k);
+  const useAssign = gateAssign ?? miAssign;
+  const perClass = classFilterAccuracy(run, features, labels, n, k, useAssign, C);
+  const result: AnalysisResult = {
+    run: dir, checkpoint: run.checkpoint, split, n, classes: ds.classNames, accuracy: correct / n,
+    mis: misScore(M, C, k), mi_matrix: rows(M, C, k), density: run.gate ? run.gate.density() : null,
+    assignment: { gate: gateAssign ? Array.from(gateAssign) : null, mi: Array.from(miAssign) },
+    agreement: gateAssign ? assignmentAgreement(gateAssign, miAssign) : null,
+    related_filters: { gate: gateAssign ? relatedFilterCounts(gateAssign, C) : null, mi: relatedFilterCounts(miAssign, C) },
+    specificity: Array.from(spec), mean_specificity: spec.reduce((a, b) => a + b, 0) / k,
+    specificity_histogram: histogram(spec, 20, 0, 1),
+    class_filter_accuracy: { assignment: gateAssign ? 'gate' : 'mi', per_class: perClass, mean: perClass.filter(Number.isFinite).reduce((a, b) => a + b, 0) / C },
+    seconds: { features: (t1 - t0) / 1000, mi: (t2 - t1) / 1000 },
+  };
+  return { result, features, gate: G };
+}
+
+/** Writes DIR/analysis.json and the figures (SVG + PNG): gate heatmap, MI matrix, correlations, specificity. */
+export async function writeAnalysis({ result: r, features, gate: G }: AnalysisWithData, outDir: string): Promise<string[]> {
+  const { gateHeatmap, miMatrixHeatmap, correlationHeatmap, specificityHistogram, writeFigure } = await import('../report/charts.js');
+  mkdirSync(outDir, { recursive: true });
+  const file = join(outDir, 'analysis.json');
+  writeFileSync(file + '.tmp', JSON.stringify(r) + '\n');
+  renameSync(file + '.tmp', file);
+  const C = r.classes.length, K = r.specificity.length;
+  const assign = r.assignment.gate ?? r.assignment.mi;
+  const order = orderByAssignment(assign, r.specificity);
+  const written = [file];
+  const M = Float64Array.from(r.mi_matrix.flat());
+  const figs: [string, any][] = [['mi_matrix', miMatrixHeatmap(M, C, K, r.classes, order)], ['specificity', specificityHistogram(r.specificity)]];
+  if (G) figs.unshift(['gate', gateHeatmap(G, K, C, r.classes, order)]);
+  figs.push(['correlation', correlationHeatmap(correlationMatrix(features, r.n, K), K, order)]);
+  for (const [name, spec] of figs) {
+    const f = await writeFigure(outDir, name, spec);
+    written.push(f.svg, f.png);
+  }
+  return written;
+}
