@@ -5,16 +5,16 @@ import { appendFileSync, existsSync, mkdirSync, readFileSync, renameSync, writeF
 import { join } from 'node:path';
 import * as torch from '../torch/index.js';
 import type { Tensor } from '../torch/index.js';
-import { F } from '../torch/index.js';
 import { SGD, Adam, AdamW, MultiStepLR, type Optimizer } from '../torch/optim/index.js';
 import { loadSafetensors } from '../torch/io/safetensors.js';
 import { createModel } from '../models/registry.js';
 import type { CsgBackbone } from '../models/types.js';
 import { BatchLoader, loadDataset, splitDataset, type ImageDataset } from '../data/index.js';
 import { ClassSpecificGate } from './gate.js';
-import { gateSparsityPenalty } from './losses.js';
+import { trainStep, NonFiniteLossError, type StepResult } from './step.js';
 import { epochPath, schedulePlan, type Path } from './schedule.js';
 import { validateConfig, type OptimizerConfig, type TrainConfig } from './config.js';
+import { forEachBatch } from './run.js';
 import { addPrefix, checkpointPath, loadSnapshot, saveSnapshot, withPrefix, type Snapshot } from './checkpoint.js';
 import { Progress } from '../cli/progress.js';
 
@@ -216,28 +216,19 @@ export class Trainer {
   private saveCheckpoint(): void {
     const snap = this.snapshot();
     saveSnapshot(checkpointPath(this.runDir, 'last'), snap);
+    // Model, gate and optimizer tensors are the live ones (not copies); only the RNG state is ours.
     snap.tensors['rng.torch'].dispose();
-    for (const [k, t] of Object.entries(snap.tensors)) if (k.startsWith('optim.')) { /* optimizer state stays owned by the optimizer */ void t; }
   }
 
-  /** Accuracy of the STD path (eval mode) on a dataset; also the per-sample predictions. */
-  evaluate(ds: ImageDataset, limit = 0): { acc: number; predictions: Int32Array } {
-    const loader = new BatchLoader(ds, { batchSize: 500, shuffle: false, limit: limit || undefined });
-    const predictions = new Int32Array(loader.size);
-    let correct = 0, pos = 0;
-    this.model.eval();
-    torch.noGrad(() => {
-      for (const b of loader.epoch(0)) {
-        torch.tidy(() => {
-          const x = torch.fromTypedArray(b.x, b.shape).contiguous(this.config.memoryFormat);
-          const pred = this.model.forward(x).argmax(1).to('int32').data() as Int32Array;
-          predictions.set(pred, pos);
-          for (let i = 0; i < pred.length; i++) if (pred[i] === b.y[i]) correct++;
-          pos += pred.length;
-        });
-      }
-    });
-    return { acc: correct / Math.max(1, loader.size), predictions };
+  /** Accuracy of the STD path (eval mode) on a dataset. */
+  evaluate(ds: ImageDataset, limit = 0): number {
+    let correct = 0, n = 0;
+    forEachBatch(this.model, ds, (_gap, logits, labels) => {
+      const pred = logits.argmax(1).to('int32').data() as Int32Array;
+      for (let i = 0; i < pred.length; i++) if (pred[i] === labels[i]) correct++;
+      n += pred.length;
+    }, { limit, memoryFormat: this.config.memoryFormat });
+    return correct / Math.max(1, n);
   }
 
   private trainableFor(path: Path): void {
@@ -246,31 +237,15 @@ export class Trainer {
     for (const [, p] of this.model.namedParameters()) p.requiresGrad_(active.has(p));
   }
 
-  private step(x: Tensor, y: Tensor, path: Path): { loss: number; ce: number; reg: number; correct: number } {
-    return torch.tidy(() => {
-      const opt = path === 'csg' ? this.csgOpt : this.stdOpt;
-      opt.zeroGrad();
-      this.gateOpt?.zeroGrad();
-      const feats = this.model.features(x);
-      const csg = path === 'csg' && this.gate !== null;
-      const logits = this.model.head(csg ? this.gate!.apply(feats, y) : feats);
-      const ce = F.crossEntropy(logits, y);
-      const reg = csg ? gateSparsityPenalty(this.gate!.weight, this.config.lambda, this.config.rho) : null;
-      const loss = reg ? ce.add(reg) : ce;
-      const lossValue = loss.item();
-      if (!Number.isFinite(lossValue)) {
-        throw new TrainingError(`loss is ${lossValue} at epoch ${this.epoch}, batch ${this.nextBatch} (${path} path); ` +
-          `stopped; the last good checkpoint is kept at ${checkpointPath(this.runDir, 'last')}. Try a lower learning rate.`);
-      }
-      loss.backward();
-      opt.step();
-      if (csg) {
-        this.gateOpt?.step();
-        this.gate!.project_();
-      }
-      const correct = logits.argmax(1).eq(y).sum().item();
-      return { loss: lossValue, ce: ce.item(), reg: reg ? reg.item() : 0, correct };
-    });
+  private step(x: Tensor, y: Tensor, path: Path): StepResult {
+    try {
+      return trainStep({ model: this.model, gate: this.gate, optimizer: path === 'csg' ? this.csgOpt : this.stdOpt,
+        gateOptimizer: this.gateOpt, lambda: this.config.lambda, rho: this.config.rho }, x, y, path);
+    } catch (e) {
+      if (!(e instanceof NonFiniteLossError)) throw e;
+      throw new TrainingError(`loss is ${e.value} at epoch ${this.epoch}, batch ${this.nextBatch} (${path} path); ` +
+        `stopped; the last good checkpoint is kept at ${checkpointPath(this.runDir, 'last')}. Try a lower learning rate.`);
+    }
   }
 
   /** Runs the remaining epochs. Resolves when done, interrupted (SIGINT) or stopped by stopAfterEpochs. */
@@ -326,7 +301,7 @@ export class Trainer {
         const val = this.evaluate(this.valSet, c.valLimit);
         const m: EpochMetrics = {
           epoch: e, path, train_loss: this.stats.lossSum / this.stats.n, train_ce: this.stats.ceSum / this.stats.n,
-          train_reg: this.stats.regSum / this.stats.n, train_acc: this.stats.correct / this.stats.n, val_acc: val.acc,
+          train_reg: this.stats.regSum / this.stats.n, train_acc: this.stats.correct / this.stats.n, val_acc: val,
           density: this.gate ? this.gate.density() : null, lr, seconds: this.stats.seconds,
         };
         metrics.push(m);
@@ -334,8 +309,8 @@ export class Trainer {
         this.log(`epoch ${e + 1}/${c.epochs} ${path}: loss ${m.train_loss.toFixed(4)} train_acc ${m.train_acc.toFixed(4)} val_acc ${m.val_acc.toFixed(4)}` +
           (m.density !== null ? ` density ${m.density.toFixed(4)}` : '') + ` (${m.seconds.toFixed(1)} s)`);
         this.epoch = e + 1; this.nextBatch = 0; this.stats = emptyStats();
-        const improved = val.acc > this.bestValAcc;
-        if (improved) this.bestValAcc = val.acc;
+        const improved = val > this.bestValAcc;
+        if (improved) this.bestValAcc = val;
         this.saveCheckpoint();
         if (improved) {
           const best = checkpointPath(this.runDir, 'best');
