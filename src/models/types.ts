@@ -1,0 +1,35 @@
+// The interface every csgnet backbone implements, so the CSG method can gate its last conv layer.
+import type { Tensor } from '../torch/tensor.js';
+import { Module, type Linear } from '../torch/nn/index.js';
+
+/**
+ * A CNN split at its last convolutional feature map:
+ * forward(x) = head(features(x)), head = global average pooling + the single linear layer `fc`.
+ */
+export interface CsgBackbone extends Module {
+  /** The last conv feature map [N, K, H, W], after the final ReLU. */
+  features(x: Tensor): Tensor;
+  /** Global average pooling + fc: [N, K, H, W] -> logits [N, numClasses]. */
+  head(features: Tensor): Tensor;
+  forward(x: Tensor): Tensor;
+  /** K, the number of filters of the feature map. */
+  readonly numFilters: number;
+  readonly numClasses: number;
+  readonly fc: Linear;
+  /** Top-level child module names in forward order (recipes freeze "all but the top N children"). */
+  topChildren(): string[];
+}
+
+/**
+ * Freezes every parameter outside the last `n` top-level children (and unfreezes those inside),
+ * like the VOC-part recipe. Returns the names of the children left trainable.
+ */
+export function freezeAllButTopChildren(model: CsgBackbone, n: number): string[] {
+  const names = model.topChildren();
+  if (!Number.isInteger(n) || n < 0 || n > names.length) throw new Error(`freezeAllButTopChildren: n must be an integer in [0, ${names.length}], got ${n}`);
+  const top = names.slice(names.length - n);
+  for (const [name, p] of model.namedParameters()) p.requiresGrad_(top.some((c) => name === c || name.startsWith(c + '.')));
+  return top;
+}
+
+export { Module };

@@ -1,0 +1,180 @@
+// The safetensors format (https://github.com/huggingface/safetensors): 8-byte little-endian header
+// length N, N bytes of JSON header (space-padded to a multiple of 8), then the raw tensor bytes.
+// Written the way the reference implementation writes it: tensors ordered by dtype (widest first)
+// then by name, so every tensor is aligned to its element size.
+import { closeSync, existsSync, fstatSync, fsyncSync, openSync, readSync, renameSync, unlinkSync, writeSync } from 'node:fs';
+import { basename, dirname, join } from 'node:path';
+import { native } from '../native.js';
+import { Tensor, type Dtype } from '../tensor.js';
+
+const ST_TO_DTYPE: Record<string, Dtype> = {
+  F64: 'float64', F32: 'float32', F16: 'float16', BF16: 'bfloat16', I64: 'int64', I32: 'int32', I16: 'int16',
+  I8: 'int8', U8: 'uint8', BOOL: 'bool',
+};
+const DTYPE_TO_ST: Record<Dtype, string> = {
+  float64: 'F64', float32: 'F32', float16: 'F16', bfloat16: 'BF16', int64: 'I64', int32: 'I32', int16: 'I16',
+  int8: 'I8', uint8: 'U8', bool: 'BOOL',
+};
+const ITEM_SIZE: Record<string, number> = { F64: 8, F32: 4, F16: 2, BF16: 2, I64: 8, I32: 4, I16: 2, I8: 1, U8: 1, BOOL: 1 };
+/** The reference implementation's Dtype enum order (it sorts tensors by it, descending). */
+const ST_RANK: Record<string, number> = { BOOL: 0, U8: 1, I8: 2, I16: 3, F16: 4, BF16: 5, I32: 6, F32: 7, F64: 8, I64: 9 };
+/** Known to the format but not to libtorch 1.13 / csgnet: named in errors. */
+const UNSUPPORTED = new Set(['U16', 'U32', 'U64', 'F8_E5M2', 'F8_E4M3', 'F8_E8M0', 'F4', 'F6_E2M3', 'F6_E3M2', 'C64']);
+const MAX_HEADER = 100_000_000;
+
+export interface SafetensorsFile { tensors: Record<string, Tensor>; metadata: Record<string, string> }
+
+interface Entry { name: string; st: string; shape: number[]; bytes: Uint8Array }
+
+/**
+ * Writes tensors (any device; copied to CPU, contiguous) and optional string metadata to `path`
+ * as safetensors. Atomic: writes `<path>.tmp-<pid>-<n>` in the same folder, fsyncs, renames.
+ */
+export function saveSafetensors(path: string, tensors: Record<string, Tensor>, metadata?: Record<string, string>): void {
+  const entries: Entry[] = [];
+  for (const [name, t] of Object.entries(tensors)) {
+    if (!(t instanceof Tensor)) throw new TypeError(`saveSafetensors: '${name}' is not a Tensor`);
+    if (name === '__metadata__') throw new Error("saveSafetensors: '__metadata__' is reserved and cannot name a tensor");
+    const st = DTYPE_TO_ST[t.dtype];
+    if (!st) throw new Error(`saveSafetensors: '${name}' has dtype ${t.dtype}, which safetensors cannot store`);
+    entries.push({ name, st, shape: t.shape, bytes: new Uint8Array(native.toBuffer(t.h)) });
+  }
+  entries.sort((a, b) => (ST_RANK[b.st] - ST_RANK[a.st]) || (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  const header: Record<string, unknown> = {};
+  if (metadata && Object.keys(metadata).length) {
+    for (const [k, v] of Object.entries(metadata)) {
+      if (typeof v !== 'string') throw new TypeError(`saveSafetensors: metadata '${k}' must be a string, got ${typeof v}`);
+    }
+    header.__metadata__ = metadata;
+  }
+  let offset = 0;
+  for (const e of entries) {
+    header[e.name] = { dtype: e.st, shape: e.shape, data_offsets: [offset, offset + e.bytes.length] };
+    offset += e.bytes.length;
+  }
+  let json = Buffer.from(JSON.stringify(header), 'utf8');
+  const extra = (8 - (json.length % 8)) % 8;
+  if (extra) json = Buffer.concat([json, Buffer.alloc(extra, 0x20)]);
+  const len = Buffer.alloc(8);
+  len.writeBigUInt64LE(BigInt(json.length));
+
+  const tmp = join(dirname(path), `.${basename(path)}.tmp-${process.pid}-${tmpCounter++}`);
+  let fd = -1;
+  try {
+    fd = openSync(tmp, 'w');
+    writeAll(fd, len);
+    writeAll(fd, json);
+    for (const e of entries) writeAll(fd, e.bytes);
+    fsyncSync(fd);
+    closeSync(fd);
+    fd = -1;
+    renameSync(tmp, path);
+  } catch (err) {
+    if (fd >= 0) closeSync(fd);
+    try { unlinkSync(tmp); } catch { /* already gone */ }
+    throw err;
+  }
+}
+let tmpCounter = 0;
+
+function writeAll(fd: number, b: Uint8Array): void {
+  let off = 0;
+  while (off < b.length) off += writeSync(fd, b, off, b.length - off);
+}
+
+function readExactly(fd: number, n: number, pos: number, path: string, what: string): Buffer {
+  const b = Buffer.alloc(n);
+  let got = 0;
+  while (got < n) {
+    const r = readSync(fd, b, got, n - got, pos + got);
+    if (r === 0) throw new Error(`loadSafetensors: ${path} is truncated (${what}: wanted ${n} bytes at ${pos}, file ends after ${pos + got})`);
+    got += r;
+  }
+  return b;
+}
+
+/** Reads only the header: names, dtypes (safetensors codes), shapes, offsets, and the metadata. */
+export function readSafetensorsHeader(path: string): { header: Record<string, { dtype: string; shape: number[]; data_offsets: [number, number] }>; metadata: Record<string, string>; dataStart: number; fileSize: number } {
+  if (!existsSync(path)) throw new Error(`loadSafetensors: no such file: ${path}`);
+  const fd = openSync(path, 'r');
+  try {
+    return parseHeader(fd, path);
+  } finally {
+    closeSync(fd);
+  }
+}
+
+function parseHeader(fd: number, path: string) {
+  const fileSize = fstatSync(fd).size;
+  if (fileSize < 8) throw new Error(`loadSafetensors: ${path} is truncated (${fileSize} bytes; the 8-byte header length is missing)`);
+  const n64 = readExactly(fd, 8, 0, path, 'header length').readBigUInt64LE(0);
+  if (n64 > BigInt(MAX_HEADER)) throw new Error(`loadSafetensors: ${path}: header length ${n64} is larger than the ${MAX_HEADER}-byte limit (not a safetensors file?)`);
+  const n = Number(n64);
+  if (8 + n > fileSize) throw new Error(`loadSafetensors: ${path} is truncated (header says ${n} bytes of JSON, file has ${fileSize - 8} after the length)`);
+  const text = readExactly(fd, n, 8, path, 'header').toString('utf8');
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch (e) {
+    throw new Error(`loadSafetensors: ${path}: bad header JSON (${(e as Error).message})`);
+  }
+  if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) throw new Error(`loadSafetensors: ${path}: bad header JSON (not an object)`);
+  const dataStart = 8 + n;
+  const dataLen = fileSize - dataStart;
+  const header: Record<string, { dtype: string; shape: number[]; data_offsets: [number, number] }> = {};
+  let metadata: Record<string, string> = {};
+  for (const [name, v] of Object.entries(parsed as Record<string, any>)) {
+    if (name === '__metadata__') {
+      if (v === null || typeof v !== 'object' || Array.isArray(v) || Object.values(v).some((x) => typeof x !== 'string')) {
+        throw new Error(`loadSafetensors: ${path}: bad header JSON (__metadata__ must map strings to strings)`);
+      }
+      metadata = v as Record<string, string>;
+      continue;
+    }
+    if (v === null || typeof v !== 'object') throw new Error(`loadSafetensors: ${path}: bad header JSON (entry '${name}' is not an object)`);
+    const { dtype, shape, data_offsets: off } = v;
+    if (typeof dtype !== 'string' || !(dtype in ITEM_SIZE)) {
+      const why = UNSUPPORTED.has(dtype) ? 'not supported by csgnet' : 'unknown';
+      throw new Error(`loadSafetensors: ${path}: tensor '${name}' has ${why} dtype ${JSON.stringify(dtype)} (known: ${Object.keys(ITEM_SIZE).join(', ')})`);
+    }
+    if (!Array.isArray(shape) || shape.some((d) => !Number.isInteger(d) || d < 0)) {
+      throw new Error(`loadSafetensors: ${path}: tensor '${name}' has a bad shape ${JSON.stringify(shape)}`);
+    }
+    if (!Array.isArray(off) || off.length !== 2 || off.some((d) => !Number.isInteger(d) || d < 0) || off[0] > off[1]) {
+      throw new Error(`loadSafetensors: ${path}: tensor '${name}' has bad data_offsets ${JSON.stringify(off)}`);
+    }
+    if (off[1] > dataLen) {
+      throw new Error(`loadSafetensors: ${path}: tensor '${name}' data_offsets [${off}] are out of range (the data section has ${dataLen} bytes; truncated file?)`);
+    }
+    const need = shape.reduce((a: number, b: number) => a * b, 1) * ITEM_SIZE[dtype];
+    if (off[1] - off[0] !== need) {
+      throw new Error(`loadSafetensors: ${path}: tensor '${name}' spans ${off[1] - off[0]} bytes but ${dtype} [${shape}] needs ${need}`);
+    }
+    header[name] = { dtype, shape, data_offsets: [off[0], off[1]] };
+  }
+  return { header, metadata, dataStart, fileSize };
+}
+
+/** Reads a safetensors file into CPU tensors (in header order) and its metadata. */
+export function loadSafetensors(path: string): SafetensorsFile {
+  if (!existsSync(path)) throw new Error(`loadSafetensors: no such file: ${path}`);
+  const fd = openSync(path, 'r');
+  try {
+    const { header, metadata, dataStart, fileSize } = parseHeader(fd, path);
+    const data = readExactly(fd, fileSize - dataStart, dataStart, path, 'data');
+    const tensors: Record<string, Tensor> = {};
+    try {
+      for (const [name, e] of Object.entries(header)) {
+        const [b, end] = e.data_offsets;
+        const bytes = new Uint8Array(data.buffer, data.byteOffset + b, end - b);
+        tensors[name] = new Tensor(native.fromBuffer(bytes, e.shape, ST_TO_DTYPE[e.dtype]));
+      }
+    } catch (err) {
+      for (const t of Object.values(tensors)) t.dispose();
+      throw err;
+    }
+    return { tensors, metadata };
+  } finally {
+    closeSync(fd);
+  }
+}
