@@ -82,7 +82,8 @@ static c10::IValue ToIValueOfType(const Napi::Value& v, const c10::TypePtr& type
       return ToIValueOfType(v, type->castRaw<c10::OptionalType>()->getElementType(), arg);
     case TypeKind::IntType:
     case TypeKind::SymIntType:
-      return ToEnumInt(v, arg);
+      // plain ints (dims, sizes): enums arrive as ScalarType/Layout/MemoryFormat real types below
+      return ToInt(v, "argument '" + name + "'");
     case TypeKind::FloatType:
       if (!v.IsNumber()) throw Napi::TypeError::New(env, "argument '" + name + "' must be a number");
       return v.As<Napi::Number>().DoubleValue();
@@ -173,7 +174,10 @@ Napi::Value FromIValue(Napi::Env env, const c10::IValue& v) {
   if (v.isTensorList()) {
     auto list = v.toTensorList();
     auto arr = Napi::Array::New(env, list.size());
-    for (size_t i = 0; i < list.size(); i++) arr.Set(i, TensorWrap::Make(env, list.get(i)));
+    for (size_t i = 0; i < list.size(); i++) {
+      at::Tensor e = list.get(i);
+      arr.Set(i, e.defined() ? Napi::Value(TensorWrap::Make(env, e)) : env.Null());
+    }
     return arr;
   }
   if (v.isTuple()) {

@@ -39,8 +39,8 @@ Napi::Object TensorWrap::Make(Napi::Env env, at::Tensor t) {
     w->accounted_ = static_cast<int64_t>(t.storage().nbytes());
     if (w->accounted_) Napi::MemoryManagement::AdjustExternalMemory(env, w->accounted_);
   }
+  if (t.defined()) g_live++;  // Release/~TensorWrap only decrement for defined tensors
   w->tensor = std::move(t);
-  g_live++;
   return obj;
 }
 
@@ -110,8 +110,17 @@ static Napi::Value GetGrad(const Napi::CallbackInfo& info) {
 static Napi::Value SetGrad(const Napi::CallbackInfo& info) {
   return Guard(info, [&]() -> Napi::Value {
     at::Tensor& t = TensorWrap::Get(info[0]);
-    if (info[1].IsNull() || info[1].IsUndefined()) t.mutable_grad() = at::Tensor();
-    else t.mutable_grad() = TensorWrap::Get(info[1]);
+    if (info[1].IsNull() || info[1].IsUndefined()) {
+      t.mutable_grad() = at::Tensor();
+    } else {
+      // the checks of PyTorch's Tensor.grad setter (a mis-shaped grad would broadcast during accumulation)
+      const at::Tensor& g = TensorWrap::Get(info[1]);
+      TORCH_CHECK(!g.is_same(t), "can't assign Variable as its own grad");
+      TORCH_CHECK(g.dtype() == t.dtype(), "assigned grad has data of a different type");
+      TORCH_CHECK(g.device() == t.device(), "assigned grad has data located on a different device");
+      TORCH_CHECK(g.sizes().equals(t.sizes()), "assigned grad has data of a different size");
+      t.mutable_grad() = g;
+    }
     return info.Env().Undefined();
   });
 }

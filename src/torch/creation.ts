@@ -29,7 +29,8 @@ const TYPED: Partial<Record<Dtype, (n: number) => TypedArray>> = {
 export function fromTypedArray(data: TypedArray, shape: number[], opts: TensorOptions = {}): Tensor {
   const own = dtypeOfTypedArray(data);
   const dtype = opts.dtype ?? own;
-  let t = new Tensor(native.fromBuffer(data, shape, dtype === 'bool' && own === 'uint8' ? 'bool' : own));
+  // bytes other than 0/1 are not valid bools: convert uint8 -> bool with != 0 (to('bool')) instead of copying
+  let t = new Tensor(native.fromBuffer(data, shape, own));
   if (dtype !== t.dtype) { const c = t.to(dtype); t.dispose(); t = c; }
   if (opts.device && opts.device !== 'cpu') { const c = t.to(opts.device); t.dispose(); t = c; }
   return finish(t, opts);
@@ -46,7 +47,9 @@ export function tensor(data: number | boolean | unknown[] | TypedArray, opts: Te
   while (Array.isArray(probe)) { shape.push(probe.length); probe = probe[0]; }
   const flat: unknown[] = Array.isArray(data) ? (data as unknown[]).flat(Infinity) : [data];
   const n = shape.reduce((a, b) => a * b, 1);
-  if (flat.length !== n) throw new Error(`tensor: ragged nested array (shape ${JSON.stringify(shape)} needs ${n} values, got ${flat.length})`);
+  const regular = (v: unknown, d: number): boolean => d === shape.length ? !Array.isArray(v)
+    : Array.isArray(v) && v.length === shape[d] && v.every((e) => regular(e, d + 1));
+  if (flat.length !== n || !regular(data, 0)) throw new Error(`tensor: ragged nested array (shape ${JSON.stringify(shape)} needs ${n} values, got ${flat.length})`);
   let dtype = opts.dtype;
   if (!dtype) {
     if (flat.length && flat.every((v) => typeof v === 'boolean')) dtype = 'bool';
@@ -57,7 +60,7 @@ export function tensor(data: number | boolean | unknown[] | TypedArray, opts: Te
   for (let i = 0; i < n; i++) {
     const v = flat[i];
     if (typeof v !== 'number' && typeof v !== 'boolean') throw new TypeError(`tensor: element ${i} is ${typeof v}, expected a number or boolean`);
-    (arr as any)[i] = arr instanceof BigInt64Array ? BigInt(Math.trunc(Number(v))) : Number(v);
+    (arr as any)[i] = arr instanceof BigInt64Array ? BigInt(Math.trunc(Number(v))) : dtype === 'bool' ? (v ? 1 : 0) : Number(v);
   }
   let t = new Tensor(native.fromBuffer(arr, shape, TYPED[dtype] ? dtype : 'float32'));
   if (t.dtype !== dtype) { const c = t.to(dtype); t.dispose(); t = c; }

@@ -1,6 +1,7 @@
 // torch.nn.functional, with PyTorch's argument names and defaults (options objects for the optional ones).
 import { Tensor, op, REDUCTION, type Reduction, type Dtype } from './tensor.js';
 import { tensor } from './creation.js';
+import { tidy } from './scope.js';
 
 type Pair = number | [number, number];
 
@@ -28,6 +29,11 @@ export function layerNorm(x: Tensor, normalizedShape: number[], weight?: Tensor 
 
 export function maxPool2d(x: Tensor, kernelSize: Pair, o: { stride?: Pair; padding?: Pair; dilation?: Pair; ceilMode?: boolean } = {}): Tensor {
   return op('maxPool2d', x, kernelSize, o.stride ?? kernelSize, o.padding ?? 0, o.dilation ?? 1, o.ceilMode ?? false);
+}
+
+/** max_pool2d with return_indices: [values, flat indices into each H*W plane]. */
+export function maxPool2dWithIndices(x: Tensor, kernelSize: Pair, o: { stride?: Pair; padding?: Pair; dilation?: Pair; ceilMode?: boolean } = {}): [Tensor, Tensor] {
+  return op('maxPool2dWithIndices', x, kernelSize, o.stride ?? kernelSize, o.padding ?? 0, o.dilation ?? 1, o.ceilMode ?? false);
 }
 
 export function avgPool2d(x: Tensor, kernelSize: Pair,
@@ -97,15 +103,16 @@ export function gaussianKernel1d(kernelSize: number, sigma: number): Tensor {
 /** Gaussian blur of [N, C, H, W] by a separable depthwise convolution with reflect padding (torchvision's choice). */
 export function gaussianBlur(x: Tensor, kernelSize: number, sigma: number): Tensor {
   if (kernelSize % 2 !== 1) throw new Error(`gaussianBlur: kernelSize must be odd, got ${kernelSize}`);
-  const c = x.shape[1];
-  const k = gaussianKernel1d(kernelSize, sigma).to(x.dtype);
-  const kh = k.reshape(1, 1, kernelSize, 1).repeat(c, 1, 1, 1);
-  const kw = k.reshape(1, 1, 1, kernelSize).repeat(c, 1, 1, 1);
-  const r = (kernelSize - 1) / 2;
-  const padded = pad(x, [r, r, r, r], 'reflect');
-  const out = conv2d(conv2d(padded, kh, null, { groups: c }), kw, null, { groups: c });
-  for (const t of [k, kh, kw, padded]) t.dispose();
-  return out;
+  // tidy frees the kernel, its reshapes and the intermediates (the explicit disposes missed some)
+  return tidy(() => {
+    const c = x.shape[1];
+    const k = gaussianKernel1d(kernelSize, sigma).to(x.dtype);
+    const kh = k.reshape(1, 1, kernelSize, 1).repeat(c, 1, 1, 1);
+    const kw = k.reshape(1, 1, 1, kernelSize).repeat(c, 1, 1, 1);
+    const r = (kernelSize - 1) / 2;
+    const padded = pad(x, [r, r, r, r], 'reflect');
+    return conv2d(conv2d(padded, kh, null, { groups: c }), kw, null, { groups: c });
+  });
 }
 
 /**

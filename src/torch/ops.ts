@@ -4,18 +4,18 @@ import { native, type Handle } from './native.js';
 
 export const OPS = {
   // creation
-  zeros: 'aten::zeros', ones: 'aten::ones', full: 'aten::full', empty: 'aten::empty',
+  zeros: 'aten::zeros', ones: 'aten::ones', full: 'aten::full', empty: 'aten::empty.memory_format',
   arange: 'aten::arange.start_step', linspace: 'aten::linspace', eye: 'aten::eye',
   rand: 'aten::rand', randn: 'aten::randn', randint: 'aten::randint.low', randperm: 'aten::randperm',
   zerosLike: 'aten::zeros_like', onesLike: 'aten::ones_like', fullLike: 'aten::full_like',
   randLike: 'aten::rand_like', randnLike: 'aten::randn_like', emptyLike: 'aten::empty_like',
   normal_: 'aten::normal_', uniform_: 'aten::uniform_', bernoulli_: 'aten::bernoulli_.float',
-  zero_: 'aten::zero_', fill_: 'aten::fill_.Scalar', copy_: 'aten::copy_',
+  set_: 'aten::set_.source_Tensor', zero_: 'aten::zero_', fill_: 'aten::fill_.Scalar', copy_: 'aten::copy_',
   // arithmetic
   add: 'aten::add.Tensor', addScalar: 'aten::add.Scalar', sub: 'aten::sub.Tensor', subScalar: 'aten::sub.Scalar',
   rsubScalar: 'aten::rsub.Scalar',
   mul: 'aten::mul.Tensor', mulScalar: 'aten::mul.Scalar', div: 'aten::div.Tensor', divScalar: 'aten::div.Scalar',
-  divMode: 'aten::div.Tensor_mode', remainder: 'aten::remainder.Tensor', remainderScalar: 'aten::remainder.Scalar',
+  divMode: 'aten::div.Tensor_mode', divScalarMode: 'aten::div.Scalar_mode', remainder: 'aten::remainder.Tensor', remainderScalar: 'aten::remainder.Scalar',
   add_: 'aten::add_.Tensor', addScalar_: 'aten::add_.Scalar', sub_: 'aten::sub_.Tensor', subScalar_: 'aten::sub_.Scalar',
   mul_: 'aten::mul_.Tensor', mulScalar_: 'aten::mul_.Scalar', div_: 'aten::div_.Tensor', divScalar_: 'aten::div_.Scalar',
   addcmul_: 'aten::addcmul_', addcdiv_: 'aten::addcdiv_', lerp_: 'aten::lerp_.Scalar',
@@ -40,7 +40,7 @@ export const OPS = {
   topk: 'aten::topk', sort: 'aten::sort', argsort: 'aten::argsort', kthvalue: 'aten::kthvalue',
   var: 'aten::var.correction', std: 'aten::std.correction', norm: 'aten::norm.ScalarOpt_dim',
   prod: 'aten::prod', cumsum: 'aten::cumsum', logsumexp: 'aten::logsumexp', quantile: 'aten::quantile.scalar',
-  countNonzero: 'aten::count_nonzero', bincount: 'aten::bincount',
+  countNonzero: 'aten::count_nonzero.dim_IntList', bincount: 'aten::bincount',
   // linear algebra
   matmul: 'aten::matmul', mm: 'aten::mm', bmm: 'aten::bmm', t: 'aten::t', outer: 'aten::outer',
   linear: 'aten::linear',
@@ -57,7 +57,7 @@ export const OPS = {
   flip: 'aten::flip', roll: 'aten::roll', pad: 'aten::constant_pad_nd', reflectionPad2d: 'aten::reflection_pad2d',
   replicationPad2d: 'aten::replication_pad2d', clone: 'aten::clone', detach: 'aten::detach',
   to: 'aten::to.dtype', toDevice: 'aten::to.device', item: 'aten::item', requiresGrad_: 'aten::requires_grad_',
-  isContiguous: 'aten::is_contiguous.memory_format', oneHot: 'aten::one_hot', tril: 'aten::tril', triu: 'aten::triu',
+  oneHot: 'aten::one_hot', tril: 'aten::tril', triu: 'aten::triu',
   // neural network ops
   conv2d: 'aten::conv2d', convTranspose2d: 'aten::conv_transpose2d.input', batchNorm: 'aten::batch_norm',
   layerNorm: 'aten::layer_norm', groupNorm: 'aten::group_norm',

@@ -15,12 +15,14 @@ export function keep<T extends Disposable>(t: T): T {
   return t;
 }
 
-function collect(value: unknown, out: Set<Disposable>, depth: number): void {
-  if (value === null || typeof value !== 'object' || depth > 4) return;
+// Any depth (a depth cap used to free tensors nested deeper than 4 levels); `seen` guards cycles.
+function collect(value: unknown, out: Set<Disposable>, seen: Set<object>): void {
+  if (value === null || typeof value !== 'object' || seen.has(value)) return;
   if ((value as Disposable).__isTensor) { out.add(value as Disposable); return; }
-  if (Array.isArray(value)) { for (const v of value) collect(v, out, depth + 1); return; }
-  if (value instanceof Map) { for (const v of value.values()) collect(v, out, depth + 1); return; }
-  if (Object.getPrototypeOf(value) === Object.prototype) for (const v of Object.values(value)) collect(v, out, depth + 1);
+  seen.add(value);
+  if (Array.isArray(value)) { for (const v of value) collect(v, out, seen); return; }
+  if (value instanceof Map) { for (const v of value.values()) collect(v, out, seen); return; }
+  if (Object.getPrototypeOf(value) === Object.prototype) for (const v of Object.values(value)) collect(v, out, seen);
 }
 
 /**
@@ -39,9 +41,12 @@ export function tidy<T>(fn: () => T): T {
     throw e;
   }
   scopes.pop();
-  if (result instanceof Promise) throw new Error('tidy: fn must be synchronous (it returned a Promise)');
+  if (result instanceof Promise) {
+    for (const t of scope) t.dispose();
+    throw new Error('tidy: fn must be synchronous (it returned a Promise)');
+  }
   const kept = new Set<Disposable>();
-  collect(result, kept, 0);
+  collect(result, kept, new Set());
   for (const t of scope) if (!kept.has(t)) t.dispose();
   for (const t of kept) if (scope.has(t)) track(t);
   return result;

@@ -54,10 +54,29 @@ export class Tensor {
   get numel(): number { return this.shape.reduce((a, b) => a * b, 1); }
   get isLeaf(): boolean { return native.isLeaf(this.h); }
   get requiresGrad(): boolean { return native.requiresGrad(this.h); }
-  set requiresGrad(on: boolean) { callOpRaw('requiresGrad_', [this, on]); }
-  requiresGrad_(on = true): this { callOpRaw('requiresGrad_', [this, on]); return this; }
+  // requires_grad_ returns self as a fresh native handle: free it at once (it would count as live until GC)
+  set requiresGrad(on: boolean) { native.dispose(callOpRaw('requiresGrad_', [this, on])); }
+  requiresGrad_(on = true): this { native.dispose(callOpRaw('requiresGrad_', [this, on])); return this; }
   get isDisposed(): boolean { return native.isDisposed(this.h); }
-  isContiguous(memoryFormat: MemoryFormat = 'contiguous_format'): boolean { return callOpRaw('isContiguous', [this, memoryFormat]); }
+  /**
+   * Tensor.is_contiguous(memory_format), computed from sizes and strides as c10::TensorImpl does
+   * (aten::is_contiguous is a TorchScript prim, not a dispatcher op, so it cannot be called by name).
+   */
+  isContiguous(memoryFormat: MemoryFormat = 'contiguous_format'): boolean {
+    const size = this.shape, st = this.stride();
+    let order: number[];
+    if (memoryFormat === 'contiguous_format') order = size.map((_, i) => size.length - 1 - i);
+    else if (memoryFormat === 'channels_last') { if (size.length !== 4) return false; order = [1, 3, 2, 0]; }
+    else throw new Error(`isContiguous: memory format '${memoryFormat}' is not a layout`);
+    if (size.some((s) => s === 0)) return true;
+    let expected = 1;
+    for (const d of order) {
+      if (size[d] === 1) continue;
+      if (st[d] !== expected) return false;
+      expected *= size[d];
+    }
+    return true;
+  }
   isFloatingPoint(): boolean { return ['float32', 'float64', 'float16', 'bfloat16'].includes(this.dtype); }
 
   /** Frees the native tensor now (idempotent). */
@@ -108,7 +127,7 @@ export class Tensor {
       case 'int16': return new Int16Array(buf);
       case 'int8': return new Int8Array(buf);
       case 'uint8': case 'bool': return new Uint8Array(buf);
-      default: return new Float32Array(native.toBuffer(this.to('float32').h));
+      default: { const f = this.to('float32'); try { return new Float32Array(native.toBuffer(f.h)); } finally { f.dispose(); } }
     }
   }
   /** The data as plain JS numbers (int64 converted to Number). */
@@ -143,7 +162,7 @@ export class Tensor {
   rsub(other: number, alpha?: number): Tensor { return op('rsubScalar', this, other, alpha); }
   mul(other: TensorLike): Tensor { return other instanceof Tensor ? op('mul', this, other) : op('mulScalar', this, other); }
   div(other: TensorLike, roundingMode?: 'trunc' | 'floor'): Tensor {
-    if (roundingMode) return op('divMode', this, other instanceof Tensor ? other : scalarLike(this, other), roundingMode);
+    if (roundingMode) return other instanceof Tensor ? op('divMode', this, other, roundingMode) : op('divScalarMode', this, other, roundingMode);
     return other instanceof Tensor ? op('div', this, other) : op('divScalar', this, other);
   }
   remainder(other: TensorLike): Tensor {
@@ -196,6 +215,8 @@ export class Tensor {
   zero_(): this { return this.inplace('zero_'); }
   fill_(value: number): this { return this.inplace('fill_', value); }
   copy_(src: Tensor): this { return this.inplace('copy_', src); }
+  /** Makes this tensor use src's storage, sizes and strides (e.g. a parameter converted to channels_last, under noGrad). */
+  set_(src: Tensor): this { return this.inplace('set_', src); }
   normal_(mean = 0, std = 1): this { return this.inplace('normal_', mean, std); }
   uniform_(from = 0, to = 1): this { return this.inplace('uniform_', from, to); }
   bernoulli_(p = 0.5): this { return this.inplace('bernoulli_', p); }
@@ -310,10 +331,6 @@ export class Tensor {
 
 function flatArgs(a: number[] | [number[]]): number[] {
   return a.length === 1 && Array.isArray(a[0]) ? (a[0] as number[]) : (a as number[]);
-}
-
-function scalarLike(like: Tensor, v: number | boolean): Tensor {
-  return op('full', [], v, like.dtype);
 }
 
 const DTYPES = new Set(['float32', 'float64', 'int64', 'int32', 'int16', 'int8', 'uint8', 'bool', 'float16', 'bfloat16']);
