@@ -5,7 +5,7 @@
   "targets": [
     {
       "target_name": "csgnet_native",
-      "sources": ["native/src/addon.cc", "native/src/convert.cc", "native/src/ops.cc", "native/src/tensor.cc"],
+      "sources": ["native/src/addon.cc", "native/src/allocator.cc", "native/src/convert.cc", "native/src/ops.cc", "native/src/tensor.cc"],
       "include_dirs": ["<!(node -p \"require('node-addon-api').include_dir\")"],
       "defines": ["NAPI_VERSION=8", "NAPI_CPP_EXCEPTIONS"],
       "cflags!": ["-fno-exceptions", "-fno-rtti"],

@@ -109,6 +109,7 @@ static Napi::Object Init(Napi::Env env, Napi::Object exports) {
   env.SetInstanceData(new AddonData());
   InitTensor(env, exports);
   InitOps(env, exports);
+  InitAllocator(env, exports);
   exports.Set("backward", Napi::Function::New(env, Backward));
   exports.Set("grad", Napi::Function::New(env, Grad));
   exports.Set("setGradEnabled", Napi::Function::New(env, SetGradEnabled));

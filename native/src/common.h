@@ -51,6 +51,7 @@ Napi::Value Guard(const Napi::CallbackInfo& info, F&& f) {
 
 void InitOps(Napi::Env env, Napi::Object exports);
 void InitTensor(Napi::Env env, Napi::Object exports);
+void InitAllocator(Napi::Env env, Napi::Object exports);
 
 struct AddonData {
   Napi::FunctionReference tensorCtor;
