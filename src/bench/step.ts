@@ -26,6 +26,7 @@ export function benchTrainStep(o: StepBenchOptions): StepBenchResult {
   const [c, h, w] = o.input;
   const model = createModel(o.model, { inChannels: c, numClasses: o.classes, inputSize: h });
   model.train();
+  model.to({ memoryFormat: o.memoryFormat });
   const opt = new SGD(model.parameters(), { lr: 0.1, momentum: 0.9, nesterov: true, weightDecay: 1e-4 });
   const x = torch.keep(torch.randn([o.batch, c, h, w]).contiguous(o.memoryFormat));
   const y = torch.keep(torch.randint(0, o.classes, [o.batch]));

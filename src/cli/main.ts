@@ -121,7 +121,7 @@ program.command('features').description('write GAP features of the last conv lay
     const { writeNpy } = await import('../io/npy.js');
     const run = openRun(o.run, o.checkpoint);
     const ds = await runDataset(run, o.split);
-    const f = extractFeatures(run.model, ds, o.limit);
+    const f = extractFeatures(run.model, ds, o.limit, run.config.memoryFormat);
     mkdirSync(o.out, { recursive: true });
     writeNpy(join(o.out, 'features.npy'), f.features, [f.n, f.k]);
     writeNpy(join(o.out, 'labels.npy'), BigInt64Array.from(f.labels, (v) => BigInt(v)), [f.n]);

@@ -44,6 +44,7 @@ export function openRun(dir: string, which = 'last'): OpenRun {
   const snap = loadSnapshot(path);
   const model = createModel(info.config.model, { inChannels: info.dataset.channels, numClasses: info.dataset.classes.length, inputSize: info.dataset.height });
   model.loadStateDict(withPrefix(snap.tensors, 'model'), { strict: true });
+  model.to({ memoryFormat: info.config.memoryFormat });
   let gate: ClassSpecificGate | null = null;
   if (info.config.strategy === 'csg') {
     gate = new ClassSpecificGate(model.numFilters, info.dataset.classes.length);
@@ -108,7 +109,8 @@ export function evaluateRun(run: OpenRun, ds: ImageDataset, limit = 0): Evaluati
 }
 
 /** GAP of the last conv layer (STD path, eval mode): features [N, K] float32 and labels. */
-export function extractFeatures(model: CsgBackbone, ds: ImageDataset, limit = 0): { features: Float32Array; labels: Int32Array; n: number; k: number } {
+export function extractFeatures(model: CsgBackbone, ds: ImageDataset, limit = 0,
+  memoryFormat: 'contiguous_format' | 'channels_last' = 'contiguous_format'): { features: Float32Array; labels: Int32Array; n: number; k: number } {
   const n = limit ? Math.min(limit, ds.length) : ds.length;
   const k = model.numFilters;
   const features = new Float32Array(n * k);
@@ -118,6 +120,6 @@ export function extractFeatures(model: CsgBackbone, ds: ImageDataset, limit = 0)
     features.set(gap.contiguous().data() as Float32Array, pos * k);
     labels.set(y, pos);
     pos += y.length;
-  }, { limit });
+  }, { limit, memoryFormat });
   return { features, labels, n, k };
 }

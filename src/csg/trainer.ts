@@ -118,6 +118,7 @@ export class Trainer {
     this.valSet = val;
     this.model = createModel(c.model, { inChannels: train.channels, numClasses: train.numClasses, inputSize: train.height });
     if (c.pretrained) loadPretrained(this.model, c.pretrained, log);
+    this.model.to({ memoryFormat: c.memoryFormat });
     this.gate = c.strategy === 'csg' ? new ClassSpecificGate(this.model.numFilters, train.numClasses, c.gateInit) : null;
     const stdNamed = trainableParameters(this.model, c.std.trainTop);
     this.stdParams = new Set(stdNamed.map(([, p]) => p));

@@ -1,6 +1,6 @@
 // torch.nn.Module for csgnet: explicit registration of parameters, buffers and child modules,
 // with PyTorch's traversal order, dotted state-dict names, train/eval and freezing by name.
-import { Tensor, type Dtype } from '../tensor.js';
+import { Tensor, type Dtype, type MemoryFormat } from '../tensor.js';
 import { native } from '../native.js';
 import { keep } from '../scope.js';
 import { noGrad } from '../autograd.js';
@@ -258,18 +258,20 @@ export abstract class Module {
    * storage is swapped, like assigning param.data in PyTorch), so optimizers keep their references.
    * Only floating-point tensors are cast by a dtype.
    */
-  to(target: string | { device?: string; dtype?: 'float32' | 'float64' | 'float16' | 'bfloat16' }): this {
-    const o: { device?: string; dtype?: string } = typeof target === 'string'
+  to(target: string | { device?: string; dtype?: 'float32' | 'float64' | 'float16' | 'bfloat16'; memoryFormat?: MemoryFormat }): this {
+    const o: { device?: string; dtype?: string; memoryFormat?: MemoryFormat } = typeof target === 'string'
       ? (target.startsWith('float') || target === 'bfloat16' ? { dtype: target } : { device: target }) : target;
     const swap = (t: Tensor) => {
       const wantDtype = (o.dtype && t.isFloatingPoint() ? o.dtype : t.dtype) as Dtype;
       const wantDevice = o.device ?? t.device;
-      if (wantDtype === t.dtype && sameDevice(wantDevice, t.device)) return;
+      // Like PyTorch's model.to(memory_format=...): only 4-D tensors change layout.
+      const wantFormat = o.memoryFormat && t.ndim === 4 && !t.isContiguous(o.memoryFormat) ? o.memoryFormat : undefined;
+      if (wantDtype === t.dtype && sameDevice(wantDevice, t.device) && !wantFormat) return;
       const rg = t.requiresGrad;
-      const moved = keep(noGrad(() => t.to({ device: wantDevice, dtype: wantDtype })));
+      const moved = keep(noGrad(() => t.to({ device: wantDevice, dtype: wantDtype, memoryFormat: wantFormat })));
       const g = t.grad;
       let movedGrad: Tensor | null = null;
-      if (g) { movedGrad = noGrad(() => g.to({ device: wantDevice, dtype: wantDtype })); g.dispose(); }
+      if (g) { movedGrad = noGrad(() => g.to({ device: wantDevice, dtype: wantDtype, memoryFormat: wantFormat })); g.dispose(); }
       const old = t.h;
       t.h = moved.h;
       native.dispose(old); // `moved` now shares its handle with t
