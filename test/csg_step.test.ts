@@ -1,4 +1,4 @@
-// Parity of two CSG training steps with the PyTorch reference (scripts/golden/csg_step.py): the same
+// Parity of one STD and two CSG training steps with the PyTorch reference (scripts/golden/csg_step.py): the same
 // weights, batch and gate give the same loss parts, gate gradient, projected gate, gradients and
 // updated parameters. Tolerances: float32 over a ResNet-20 forward/backward, so 1e-4 relative on
 // losses and summaries, 2e-5 absolute on gate values.
@@ -18,7 +18,7 @@ const stats = (t: torch.Tensor): number[] => torch.tidy(() => {
   return [d.sum().item(), d.abs().sum().item(), d.norm().item()];
 });
 
-test('two CSG steps match the PyTorch reference (loss, gate gradient, projection, gradients, SGD update)', () => {
+test('an STD step then two CSG steps match the PyTorch reference (loss, gate gradient, projection, gradients, SGD update)', () => {
   // The golden script runs single-threaded; with more threads oneDNN reduces in another order, and
   // BatchNorm on a 16-image batch turns those 1e-7 differences into ~1e-3 ones by the second step.
   const threads = torch.getNumThreads();
@@ -38,12 +38,13 @@ test('two CSG steps match the PyTorch reference (loss, gate gradient, projection
   const gateOptimizer = new SGD([gate.weight], { lr: 0.1, momentum: 0.9 });
   const ctx = { model, gate, optimizer, gateOptimizer, lambda: Number(metadata.lambda), rho: Number(metadata.rho) };
   const x = g['x'], y = g['y'];
-  for (const step of [0, 1]) {
+  for (const [step, path] of (['std', 'csg', 'csg'] as const).entries()) {
     const s = `step${step}.`;
-    const r = trainStep(ctx, x, y, 'csg');
+    const r = trainStep(ctx, x, y, path);
     const [loss, ce, reg] = Array.from(g[s + 'loss'].toFloat64Array());
     assertClose([r.loss, r.ce, r.reg], [loss, ce, reg], 1e-5, 1e-4, `${s}loss/ce/reg`);
-    assertClose(gate.weight.grad!.toFloat64Array(), g[s + 'gate_grad'].toFloat64Array(), 1e-6, 1e-4, `${s}gate grad`);
+    if (path === 'csg') assertClose(gate.weight.grad!.toFloat64Array(), g[s + 'gate_grad'].toFloat64Array(), 1e-6, 1e-4, `${s}gate grad`);
+    else assert.equal(gate.weight.grad, null, 'the STD path leaves G without a gradient');
     assertClose(gate.weight.toFloat64Array(), g[s + 'gate'].toFloat64Array(), 2e-5, 0, `${s}projected gate`);
     assertClose(model.fc.weight.grad!.toFloat64Array(), g[s + 'grad.fc.weight'].toFloat64Array(), 1e-5, 1e-3, `${s}fc grad`);
     assertClose(model.getSubmodule('conv1').getParameter('weight')!.grad!.toFloat64Array(), g[s + 'grad.conv1.weight'].toFloat64Array(), 1e-5, 1e-3, `${s}conv1 grad`);

@@ -1,7 +1,8 @@
 #!/usr/bin/python3
-"""Golden values for one (two) CSG training steps of the PyTorch reference
-(../shared/reference/csg_reference.py): gated forward, CE + lambda * hinge(G), backward, SGD steps of
-the network and of the gate, row-max projection. Run with Debian's own interpreter:
+"""Golden values for three training steps of the PyTorch reference
+(../shared/reference/csg_reference.py): one STD step (CE, backward, SGD step), then two CSG steps
+(gated forward, CE + lambda * hinge(G), backward, SGD steps of the network and of the gate, row-max
+projection). Run with Debian's own interpreter:
 
     /usr/bin/python3 scripts/golden/csg_step.py
 
@@ -67,24 +68,27 @@ def main():
     opt = torch.optim.SGD(params, lr=LR, momentum=0.9, nesterov=True, weight_decay=1e-4)
     opt_gate = torch.optim.SGD([model.gate], lr=LR, momentum=0.9)
     model.train()
-    for step in range(2):
+    for step, path in enumerate(['std', 'csg', 'csg']):
+        csg = path == 'csg'
         opt.zero_grad(); opt_gate.zero_grad()
-        logits = model(x, y)
+        logits = model(x, y) if csg else model(x)
         ce = F.cross_entropy(logits, y)
-        reg = LAMBDA * F.relu(model.gate.abs().sum() - RHO * model.gate.numel())
+        reg = LAMBDA * F.relu(model.gate.abs().sum() - RHO * model.gate.numel()) if csg else torch.zeros(())
         loss = ce + reg
         loss.backward()
         s = f'step{step}.'
         out[s + 'loss'] = torch.tensor([loss.item(), ce.item(), reg.item()], dtype=torch.float64)
-        out[s + 'gate_grad'] = model.gate.grad.clone()
+        out[s + 'gate_grad'] = model.gate.grad.clone() if csg else torch.zeros(64, 10)
         out[s + 'grad.fc.weight'] = model.fc.weight.grad.clone()
         out[s + 'grad.conv1.weight'] = model.stem[0].weight.grad.clone()
         for n_, q in zip(names, params):
             out[s + 'grad_stats.' + n_] = stats(q.grad)
-        opt.step(); opt_gate.step()
-        with torch.no_grad():
-            g = model.gate / model.gate.max(dim=1, keepdim=True)[0].clamp_min(1e-12)
-            model.gate.copy_(g.clamp(0, 1))
+        opt.step()
+        if csg:
+            opt_gate.step()
+            with torch.no_grad():
+                g = model.gate / model.gate.max(dim=1, keepdim=True)[0].clamp_min(1e-12)
+                model.gate.copy_(g.clamp(0, 1))
         out[s + 'gate'] = model.gate.detach().clone()
         out[s + 'fc.weight'] = model.fc.weight.detach().clone()
         for n_, q in zip(names, params):

@@ -163,8 +163,8 @@ program.command('bench').description('time a full training step (forward, cross-
 
 program.command('demo').description('the main job: train STD and CSG ResNet-20 on Fashion-MNIST, evaluate and compare them')
   .option('--out <dir>', 'parent folder of the two runs', 'runs/demo')
-  .option('--epochs <n>', 'epochs per model', int(1), 3)
-  .option('--limit <n>', 'training images per epoch (0 = all 60000)', int(0), 12000)
+  .option('--epochs <n>', 'epochs per model (CSG epochs are 2, 5, ... with the cifar schedule)', int(1), 6)
+  .option('--limit <n>', 'training images per epoch (0 = all 60000)', int(0), 10000)
   .option('--model <name>', 'architecture', 'resnet20')
   .addOption(new Option('--progress <mode>', 'progress display').choices(['auto', 'plain', 'none']).default('auto'))
   .action(async (o) => {
