@@ -3,11 +3,11 @@
 // [N, 64, 7, 7] for 28x28 inputs (ReLU'd, max pooling keeps it non-negative).
 import type { Tensor } from '../torch/tensor.js';
 import { AdaptiveAvgPool2d, Conv2d, Linear, MaxPool2d, Module, ReLU, chain } from '../torch/nn/index.js';
-import type { CsgBackbone } from './types.js';
+import { GapBackbone } from './types.js';
 
 export interface LeNetOptions { inChannels?: number; numClasses?: number; filters?: [number, number] }
 
-export class LeNet extends Module implements CsgBackbone {
+export class LeNet extends GapBackbone {
   readonly conv1: Conv2d;
   readonly relu1: ReLU;
   readonly pool1: MaxPool2d;
@@ -38,16 +38,6 @@ export class LeNet extends Module implements CsgBackbone {
     return chain(x, [(t) => this.conv1.call(t), (t) => this.relu1.call(t), (t) => this.pool1.call(t),
       (t) => this.conv2.call(t), (t) => this.relu2.call(t), (t) => this.pool2.call(t)]);
   }
-  head(features: Tensor): Tensor {
-    return chain(features, [(t) => this.avgpool.call(t), (t) => t.flatten(1), (t) => this.fc.call(t)]);
-  }
-  forward(x: Tensor): Tensor {
-    const f = this.features(x);
-    const out = this.head(f);
-    f.dispose();
-    return out;
-  }
-  topChildren(): string[] { return [...this.namedChildren()].map(([n]) => n); }
 }
 
 export const lenet = (o?: LeNetOptions) => new LeNet(o);

@@ -4,7 +4,7 @@
 // so torchvision state dicts load directly and seeded construction matches torchvision's weights.
 import type { Tensor } from '../torch/tensor.js';
 import { AdaptiveAvgPool2d, BatchNorm2d, Conv2d, Linear, MaxPool2d, Module, ReLU, Sequential, chain, init } from '../torch/nn/index.js';
-import type { CsgBackbone } from './types.js';
+import { GapBackbone } from './types.js';
 
 const conv3x3 = (i: number, o: number, stride = 1) => new Conv2d(i, o, 3, { stride, padding: 1, bias: false });
 const conv1x1 = (i: number, o: number, stride = 1) => new Conv2d(i, o, 1, { stride, bias: false });
@@ -85,7 +85,7 @@ export type BlockKind = 'basic' | 'bottleneck';
 export interface ResNetOptions { inChannels?: number; numClasses?: number; zeroInitResidual?: boolean }
 
 /** torchvision.models.ResNet (groups 1, width 64, no dilation). */
-export class ResNet extends Module implements CsgBackbone {
+export class ResNet extends GapBackbone {
   readonly conv1: Conv2d;
   readonly bn1: BatchNorm2d;
   readonly relu: ReLU;
@@ -145,16 +145,6 @@ export class ResNet extends Module implements CsgBackbone {
     return chain(x, [(t) => this.conv1.call(t), (t) => this.bn1.call(t), (t) => this.relu.call(t), (t) => this.maxpool.call(t),
       (t) => this.layer1.call(t), (t) => this.layer2.call(t), (t) => this.layer3.call(t), (t) => this.layer4.call(t)]);
   }
-  head(features: Tensor): Tensor {
-    return chain(features, [(t) => this.avgpool.call(t), (t) => t.flatten(1), (t) => this.fc.call(t)]);
-  }
-  forward(x: Tensor): Tensor {
-    const f = this.features(x);
-    const out = this.head(f);
-    f.dispose();
-    return out;
-  }
-  topChildren(): string[] { return [...this.namedChildren()].map(([n]) => n); }
 }
 
 export const resnet18 = (o?: ResNetOptions) => new ResNet('basic', [2, 2, 2, 2], o);

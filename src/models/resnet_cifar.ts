@@ -4,14 +4,14 @@
 // parameter names follow torchvision (conv1, bn1, layer1.0.conv1, layer2.0.downsample.0, fc, ...).
 import type { Tensor } from '../torch/tensor.js';
 import { AdaptiveAvgPool2d, BatchNorm2d, Conv2d, Linear, Module, ReLU, Sequential, chain, init } from '../torch/nn/index.js';
-import type { CsgBackbone } from './types.js';
+import { GapBackbone } from './types.js';
 import { BasicBlock } from './resnet.js';
 
 export interface CifarResNetOptions { inChannels?: number; numClasses?: number; zeroInitResidual?: boolean }
 
 export const CIFAR_RESNET_DEPTHS = [20, 32, 44, 56, 110] as const;
 
-export class CifarResNet extends Module implements CsgBackbone {
+export class CifarResNet extends GapBackbone {
   readonly conv1: Conv2d;
   readonly bn1: BatchNorm2d;
   readonly relu: ReLU;
@@ -59,16 +59,6 @@ export class CifarResNet extends Module implements CsgBackbone {
     return chain(x, [(t) => this.conv1.call(t), (t) => this.bn1.call(t), (t) => this.relu.call(t),
       (t) => this.layer1.call(t), (t) => this.layer2.call(t), (t) => this.layer3.call(t)]);
   }
-  head(features: Tensor): Tensor {
-    return chain(features, [(t) => this.avgpool.call(t), (t) => t.flatten(1), (t) => this.fc.call(t)]);
-  }
-  forward(x: Tensor): Tensor {
-    const f = this.features(x);
-    const out = this.head(f);
-    f.dispose();
-    return out;
-  }
-  topChildren(): string[] { return [...this.namedChildren()].map(([n]) => n); }
   override get typeName(): string { return 'ResNet'; }
 }
 

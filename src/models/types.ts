@@ -1,6 +1,6 @@
 // The interface every csgnet backbone implements, so the CSG method can gate its last conv layer.
 import type { Tensor } from '../torch/tensor.js';
-import { Module, type Linear } from '../torch/nn/index.js';
+import { Module, chain, type AdaptiveAvgPool2d, type Linear } from '../torch/nn/index.js';
 
 /**
  * A CNN split at its last convolutional feature map:
@@ -18,6 +18,31 @@ export interface CsgBackbone extends Module {
   readonly fc: Linear;
   /** Top-level child module names in forward order (recipes freeze "all but the top N children"). */
   topChildren(): string[];
+}
+
+/**
+ * The shared tail of every csgnet model: subclasses register their layers, then `avgpool` and
+ * `fc` last (torchvision's order), and implement features(); the head and forward are the same for all.
+ */
+export abstract class GapBackbone extends Module implements CsgBackbone {
+  abstract readonly avgpool: AdaptiveAvgPool2d;
+  abstract readonly fc: Linear;
+  abstract readonly numFilters: number;
+  abstract readonly numClasses: number;
+  abstract features(x: Tensor): Tensor;
+
+  head(features: Tensor): Tensor {
+    return chain(features, [(t) => this.avgpool.call(t), (t) => t.flatten(1), (t) => this.fc.call(t)]);
+  }
+
+  forward(x: Tensor): Tensor {
+    const f = this.features(x);
+    const out = this.head(f);
+    f.dispose();
+    return out;
+  }
+
+  topChildren(): string[] { return [...this.namedChildren()].map(([n]) => n); }
 }
 
 /**

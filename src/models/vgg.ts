@@ -7,7 +7,7 @@
 // Linear N(0, 0.01) with zero bias.
 import type { Tensor } from '../torch/tensor.js';
 import { AdaptiveAvgPool2d, BatchNorm2d, Conv2d, Linear, MaxPool2d, Module, ReLU, Sequential, chain, init } from '../torch/nn/index.js';
-import type { CsgBackbone } from './types.js';
+import { GapBackbone } from './types.js';
 
 export const VGG_CFGS: Record<'vgg11' | 'vgg16', (number | 'M')[]> = {
   vgg11: [64, 'M', 128, 'M', 256, 256, 'M', 512, 512, 'M', 512, 512, 'M'],
@@ -16,7 +16,7 @@ export const VGG_CFGS: Record<'vgg11' | 'vgg16', (number | 'M')[]> = {
 
 export interface VggOptions { inChannels?: number; numClasses?: number }
 
-export class VGG extends Module implements CsgBackbone {
+export class VGG extends GapBackbone {
   readonly features_: Sequential;
   readonly avgpool: AdaptiveAvgPool2d;
   readonly fc: Linear;
@@ -48,16 +48,6 @@ export class VGG extends Module implements CsgBackbone {
 
   /** The `features` Sequential's output: [N, 512, H/16, W/16] after the last ReLU. */
   features(x: Tensor): Tensor { return this.features_.call(x); }
-  head(features: Tensor): Tensor {
-    return chain(features, [(t) => this.avgpool.call(t), (t) => t.flatten(1), (t) => this.fc.call(t)]);
-  }
-  forward(x: Tensor): Tensor {
-    const f = this.features(x);
-    const out = this.head(f);
-    f.dispose();
-    return out;
-  }
-  topChildren(): string[] { return [...this.namedChildren()].map(([n]) => n); }
 }
 
 export const vgg11_bn = (o?: VggOptions) => new VGG('vgg11', o);
