@@ -27,6 +27,16 @@ export function chain(x: Tensor, fns: ((t: Tensor) => Tensor)[]): Tensor {
   return cur;
 }
 
+/** PyTorch's default for Conv2d and Linear: weight kaiming_uniform_(a=sqrt 5), bias U(+-1/sqrt(fan_in)). */
+function resetWeightAndBias(weight: Tensor, bias: Tensor | null): void {
+  init.kaimingUniform_(weight, { a: Math.sqrt(5) });
+  if (bias) {
+    const [fanIn] = init.calculateFanInAndFanOut(weight);
+    const bound = fanIn > 0 ? 1 / Math.sqrt(fanIn) : 0;
+    init.uniform_(bias, -bound, bound);
+  }
+}
+
 export interface Conv2dOptions { stride?: Pair; padding?: Pair; dilation?: Pair; groups?: number; bias?: boolean }
 
 /** nn.Conv2d: weight [out, in/groups, kh, kw] (kaiming_uniform_(a=sqrt 5)), bias [out] (U(+-1/sqrt(fan_in))). */
@@ -54,14 +64,7 @@ export class Conv2d extends Module {
     this.resetParameters();
   }
 
-  resetParameters(): void {
-    init.kaimingUniform_(this.weight, { a: Math.sqrt(5) });
-    if (this.bias) {
-      const [fanIn] = init.calculateFanInAndFanOut(this.weight);
-      const bound = fanIn > 0 ? 1 / Math.sqrt(fanIn) : 0;
-      init.uniform_(this.bias, -bound, bound);
-    }
-  }
+  resetParameters(): void { resetWeightAndBias(this.weight, this.bias); }
 
   forward(x: Tensor): Tensor {
     return F.conv2d(x, this.weight, this.bias, { stride: this.stride, padding: this.padding, dilation: this.dilation, groups: this.groups });
@@ -89,14 +92,7 @@ export class Linear extends Module {
     this.resetParameters();
   }
 
-  resetParameters(): void {
-    init.kaimingUniform_(this.weight, { a: Math.sqrt(5) });
-    if (this.bias) {
-      const [fanIn] = init.calculateFanInAndFanOut(this.weight);
-      const bound = fanIn > 0 ? 1 / Math.sqrt(fanIn) : 0;
-      init.uniform_(this.bias, -bound, bound);
-    }
-  }
+  resetParameters(): void { resetWeightAndBias(this.weight, this.bias); }
 
   forward(x: Tensor): Tensor { return F.linear(x, this.weight, this.bias); }
   override extraRepr(): string { return `in_features=${this.inFeatures}, out_features=${this.outFeatures}, bias=${pyBool(!!this.bias)}`; }
