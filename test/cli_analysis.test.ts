@@ -89,6 +89,13 @@ test('analyze writes analysis.json and figures; compare tabulates both runs', ()
   assert.equal(a.specificity.length, 64);
   const misFromMatrix = a.mi_matrix[0].map((_: number, k: number) => Math.max(...a.mi_matrix.map((r: number[]) => r[k]))).reduce((x: number, y: number) => x + y, 0) / 64;
   assert.ok(Math.abs(a.mis - misFromMatrix) < 1e-12);
+  const cfa = a.class_filter_accuracy;
+  assert.equal(cfa.assignment, 'gate');
+  assert.equal(cfa.balanced.length, 10);
+  for (let c = 0; c < 10; c++) {
+    assert.ok(cfa.recall[c] >= 0 && cfa.recall[c] <= 1 && cfa.specificity[c] >= 0 && cfa.specificity[c] <= 1);
+    assert.ok(Math.abs(cfa.balanced[c] - (cfa.recall[c] + cfa.specificity[c]) / 2) < 1e-12);
+  }
   for (const f of ['gate', 'mi_matrix', 'correlation', 'specificity']) {
     assert.ok(existsSync(join(dir, `${f}.svg`)), `${f}.svg`);
     const png = readFileSync(join(dir, `${f}.png`));

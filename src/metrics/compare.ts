@@ -30,12 +30,12 @@ export async function compareRuns(dirs: string[], o: { log?: (s: string) => void
       a = full.result;
     }
     out.push({ run: dir, model: info.config.model, strategy: info.config.strategy, accuracy: a.accuracy, density: a.density, mis: a.mis,
-      mean_specificity: a.mean_specificity, agreement: a.agreement, class_filter_accuracy: a.class_filter_accuracy.mean });
+      mean_specificity: a.mean_specificity, agreement: a.agreement, class_filter_accuracy: a.class_filter_accuracy.mean_balanced });
   }
   return out;
 }
 
-const HEADER = ['run', 'model', 'strategy', 'accuracy', 'density', 'MIS', 'mean specificity', 'gate/MI agreement', 'class-filter acc'];
+const HEADER = ['run', 'model', 'strategy', 'accuracy', 'density', 'MIS', 'mean specificity', 'gate/MI agreement', 'class-filter bal. acc'];
 const cells = (r: ComparisonRow) => [r.run, r.model, r.strategy, fmt(r.accuracy), fmt(r.density), fmt(r.mis), fmt(r.mean_specificity), fmt(r.agreement), fmt(r.class_filter_accuracy)];
 
 export function formatComparison(rows: ComparisonRow[]): string {

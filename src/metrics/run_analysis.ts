@@ -27,31 +27,39 @@ export interface AnalysisResult {
   specificity: number[];
   mean_specificity: number;
   specificity_histogram: { edges: number[]; counts: number[] };
-  /** Accuracy on class c's images when only the filters assigned to c are kept (gate assignment for CSG, MI otherwise). */
-  class_filter_accuracy: { assignment: 'gate' | 'mi'; per_class: number[]; mean: number };
+  /** With only the filters assigned to class c kept (gate assignment for CSG, MI otherwise): class c vs rest over all images. */
+  class_filter_accuracy: { assignment: 'gate' | 'mi'; recall: number[]; specificity: number[]; balanced: number[]; mean_balanced: number };
   seconds: { features: number; mi: number };
 }
 
 export interface AnalyzeOptions { split?: 'test' | 'train' | 'val'; limit?: number; checkpoint?: string; mi?: MiMatrixOptions }
 
+const mean = (xs: number[]) => { const f = xs.filter(Number.isFinite); return f.length ? f.reduce((a, b) => a + b, 0) / f.length : NaN; };
 const rows = (flat: ArrayLike<number>, r: number, c: number): number[][] =>
   Array.from({ length: r }, (_, i) => Array.from({ length: c }, (_, j) => flat[i * c + j]));
 
-/** Accuracy per class c on its own images, keeping only GAP features of filters assigned to c. */
-export function classFilterAccuracy(run: OpenRun, features: Float32Array, labels: Int32Array, n: number, k: number, assignment: ArrayLike<number>, C: number): number[] {
+/**
+ * Keeping only the GAP features of the filters assigned to class c (all others zeroed before fc), how
+ * well does the model still tell class c from the rest? Over all images: recall = share of class-c
+ * images predicted c, specificity = share of the others not predicted c, balanced = their mean.
+ * (Recall alone would be trivially high: a model that sees only class-c evidence predicts c a lot.)
+ */
+export function classFilterAccuracy(run: OpenRun, features: Float32Array, labels: Int32Array, n: number, k: number, assignment: ArrayLike<number>, C: number):
+  { recall: number[]; specificity: number[]; balanced: number[] } {
   return torch.tidy(() => torch.noGrad(() => {
     const f = torch.fromTypedArray(features, [n, k]);
-    const out: number[] = [];
+    const recall: number[] = [], specificity: number[] = [], balanced: number[] = [];
     for (let c = 0; c < C; c++) {
-      const idx: number[] = [];
-      for (let i = 0; i < n; i++) if (labels[i] === c) idx.push(i);
-      if (!idx.length) { out.push(NaN); continue; }
       const mask = torch.tensor(Array.from({ length: k }, (_, j) => (assignment[j] === c ? 1 : 0)), { dtype: 'float32' });
-      const rowsC = f.indexSelect(0, torch.tensor(idx));
-      const pred = run.model.fc.forward(rowsC.mul(mask)).argmax(1);
-      out.push(pred.eq(c).sum().item() / idx.length);
+      const pred = run.model.fc.forward(f.mul(mask)).argmax(1).to('int32').data() as Int32Array;
+      let pos = 0, tp = 0, neg = 0, tn = 0;
+      for (let i = 0; i < n; i++) {
+        if (labels[i] === c) { pos++; if (pred[i] === c) tp++; } else { neg++; if (pred[i] !== c) tn++; }
+      }
+      const r = pos ? tp / pos : NaN, s = neg ? tn / neg : NaN;
+      recall.push(r); specificity.push(s); balanced.push((r + s) / 2);
     }
-    return out;
+    return { recall, specificity, balanced };
   }));
 }
 
@@ -87,7 +95,7 @@ export async function analyzeRun(dir: string, o: AnalyzeOptions = {}): Promise<A
     related_filters: { gate: gateAssign ? relatedFilterCounts(gateAssign, C) : null, mi: relatedFilterCounts(miAssign, C) },
     specificity: Array.from(spec), mean_specificity: spec.reduce((a, b) => a + b, 0) / k,
     specificity_histogram: histogram(spec, 20, 0, 1),
-    class_filter_accuracy: { assignment: gateAssign ? 'gate' : 'mi', per_class: perClass, mean: perClass.filter(Number.isFinite).reduce((a, b) => a + b, 0) / C },
+    class_filter_accuracy: { assignment: gateAssign ? 'gate' : 'mi', ...perClass, mean_balanced: mean(perClass.balanced) },
     seconds: { features: (t1 - t0) / 1000, mi: (t2 - t1) / 1000 },
   };
   return { result, features, gate: G };
