@@ -203,6 +203,17 @@ function hexFloat(s: string): number {
 
 const SPLITTER = 134217729; // 2^27 + 1
 
+/** The exact rounding error a*b - p of p = fl(a*b), by Dekker's splitting (Veltkamp split of each factor). */
+function productError(a: number, b: number, p: number): number {
+  let t = SPLITTER * a;
+  const ah = t - (t - a);
+  const al = a - ah;
+  t = SPLITTER * b;
+  const bh = t - (t - b);
+  const bl = b - bh;
+  return ((ah * bh - p) + ah * bl + al * bh) + al * bl;
+}
+
 /**
  * Correctly rounded a * b + c for finite arguments without underflow. a * b = p + e exactly (Veltkamp /
  * Dekker), c + p = th + tl exactly, tl + e = s + err exactly, th + s = y + z exactly (TwoSum), so the exact
@@ -213,13 +224,7 @@ const SPLITTER = 134217729; // 2^27 + 1
  */
 export function fma(a: number, b: number, c: number): number {
   const p = a * b;
-  let t = SPLITTER * a;
-  const ah = t - (t - a);
-  const al = a - ah;
-  t = SPLITTER * b;
-  const bh = t - (t - b);
-  const bl = b - bh;
-  const e = ((ah * bh - p) + ah * bl + al * bh) + al * bl;
+  const e = productError(a, b, p);
   const th = c + p;
   let bb = th - c;
   const tl = (c - (th - bb)) + (p - bb);
@@ -364,13 +369,7 @@ export function glibcLog(x: number): number {
   // r = fma(z, invc, -1): z * invc = p + e exactly, p - 1 is exact (p is within 2^-7 of 1), so a single
   // rounded addition of (p - 1) and e gives the fused result
   const p = z * invc;
-  let t = SPLITTER * z;
-  const zh = t - (t - z);
-  const zl = z - zh;
-  t = SPLITTER * invc;
-  const ih = t - (t - invc);
-  const il = invc - ih;
-  const r = (p - 1.0) + (((zh * ih - p) + zh * il + zl * ih) + zl * il);
+  const r = (p - 1.0) + productError(z, invc, p);
   const kd = k;
   // k * ln2hi + logc is exact by construction of the table (|k| < 2^11), so fused or not is the same
   const w = kd * LOG_LN2HI + logc;
