@@ -8,7 +8,7 @@ import type { Tensor } from '../torch/index.js';
 import { SGD, Adam, AdamW, MultiStepLR, type Optimizer } from '../torch/optim/index.js';
 import { loadSafetensors } from '../torch/io/safetensors.js';
 import { createModel } from '../models/registry.js';
-import type { CsgBackbone } from '../models/types.js';
+import { inChildren, type CsgBackbone } from '../models/types.js';
 import { BatchLoader, loadDataset, splitDataset, type ImageDataset } from '../data/index.js';
 import { ClassSpecificGate } from './gate.js';
 import { trainStep, NonFiniteLossError, type StepResult } from './step.js';
@@ -67,7 +67,7 @@ export function trainableParameters(model: CsgBackbone, trainTop: 'all' | number
   const children = model.topChildren();
   if (trainTop > children.length) throw new Error(`trainTop ${trainTop} exceeds the model's ${children.length} top-level children (${children.join(', ')})`);
   const top = children.slice(children.length - trainTop);
-  return all.filter(([name]) => top.some((c) => name === c || name.startsWith(c + '.')));
+  return all.filter(([name]) => inChildren(name, top));
 }
 
 function makeOptimizer(cfg: OptimizerConfig, params: Tensor[]): Optimizer {

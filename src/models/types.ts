@@ -45,6 +45,11 @@ export abstract class GapBackbone extends Module implements CsgBackbone {
   topChildren(): string[] { return [...this.namedChildren()].map(([n]) => n); }
 }
 
+/** Whether a dotted parameter name lies inside one of the given top-level children. */
+export function inChildren(name: string, children: string[]): boolean {
+  return children.some((c) => name === c || name.startsWith(c + '.'));
+}
+
 /**
  * Freezes every parameter outside the last `n` top-level children (and unfreezes those inside),
  * like the VOC-part recipe. Returns the names of the children left trainable.
@@ -53,7 +58,7 @@ export function freezeAllButTopChildren(model: CsgBackbone, n: number): string[]
   const names = model.topChildren();
   if (!Number.isInteger(n) || n < 0 || n > names.length) throw new Error(`freezeAllButTopChildren: n must be an integer in [0, ${names.length}], got ${n}`);
   const top = names.slice(names.length - n);
-  for (const [name, p] of model.namedParameters()) p.requiresGrad_(top.some((c) => name === c || name.startsWith(c + '.')));
+  for (const [name, p] of model.namedParameters()) p.requiresGrad_(inChildren(name, top));
   return top;
 }
 
