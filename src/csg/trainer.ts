@@ -175,14 +175,18 @@ export class Trainer {
     return trainer;
   }
 
+  /** The distinct optimizers by checkpoint name (csg only when it is not the shared one). */
+  private namedOptimizers(): [string, Optimizer][] {
+    const all: [string, Optimizer | null][] = [['std', this.stdOpt], ['csg', this.csgOpt === this.stdOpt ? null : this.csgOpt], ['gate', this.gateOpt]];
+    return all.filter((e): e is [string, Optimizer] => e[1] !== null);
+  }
+
   /** Everything needed to continue exactly: weights, gate, optimizer/scheduler state, RNG, progress. */
   snapshot(): Snapshot {
     const tensors: Record<string, Tensor> = { ...addPrefix(this.model.stateDict(), 'model') };
     if (this.gate) tensors['gate'] = this.gate.weight;
     const optState: Record<string, unknown> = {};
-    const opts: [string, Optimizer | null][] = [['std', this.stdOpt], ['csg', this.csgOpt === this.stdOpt ? null : this.csgOpt], ['gate', this.gateOpt]];
-    for (const [name, o] of opts) {
-      if (!o) continue;
+    for (const [name, o] of this.namedOptimizers()) {
       const flat = o.toFlat('');
       Object.assign(tensors, addPrefix(flat.tensors, `optim.${name}`));
       optState[name] = flat.json;
@@ -205,8 +209,7 @@ export class Trainer {
       if (!snap.tensors['gate']) throw new Error('checkpoint has no gate tensor but the run uses the csg strategy');
       torch.noGrad(() => this.gate!.weight.copy_(snap.tensors['gate']));
     }
-    const opts: [string, Optimizer | null][] = [['std', this.stdOpt], ['csg', this.csgOpt === this.stdOpt ? null : this.csgOpt], ['gate', this.gateOpt]];
-    for (const [name, o] of opts) if (o) o.fromFlat(withPrefix(snap.tensors, `optim.${name}`), s.optimizers[name], '');
+    for (const [name, o] of this.namedOptimizers()) o.fromFlat(withPrefix(snap.tensors, `optim.${name}`), s.optimizers[name], '');
     this.stdSched.loadStateDict(s.schedulers.std);
     if (s.schedulers.csg && this.csgSched !== this.stdSched) this.csgSched.loadStateDict(s.schedulers.csg);
     torch.setRngState(snap.tensors['rng.torch']);
