@@ -7,7 +7,7 @@ import { BatchLoader, type Batch } from '../src/data/loader.js';
 import type { ImageDataset } from '../src/data/dataset.js';
 
 function synth(n: number, c: number, h: number, w: number, numClasses: number, labelOf = (i: number) => i % numClasses): ImageDataset {
-  const images = new Uint8Array(n * c * h * w);
+  const images = new Uint8Array(n * c * h * w); // not shared: worker threads must cope with that too
   for (let i = 0; i < images.length; i++) images[i] = (i * 13 + (i >> 5)) & 0xff;
   return {
     name: 'synth', numClasses, classNames: Array.from({ length: numClasses }, (_, k) => `c${k}`),
@@ -92,7 +92,7 @@ test('plain split: deterministic, right size', () => {
 
 const collect = (it: Iterable<Batch>) => [...it];
 
-test('loader: shuffle is a seeded per-epoch permutation; resume and async give the same batches', async () => {
+test('loader: shuffle is a seeded per-epoch permutation; resume, async and worker threads give the same batches', async () => {
   const ds = synth(23, 1, 4, 4, 5);
   const L = new BatchLoader(ds, { batchSize: 5, seed: 11, cropPadding: 1, hflip: true });
   assert.equal(L.batchesPerEpoch, 5);
@@ -110,14 +110,35 @@ test('loader: shuffle is a seeded per-epoch permutation; resume and async give t
   assert.notDeepEqual(collect(new BatchLoader(ds, { batchSize: 5, seed: 12 }).epoch(0)).flatMap((b) => [...b.indices]), order);
   // Resume mid-epoch.
   assert.deepEqual(collect(L.epoch(0, { startBatch: 3 })), e0.slice(3));
-  // Async prefetching variant.
-  const asyncBatches: Batch[] = [];
-  for await (const b of L.epochAsync(0)) asyncBatches.push(b);
-  assert.deepEqual(asyncBatches, e0);
-  const tail: Batch[] = [];
-  for await (const b of L.epochAsync(0, { startBatch: 4 })) tail.push(b);
-  assert.deepEqual(tail, e0.slice(4));
+  // The async form, in this thread and from worker threads: the same batches.
+  const collectAsync = async (it: AsyncIterable<Batch>) => { const out: Batch[] = []; for await (const b of it) out.push(b); return out; };
+  assert.deepEqual(await collectAsync(L.batches(0)), e0);
+  assert.deepEqual(await collectAsync(L.batches(0, { workers: 1 })), e0);
+  assert.deepEqual(await collectAsync(L.batches(0, { workers: 3, prefetchFactor: 1 })), e0);
+  assert.deepEqual(await collectAsync(L.batches(0, { startBatch: 4, workers: 2 })), e0.slice(4));
+  assert.deepEqual(await collectAsync(L.batches(0, { startBatch: 5, workers: 2 })), []);
+  assert.deepEqual(await collectAsync(L.batches(1, { workers: 2 })), collect(L.epoch(1)));
   assert.throws(() => L.epoch(-1).next(), /epoch must be a non-negative integer/);
+});
+
+test('loader workers: shared pixels, early stop ends the workers, bad options', async () => {
+  const ds = synth(40, 3, 8, 8, 4);
+  const L = new BatchLoader(ds, { batchSize: 6, seed: 3, cropPadding: 2, hflip: true, mean: [0.1, 0.2, 0.3], std: [0.5, 0.6, 0.7] });
+  const want = collect(L.epoch(2));
+  const it = L.batches(2, { workers: 2 })[Symbol.asyncIterator]();
+  const first = await it.next();
+  assert.deepEqual(first.value, want[0]);
+  // The dataset's pixels were moved to shared memory once, same bytes.
+  assert.ok(ds.images.buffer instanceof SharedArrayBuffer);
+  assert.deepEqual(collect(L.epoch(2)), want);
+  // Stopping early (a `break` in for-await) terminates the workers; the process would not exit otherwise.
+  assert.deepEqual(await it.return!(), { done: true, value: undefined });
+  let seen = 0;
+  for await (const b of L.batches(2, { workers: 3 })) { assert.deepEqual(b, want[seen]); if (++seen === 2) break; }
+  assert.throws(() => L.batches(0, { workers: -1 }), /workers must be a non-negative integer/);
+  assert.throws(() => L.batches(0, { workers: 1.5 }), /workers must be a non-negative integer/);
+  await assert.rejects(L.batches(0, { workers: 1, prefetchFactor: 0 })[Symbol.asyncIterator]().next(), /prefetchFactor must be a positive integer/);
+  await assert.rejects(L.batches(-1, { workers: 1 })[Symbol.asyncIterator]().next(), /epoch must be a non-negative integer/);
 });
 
 test('loader: no shuffle, dropLast, limit, option errors', () => {
@@ -193,16 +214,4 @@ test('loader: normalisation, random crop with raw-zero padding, and flip on a ti
   // Large padding: a crop that is entirely padding is legal.
   const big = new BatchLoader(ds, { batchSize: 1, seed: 0, cropPadding: 5 });
   for (let e = 0; e < 30; e++) assert.equal(collect(big.epoch(e))[0]!.x.length, 24);
-});
-
-test('loader speed: 128x1x28x28 batches with crop+flip+normalise', () => {
-  const ds = synth(128 * 40, 1, 28, 28, 10);
-  const L = new BatchLoader(ds, { batchSize: 128, seed: 1, cropPadding: 2, hflip: true });
-  for (const _ of L.epoch(0)); // warm-up
-  const t0 = performance.now();
-  let n = 0;
-  for (let e = 1; e <= 3; e++) for (const b of L.epoch(e)) { n++; assert.equal(b.x.length, 128 * 784); }
-  const ms = (performance.now() - t0) / n;
-  console.log(`# loader: ${ms.toFixed(3)} ms per 128x1x28x28 batch`);
-  assert.ok(ms < 5, `${ms} ms per batch`);
 });

@@ -32,16 +32,18 @@ test('schedule follows method.md (warmup, period, phaseMin)', () => {
   assert.equal(epochPath(5, { ...s, strategy: 'std' }), 'std');
 });
 
-test('4 epochs in one go == 2 epochs, resume, 2 more (same metrics, same weights)', async () => {
+test('4 epochs in one go == 2 epochs, resume, 2 more (same metrics, same weights), with or without loader workers', async () => {
   const a = join(tmp, 'full'), b = join(tmp, 'split');
   const t1 = await Trainer.create(cfg(), { outDir: a, log: () => {} });
   await t1.run(quiet);
-  const t2 = await Trainer.create(cfg(), { outDir: b, log: () => {} });
+  // The split run prepares its batches in 2 worker threads: that must not change a single number.
+  const t2 = await Trainer.create(cfg({ workers: 2 }), { outDir: b, log: () => {} });
   const first = await t2.run({ ...quiet, stopAfterEpochs: 2 });
   assert.equal(first.completed, false);
   assert.equal(readMetrics(b).length, 2);
   const t3 = await Trainer.create(cfg({ epochs: 99 }), { outDir: b, resume: true, log: () => {} });
   assert.equal(t3.config.epochs, 4, 'resume uses the run\'s own config.json');
+  assert.equal(t3.config.workers, 2);
   await t3.run(quiet);
   const ma = readMetrics(a), mb = readMetrics(b);
   assert.equal(ma.length, 4);

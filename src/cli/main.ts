@@ -18,7 +18,7 @@ function buildConfig(o: any): TrainConfig {
   const set = <K extends keyof TrainConfig>(k: K, v: TrainConfig[K] | undefined) => { if (v !== undefined) c[k] = v; };
   set('dataset', o.dataset); set('dataRoot', o.dataRoot); set('model', o.model); set('strategy', o.strategy);
   set('epochs', o.epochs); set('batchSize', o.batch); set('limit', o.limit); set('valLimit', o.valLimit);
-  set('valFraction', o.valFraction); set('seed', o.seed); set('threads', o.threads); set('memoryFormat', o.memoryFormat);
+  set('valFraction', o.valFraction); set('seed', o.seed); set('threads', o.threads); set('workers', o.workers); set('memoryFormat', o.memoryFormat);
   set('cropPadding', o.cropPadding); set('hflip', o.hflip); set('imageSize', o.imageSize); set('pretrained', o.pretrained);
   set('lambda', o.lambda); set('rho', o.rho); set('warmup', o.warmup); set('period', o.period); set('phaseMin', o.phaseMin);
   set('gateInit', o.gateInit); set('milestones', o.milestones); set('gamma', o.gamma);
@@ -56,6 +56,7 @@ program.command('train').description('train an STD or CSG model; writes RUN_DIR/
   .option('--val-fraction <f>', 'hold out this fraction of train for validation (0 = validate on test)', num({ min: 0, max: 0.99 }))
   .option('--seed <n>', 'seed for init, shuffling and augmentation', int(0))
   .option('--threads <n>', 'intra-op threads (0 = libtorch default)', int(0))
+  .option('--workers <n>', 'threads preparing batches ahead of compute (0 = between steps; helps with large images or a GPU)', int(0))
   .addOption(new Option('--memory-format <f>', 'activation layout').choices(['contiguous_format', 'channels_last']))
   .option('--crop-padding <n>', 'random crop padding in pixels (0 = off)', int(0))
   .option('--no-hflip', 'disable random horizontal flips')

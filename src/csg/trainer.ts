@@ -151,7 +151,9 @@ export class Trainer {
     let config = configIn;
     if (opts.resume) {
       if (!existsSync(configFile)) throw new Error(`--resume: ${configFile} not found (is ${runDir} a csgnet run folder?)`);
-      config = JSON.parse(readFileSync(configFile, 'utf8')).train as TrainConfig;
+      // Runs saved before a knob existed get its default (workers: 0 = how they ran).
+      const saved = JSON.parse(readFileSync(configFile, 'utf8')).train as Partial<TrainConfig>;
+      config = { ...saved, workers: saved.workers ?? 0 } as TrainConfig;
     } else if (existsSync(join(runDir, 'checkpoints', 'last.safetensors'))) {
       throw new Error(`${runDir} already holds a run; use --resume to continue it or choose another --out`);
     }
@@ -273,7 +275,7 @@ export class Trainer {
         this.trainableFor(path);
         const t0 = performance.now();
         let sinceYield = 0;
-        for (const b of this.trainLoader.epoch(e, { startBatch: this.nextBatch })) {
+        for await (const b of this.trainLoader.batches(e, { startBatch: this.nextBatch, workers: c.workers })) {
           const r = torch.tidy(() => {
             const x = torch.fromTypedArray(b.x, b.shape).contiguous(c.memoryFormat);
             const y = torch.fromTypedArray(b.y, [b.y.length], { dtype: 'int64' });

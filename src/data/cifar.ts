@@ -9,7 +9,7 @@
 // Pixels are 1024 R, then 1024 G, then 1024 B bytes, each 32x32 row-major: already CHW.
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import type { ImageDataset } from './dataset.js';
+import { sharedBytes, type ImageDataset } from './dataset.js';
 import type { Split } from './idx.js';
 
 export type CifarKind = 'cifar10' | 'cifar100';
@@ -102,7 +102,7 @@ export function loadCifar(root: string, split: Split, kind: CifarKind): ImageDat
     bufs.push(b);
     total += b.length / recordSize;
   }
-  const images = new Uint8Array(total * PIXELS);
+  const images = sharedBytes(total * PIXELS);
   const labels = new Int32Array(total);
   let n = 0;
   for (let f = 0; f < bufs.length; f++) {

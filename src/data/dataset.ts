@@ -71,3 +71,17 @@ export function checkDataset(ds: ImageDataset): void {
     if (l < 0 || l >= ds.numClasses) throw new Error(`${where}: label ${l} of sample ${i} is out of range [0, ${ds.numClasses})`);
   }
 }
+
+/** n zeroed bytes in a SharedArrayBuffer, so that loader worker threads can read the pixels
+ *  without a copy (see workers.ts). Every dataset loader allocates its images with this. */
+export function sharedBytes(n: number): Uint8Array {
+  return new Uint8Array(new SharedArrayBuffer(n));
+}
+
+/** The same bytes in shared memory: `a` itself when it already is, else a copy. */
+export function toShared(a: Uint8Array): Uint8Array {
+  if (a.buffer instanceof SharedArrayBuffer) return a;
+  const s = sharedBytes(a.length);
+  s.set(a);
+  return s;
+}

@@ -7,7 +7,7 @@
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { gunzipSync } from 'node:zlib';
-import type { ImageDataset } from './dataset.js';
+import { toShared, type ImageDataset } from './dataset.js';
 
 export type MnistKind = 'fashion-mnist' | 'mnist';
 export type Split = 'train' | 'test';
@@ -116,8 +116,8 @@ export function loadMnistLike(dir: string | undefined, split: Split, kind: Mnist
     if (l >= classNames.length) throw new Error(`${lblPath}: label ${l} of sample ${i} is out of range (${kind} has ${classNames.length} classes)`);
     labels[i] = l;
   }
-  // Copy into a tightly sized, non-pooled array so the decoded file buffer can be freed.
-  const images = new Uint8Array(img.data);
+  // Copy into a tightly sized shared array so the decoded file buffer can be freed.
+  const images = toShared(img.data);
   const { mean, std } = STATS[kind];
   return {
     name: kind, numClasses: classNames.length, classNames: [...classNames],

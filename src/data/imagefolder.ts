@@ -11,7 +11,7 @@ import { existsSync, readdirSync, statSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import sharp from 'sharp';
-import { computeMeanStd, type ImageDataset } from './dataset.js';
+import { computeMeanStd, sharedBytes, type ImageDataset } from './dataset.js';
 
 export interface ImageFolderOptions {
   /** Target size: a number for square images or [height, width]. Default: the size of the first image. */
@@ -108,7 +108,7 @@ export async function loadImageFolder(root: string, opts: ImageFolderOptions = {
   if (!Number.isInteger(concurrency) || concurrency < 1) throw new Error(`imagefolder: concurrency must be a positive integer, got ${concurrency}`);
   const per = channels * height * width;
   const hw = height * width;
-  const images = new Uint8Array(files.length * per);
+  const images = sharedBytes(files.length * per);
   let next = 0;
   let failed: Error | undefined;
   const worker = async () => {

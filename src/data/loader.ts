@@ -10,9 +10,10 @@
 // Determinism: the epoch's order is a permutation drawn from Rng(mixSeed(seed, epoch)), and
 // a sample's crop offsets and flip come from mixSeed(seed, epoch, datasetIndex), so batch b
 // of epoch e is the same whether produced in a full pass, after resuming at startBatch = b,
-// or by the prefetching variant.
+// or by worker threads (workers.ts).
 import { imageSize, type ImageDataset } from './dataset.js';
 import { fmix32, mixSeed, Rng } from './rng.js';
+import { prefetchEpoch, type PrefetchOptions } from './workers.js';
 
 export interface Batch {
   /** Normalised pixels, B*C*H*W, CHW per sample. */
@@ -58,6 +59,8 @@ export class BatchLoader {
   readonly hflip: boolean;
   /** Samples used per epoch (dataset length or limit). */
   readonly size: number;
+  /** The options with defaults filled in (worker threads rebuild the loader from them). */
+  readonly options: Required<Omit<LoaderOptions, 'mean' | 'std' | 'limit'>> & { mean: number[]; std: number[]; limit: number };
   private readonly lut: Float32Array; // channels*256: value of raw pixel v in channel c
 
   constructor(readonly dataset: ImageDataset, opts: LoaderOptions) {
@@ -80,6 +83,7 @@ export class BatchLoader {
     if (normalize && (mean.length !== C || std.length !== C)) throw new Error(`BatchLoader: mean/std need ${C} entries (dataset '${dataset.name}' has ${C} channels), got ${mean.length}/${std.length}`);
     if (normalize) for (const s of std) if (!(s > 0)) throw new Error(`BatchLoader: std entries must be > 0, got ${s}`);
     if (dataset.images.length < dataset.length * imageSize(dataset)) throw new Error(`BatchLoader: dataset '${dataset.name}' holds fewer pixels than length*C*H*W`);
+    this.options = { batchSize, shuffle: this.shuffle, seed: this.seed, dropLast: this.dropLast, cropPadding: this.cropPadding, hflip: this.hflip, normalize, mean: [...mean], std: [...std], limit: this.size };
     this.lut = new Float32Array(C * 256);
     for (let c = 0; c < C; c++) {
       for (let v = 0; v < 256; v++) this.lut[c * 256 + v] = normalize ? (v / 255 - mean[c]!) / std[c]! : v / 255;
@@ -115,22 +119,17 @@ export class BatchLoader {
     for (let b = startBatch; b < nb; b++) yield this.makeBatch(order, epoch, b);
   }
 
-  /** Like epoch(), but prepares the next batch ahead (on a setImmediate turn) while the
-   *  consumer works on the current one. Same batches as epoch(). */
-  async *epochAsync(epoch: number, opts: EpochOptions = {}): AsyncGenerator<Batch, void, undefined> {
-    const startBatch = opts.startBatch ?? 0;
-    this.checkStart(startBatch);
-    const order = this.order(epoch);
-    const nb = this.batchesPerEpoch;
-    const later = (b: number) => new Promise<Batch>((res, rej) => setImmediate(() => {
-      try { res(this.makeBatch(order, epoch, b)); } catch (e) { rej(e); }
-    }));
-    let next = startBatch < nb ? later(startBatch) : undefined;
-    for (let b = startBatch; b < nb; b++) {
-      const cur = await next!;
-      next = b + 1 < nb ? later(b + 1) : undefined;
-      yield cur;
+  /** The batches of an epoch as an async iterable. With `workers` = 0 they are made in this
+   *  thread between steps (PyTorch's num_workers=0); with N > 0, N worker threads prepare up to
+   *  N * prefetchFactor batches ahead while this thread computes. Same batches either way. */
+  batches(epoch: number, opts: EpochOptions & PrefetchOptions = {}): AsyncIterable<Batch> {
+    const workers = opts.workers ?? 0;
+    if (!Number.isInteger(workers) || workers < 0) throw new Error(`BatchLoader: workers must be a non-negative integer, got ${workers}`);
+    if (workers === 0) {
+      const it = this.epoch(epoch, opts);
+      return { [Symbol.asyncIterator]: () => ({ next: async () => it.next(), return: async () => it.return() }) };
     }
+    return prefetchEpoch(this, epoch, { ...opts, workers });
   }
 
   /** Batch `b` of an epoch whose order is `order`. */

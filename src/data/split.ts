@@ -1,5 +1,5 @@
 // Subsets and seeded train/validation splits.
-import { imageSize, type ImageDataset } from './dataset.js';
+import { imageSize, sharedBytes, type ImageDataset } from './dataset.js';
 import { Rng } from './rng.js';
 
 /** A new dataset holding the given samples (copied, in the given order). Class names and
@@ -7,7 +7,7 @@ import { Rng } from './rng.js';
 export function subset(ds: ImageDataset, indices: ArrayLike<number>, name = ds.name): ImageDataset {
   const per = imageSize(ds);
   const n = indices.length;
-  const images = new Uint8Array(n * per);
+  const images = sharedBytes(n * per);
   const labels = new Int32Array(n);
   for (let k = 0; k < n; k++) {
     const i = indices[k]!;

@@ -1,0 +1,25 @@
+// Worker thread of workers.ts: rebuilds the BatchLoader over the shared pixels and makes the
+// batches it is asked for. Loads no native code (the addon stays in the main thread).
+import { parentPort, workerData } from 'node:worker_threads';
+import { BatchLoader, type LoaderOptions } from './loader.js';
+import type { ImageDataset } from './dataset.js';
+import type { WorkerReply, WorkerRequest } from './workers.js';
+
+const { dataset, options } = workerData as { dataset: ImageDataset; options: LoaderOptions };
+const loader = new BatchLoader(dataset, options);
+let orderEpoch = -1;
+let order: Int32Array = new Int32Array(0);
+
+parentPort!.on('message', ({ epoch, batch }: WorkerRequest) => {
+  let reply: WorkerReply;
+  let transfer: ArrayBuffer[] = [];
+  try {
+    if (epoch !== orderEpoch) { order = loader.order(epoch); orderEpoch = epoch; }
+    const result = loader.makeBatch(order, epoch, batch);
+    reply = { batch, result };
+    transfer = [result.x.buffer as ArrayBuffer, result.y.buffer as ArrayBuffer, result.indices.buffer as ArrayBuffer];
+  } catch (e) {
+    reply = { batch, error: (e as Error).message };
+  }
+  parentPort!.postMessage(reply, transfer);
+});
