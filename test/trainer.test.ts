@@ -105,6 +105,8 @@ test('CLI rejects bad flags and values with clear messages', () => {
   const r5 = spawnSync('node', [cli, 'train', '--out', join(tmp, 'x'), '--dataset', 'mnist', '--data-root', join(tmp, 'no-such-dir'), '--epochs', '1'], { encoding: 'utf8' });
   assert.notEqual(r5.status, 0);
   assert.match(r5.stderr, /no-such-dir/);
+  const r6 = spawnSync('node', [cli, 'train', '--out', join(tmp, 'x'), '--workers', '-1'], { encoding: 'utf8' });
+  assert.match(r6.stderr, /--workers.*expected an integer >= 0, got '-1'/);
 });
 
 test('Ctrl-C mid-epoch saves a checkpoint; --resume finishes with the metrics of an uninterrupted run', async () => {
