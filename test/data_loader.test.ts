@@ -16,6 +16,12 @@ function synth(n: number, c: number, h: number, w: number, numClasses: number, l
   };
 }
 
+async function collectAsync(it: AsyncIterable<Batch>): Promise<Batch[]> {
+  const out: Batch[] = [];
+  for await (const b of it) out.push(b);
+  return out;
+}
+
 test('xoshiro128** matches the reference C implementation', () => {
   const r = Rng.fromState([1, 2, 3, 4]);
   assert.deepEqual(Array.from({ length: 8 }, () => r.nextU32()), [11520, 0, 5927040, 70819200, 2031721883, 1637235492, 1287239034, 3734860849]);
@@ -111,7 +117,6 @@ test('loader: shuffle is a seeded per-epoch permutation; resume, async and worke
   // Resume mid-epoch.
   assert.deepEqual(collect(L.epoch(0, { startBatch: 3 })), e0.slice(3));
   // The async form, in this thread and from worker threads: the same batches.
-  const collectAsync = async (it: AsyncIterable<Batch>) => { const out: Batch[] = []; for await (const b of it) out.push(b); return out; };
   assert.deepEqual(await collectAsync(L.batches(0)), e0);
   assert.deepEqual(await collectAsync(L.batches(0, { workers: 1 })), e0);
   assert.deepEqual(await collectAsync(L.batches(0, { workers: 3, prefetchFactor: 1 })), e0);
@@ -121,7 +126,7 @@ test('loader: shuffle is a seeded per-epoch permutation; resume, async and worke
   assert.throws(() => L.epoch(-1).next(), /epoch must be a non-negative integer/);
 });
 
-test('loader workers: shared pixels, early stop ends the workers, bad options', async () => {
+test('loader workers: shared pixels, early stop, reuse across epochs, close, bad options', async () => {
   const ds = synth(40, 3, 8, 8, 4);
   const L = new BatchLoader(ds, { batchSize: 6, seed: 3, cropPadding: 2, hflip: true, mean: [0.1, 0.2, 0.3], std: [0.5, 0.6, 0.7] });
   const want = collect(L.epoch(2));
@@ -131,10 +136,15 @@ test('loader workers: shared pixels, early stop ends the workers, bad options', 
   // The dataset's pixels were moved to shared memory once, same bytes.
   assert.ok(ds.images.buffer instanceof SharedArrayBuffer);
   assert.deepEqual(collect(L.epoch(2)), want);
-  // Stopping early (a `break` in for-await) terminates the workers; the process would not exit otherwise.
+  // Stopping early (a `break` in for-await) leaves the workers idle, ready for the next epoch.
   assert.deepEqual(await it.return!(), { done: true, value: undefined });
   let seen = 0;
   for await (const b of L.batches(2, { workers: 3 })) { assert.deepEqual(b, want[seen]); if (++seen === 2) break; }
+  // The workers outlive an epoch; after close() the next use starts new ones.
+  assert.deepEqual(await collectAsync(L.batches(3, { workers: 3 })), collect(L.epoch(3)));
+  await L.close();
+  assert.deepEqual(await collectAsync(L.batches(2, { workers: 2 })), want);
+  await L.close();
   assert.throws(() => L.batches(0, { workers: -1 }), /workers must be a non-negative integer/);
   assert.throws(() => L.batches(0, { workers: 1.5 }), /workers must be a non-negative integer/);
   await assert.rejects(L.batches(0, { workers: 1, prefetchFactor: 0 })[Symbol.asyncIterator]().next(), /prefetchFactor must be a positive integer/);

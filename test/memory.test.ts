@@ -1,5 +1,6 @@
 // Native memory stays flat over a long run: 200 training steps of a small CNN with tidy scopes,
-// then the live tensor count and the process RSS are compared with their values after warm-up.
+// then the live tensor count and the process RSS are compared with their values after warm-up;
+// and 200 epochs of batches made by loader worker threads.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as torch from '../src/torch/index.js';
@@ -8,6 +9,7 @@ import { SGD } from '../src/torch/optim/index.js';
 import { createModel } from '../src/models/registry.js';
 import { ClassSpecificGate } from '../src/csg/gate.js';
 import { gateSparsityPenalty } from '../src/csg/losses.js';
+import { BatchLoader } from '../src/data/loader.js';
 
 test('200 CSG training steps keep live tensors and RSS flat', () => {
   torch.manualSeed(0);
@@ -42,4 +44,23 @@ test('200 CSG training steps keep live tensors and RSS flat', () => {
   // One step's activations are ~2 MiB here; 200 leaked steps would add hundreds of MiB.
   assert.ok(growthMiB < 40, `RSS grew by ${growthMiB.toFixed(1)} MiB over 200 steps`);
   x.dispose(); y.dispose();
+});
+
+test('loader worker threads: 200 epochs keep RSS flat (workers are reused, batches transferred)', async () => {
+  const n = 1024, per = 784;
+  const images = new Uint8Array(n * per);
+  for (let i = 0; i < images.length; i++) images[i] = (i * 7) & 0xff;
+  const ds = { name: 'synth', numClasses: 10, classNames: Array.from({ length: 10 }, (_, k) => `c${k}`), channels: 1, height: 28, width: 28,
+    length: n, images, labels: Int32Array.from({ length: n }, (_, i) => i % 10), mean: [0.5], std: [0.25] };
+  const loader = new BatchLoader(ds, { batchSize: 128, cropPadding: 2, hflip: true });
+  // Each epoch moves 8 batches of 400 KiB from the workers; a leak of them would add ~640 MiB.
+  const epoch = async (e: number) => { let sum = 0; for await (const b of loader.batches(e, { workers: 2 })) sum += b.x[0]!; return sum; };
+  for (let e = 0; e < 50; e++) await epoch(e);
+  global.gc?.();
+  const rssAfterWarmup = process.memoryUsage().rss;
+  for (let e = 50; e < 250; e++) assert.ok(Number.isFinite(await epoch(e)));
+  global.gc?.();
+  const growthMiB = (process.memoryUsage().rss - rssAfterWarmup) / 2 ** 20;
+  await loader.close();
+  assert.ok(growthMiB < 40, `RSS grew by ${growthMiB.toFixed(1)} MiB over 200 epochs`);
 });

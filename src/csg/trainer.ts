@@ -331,6 +331,7 @@ export class Trainer {
       return { runDir: this.runDir, completed: true, interrupted: false, metrics };
     } finally {
       process.off('SIGINT', onSigint);
+      await this.trainLoader.close();
     }
   }
 }

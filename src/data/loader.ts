@@ -13,7 +13,7 @@
 // or by worker threads (workers.ts).
 import { imageSize, type ImageDataset } from './dataset.js';
 import { fmix32, mixSeed, Rng } from './rng.js';
-import { prefetchEpoch, type PrefetchOptions } from './workers.js';
+import { poolFor, prefetchEpoch, type PrefetchOptions, type WorkerPool } from './workers.js';
 
 export interface Batch {
   /** Normalised pixels, B*C*H*W, CHW per sample. */
@@ -62,6 +62,7 @@ export class BatchLoader {
   /** The options with defaults filled in (worker threads rebuild the loader from them). */
   readonly options: Required<Omit<LoaderOptions, 'mean' | 'std' | 'limit'>> & { mean: number[]; std: number[]; limit: number };
   private readonly lut: Float32Array; // channels*256: value of raw pixel v in channel c
+  private pool: WorkerPool | undefined;
 
   constructor(readonly dataset: ImageDataset, opts: LoaderOptions) {
     const { batchSize } = opts;
@@ -121,7 +122,8 @@ export class BatchLoader {
 
   /** The batches of an epoch as an async iterable. With `workers` = 0 they are made in this
    *  thread between steps (PyTorch's num_workers=0); with N > 0, N worker threads prepare up to
-   *  N * prefetchFactor batches ahead while this thread computes. Same batches either way. */
+   *  N * prefetchFactor batches ahead while this thread computes. Same batches either way.
+   *  The workers are started on first use and kept for later epochs; close() ends them. */
   batches(epoch: number, opts: EpochOptions & PrefetchOptions = {}): AsyncIterable<Batch> {
     const workers = opts.workers ?? 0;
     if (!Number.isInteger(workers) || workers < 0) throw new Error(`BatchLoader: workers must be a non-negative integer, got ${workers}`);
@@ -129,7 +131,15 @@ export class BatchLoader {
       const it = this.epoch(epoch, opts);
       return { [Symbol.asyncIterator]: () => ({ next: async () => it.next(), return: async () => it.return() }) };
     }
-    return prefetchEpoch(this, epoch, { ...opts, workers });
+    this.pool = poolFor(this, this.pool, workers);
+    return prefetchEpoch(this, this.pool, epoch, opts);
+  }
+
+  /** Ends the worker threads, if any (an idle loader does not keep the process alive anyway). */
+  async close(): Promise<void> {
+    const pool = this.pool;
+    this.pool = undefined;
+    await pool?.close();
   }
 
   /** Batch `b` of an epoch whose order is `order`. */

@@ -10,16 +10,16 @@ const loader = new BatchLoader(dataset, options);
 let orderEpoch = -1;
 let order: Int32Array = new Int32Array(0);
 
-parentPort!.on('message', ({ epoch, batch }: WorkerRequest) => {
+parentPort!.on('message', ({ id, epoch, batch }: WorkerRequest) => {
   let reply: WorkerReply;
   let transfer: ArrayBuffer[] = [];
   try {
     if (epoch !== orderEpoch) { order = loader.order(epoch); orderEpoch = epoch; }
     const result = loader.makeBatch(order, epoch, batch);
-    reply = { batch, result };
+    reply = { id, result };
     transfer = [result.x.buffer as ArrayBuffer, result.y.buffer as ArrayBuffer, result.indices.buffer as ArrayBuffer];
   } catch (e) {
-    reply = { batch, error: (e as Error).message };
+    reply = { id, error: (e as Error).message };
   }
   parentPort!.postMessage(reply, transfer);
 });

@@ -1,15 +1,19 @@
-// Batches prepared ahead of compute by worker threads (PyTorch's DataLoader num_workers > 0).
+// Batches prepared ahead of compute by worker threads (PyTorch's DataLoader num_workers > 0 with
+// persistent_workers).
 //
 // Why threads: a training step blocks the main thread inside libtorch, so a batch can only be
 // made in parallel with it on another thread. Each worker rebuilds the BatchLoader from its
 // resolved options over the same pixels: the dataset's images live in a SharedArrayBuffer
-// (sharedBytes), so they are shared, not copied; the batch's Float32Array comes back as a
-// transferred buffer. Batch b goes to worker (b - start) % N and batches are yielded in order,
-// so the result is exactly loader.epoch(): crops, flips and order depend only on
-// (seed, epoch, sample), never on which thread made them.
+// (sharedBytes), so they are shared, not copied; the batch's arrays come back as transferred
+// buffers. Batches are yielded in order, so the result is exactly loader.epoch(): crops, flips
+// and order depend only on (seed, epoch, sample), never on which thread made them.
+//
+// The workers live as long as the loader (started on first use, reused every epoch, so memory
+// stays flat over long runs); they hold the process open only while a batch is being made, so a
+// loader nobody closes does not keep node alive.
 import { Worker } from 'node:worker_threads';
 import type { Batch, BatchLoader, EpochOptions } from './loader.js';
-import { toShared } from './dataset.js';
+import { toShared, type ImageDataset } from './dataset.js';
 
 export interface PrefetchOptions {
   /** Worker threads preparing batches (0 = none: batches are made between steps). */
@@ -19,71 +23,94 @@ export interface PrefetchOptions {
 }
 
 /** What the main thread sends a worker, and what it answers. */
-export interface WorkerRequest { epoch: number; batch: number }
-export type WorkerReply = { batch: number; result: Batch } | { batch: number; error: string };
+export interface WorkerRequest { id: number; epoch: number; batch: number }
+export type WorkerReply = { id: number; result: Batch } | { id: number; error: string };
 
 const WORKER_URL = new URL('./loader_worker.js', import.meta.url);
 
 interface Pending { resolve: (b: Batch) => void; reject: (e: Error) => void }
 
-export async function* prefetchEpoch(loader: BatchLoader, epoch: number, opts: EpochOptions & PrefetchOptions): AsyncGenerator<Batch, void, undefined> {
+export class WorkerPool {
+  private readonly workers: Worker[];
+  private readonly pending = new Map<number, Pending>();
+  private readonly busy: number[];
+  private nextId = 0;
+  /** Set once a worker failed or the pool was closed; a broken pool is replaced by the loader. */
+  failure: Error | undefined;
+
+  constructor(dataset: ImageDataset, options: BatchLoader['options'], readonly size: number) {
+    const workerData = { dataset, options };
+    this.busy = new Array(size).fill(0);
+    this.workers = Array.from({ length: size }, (_, k) => {
+      const w = new Worker(WORKER_URL, { workerData, name: `csgnet-loader-${k}` });
+      w.on('message', (m: WorkerReply) => {
+        const p = this.pending.get(m.id);
+        if (--this.busy[k]! === 0) w.unref();
+        if (!p) return; // answer to a request of an epoch that was left early
+        this.pending.delete(m.id);
+        if ('error' in m) p.reject(new Error(`loader worker ${k}: ${m.error}`));
+        else p.resolve(m.result);
+      });
+      w.on('error', (e) => this.fail(new Error(`loader worker ${k} failed: ${e.message}`)));
+      w.on('exit', (code) => { if (!this.failure) this.fail(new Error(`loader worker ${k} exited (code ${code})`)); });
+      w.unref(); // after on('message'), which refs the worker's port again
+      return w;
+    });
+  }
+
+  /** Batch `batch` of `epoch`, made by worker `k`. */
+  request(k: number, epoch: number, batch: number): Promise<Batch> {
+    const id = this.nextId++;
+    const p = new Promise<Batch>((resolve, reject) => {
+      if (this.failure) { reject(this.failure); return; }
+      this.pending.set(id, { resolve, reject });
+    });
+    p.catch(() => {}); // a rejection surfaces where the batch is awaited, not as unhandled
+    if (!this.failure) {
+      const w = this.workers[k]!;
+      if (this.busy[k]!++ === 0) w.ref();
+      w.postMessage({ id, epoch, batch } satisfies WorkerRequest);
+    }
+    return p;
+  }
+
+  private fail(e: Error): void {
+    this.failure ??= e;
+    for (const p of this.pending.values()) p.reject(this.failure);
+    this.pending.clear();
+  }
+
+  async close(): Promise<void> {
+    this.fail(new Error('loader workers were closed'));
+    await Promise.all(this.workers.map((w) => w.terminate()));
+  }
+}
+
+/** The worker pool of a loader, made on first use; the dataset's pixels move to shared memory once. */
+export function poolFor(loader: BatchLoader, current: WorkerPool | undefined, size: number): WorkerPool {
+  if (current && current.size === size && !current.failure) return current;
+  void current?.close();
+  const ds = loader.dataset;
+  const images = toShared(ds.images);
+  if (images !== ds.images) (ds as { images: Uint8Array }).images = images;
+  return new WorkerPool({ ...ds, images }, loader.options, size);
+}
+
+export async function* prefetchEpoch(loader: BatchLoader, pool: WorkerPool, epoch: number, opts: EpochOptions & PrefetchOptions): AsyncGenerator<Batch, void, undefined> {
   const startBatch = opts.startBatch ?? 0;
-  const nWorkers = opts.workers ?? 1;
   const factor = opts.prefetchFactor ?? 2;
   if (!Number.isInteger(startBatch) || startBatch < 0) throw new Error(`BatchLoader: startBatch must be a non-negative integer, got ${startBatch}`);
   if (!Number.isSafeInteger(epoch) || epoch < 0) throw new Error(`BatchLoader: epoch must be a non-negative integer, got ${epoch}`);
-  if (!Number.isInteger(nWorkers) || nWorkers < 1) throw new Error(`BatchLoader: workers must be a positive integer, got ${nWorkers}`);
   if (!Number.isInteger(factor) || factor < 1) throw new Error(`BatchLoader: prefetchFactor must be a positive integer, got ${factor}`);
   const nb = loader.batchesPerEpoch;
-  if (startBatch >= nb) return;
-
-  const ds = loader.dataset;
-  // Share the pixels with the workers; a dataset built outside the loaders is copied once.
-  const images = toShared(ds.images);
-  if (images !== ds.images) (ds as { images: Uint8Array }).images = images;
-  const workerData = { dataset: { ...ds, images }, options: loader.options };
-  const pending = new Map<number, Pending>();
   const results = new Map<number, Promise<Batch>>();
-  let failure: Error | undefined;
-  const failAll = (e: Error) => {
-    failure ??= e;
-    for (const p of pending.values()) p.reject(failure);
-    pending.clear();
-  };
-  const workers = Array.from({ length: Math.min(nWorkers, nb - startBatch) }, (_, k) => {
-    const w = new Worker(WORKER_URL, { workerData, name: `csgnet-loader-${k}` });
-    w.on('message', (m: WorkerReply) => {
-      const p = pending.get(m.batch);
-      if (!p) return;
-      pending.delete(m.batch);
-      if ('error' in m) p.reject(new Error(`loader worker ${k}: ${m.error}`));
-      else p.resolve(m.result);
-    });
-    w.on('error', (e) => failAll(new Error(`loader worker ${k} failed: ${e.message}`)));
-    w.on('exit', (code) => { if (pending.size > 0) failAll(new Error(`loader worker ${k} exited (code ${code}) with batches pending`)); });
-    return w;
-  });
   let nextToSend = startBatch;
-  const send = () => {
-    const b = nextToSend++;
-    const p = new Promise<Batch>((resolve, reject) => {
-      if (failure) { reject(failure); return; }
-      pending.set(b, { resolve, reject });
-    });
-    p.catch(() => {}); // rejections surface when the batch is awaited, not as unhandled
-    results.set(b, p);
-    workers[(b - startBatch) % workers.length]!.postMessage({ epoch, batch: b } satisfies WorkerRequest);
-  };
-  try {
-    while (nextToSend < nb && nextToSend - startBatch < workers.length * factor) send();
-    for (let b = startBatch; b < nb; b++) {
-      const batch = await results.get(b)!;
-      results.delete(b);
-      if (nextToSend < nb) send();
-      yield batch;
-    }
-  } finally {
-    pending.clear();
-    await Promise.all(workers.map((w) => w.terminate()));
+  const send = () => { const b = nextToSend++; results.set(b, pool.request((b - startBatch) % pool.size, epoch, b)); };
+  while (nextToSend < nb && nextToSend - startBatch < pool.size * factor) send();
+  for (let b = startBatch; b < nb; b++) {
+    const batch = await results.get(b)!;
+    results.delete(b);
+    if (nextToSend < nb) send();
+    yield batch;
   }
 }
