@@ -147,8 +147,9 @@ test('loader workers: shared pixels, early stop, reuse across epochs, close, bad
   await L.close();
   assert.throws(() => L.batches(0, { workers: -1 }), /workers must be a non-negative integer/);
   assert.throws(() => L.batches(0, { workers: 1.5 }), /workers must be a non-negative integer/);
-  await assert.rejects(L.batches(0, { workers: 1, prefetchFactor: 0 })[Symbol.asyncIterator]().next(), /prefetchFactor must be a positive integer/);
-  await assert.rejects(L.batches(-1, { workers: 1 })[Symbol.asyncIterator]().next(), /epoch must be a non-negative integer/);
+  assert.throws(() => L.batches(0, { workers: 1, prefetchFactor: 0 }), /prefetchFactor must be a positive integer/);
+  assert.throws(() => L.batches(-1, { workers: 1 }), /epoch must be a non-negative integer/);
+  assert.throws(() => L.batches(0, { startBatch: -2 }), /startBatch must be a non-negative integer/);
 });
 
 test('loader: no shuffle, dropLast, limit, option errors', () => {

@@ -50,6 +50,14 @@ export interface EpochOptions {
   startBatch?: number;
 }
 
+function checkEpoch(epoch: number): void {
+  if (!Number.isSafeInteger(epoch) || epoch < 0) throw new Error(`BatchLoader: epoch must be a non-negative integer, got ${epoch}`);
+}
+
+function checkStart(startBatch: number): void {
+  if (!Number.isInteger(startBatch) || startBatch < 0) throw new Error(`BatchLoader: startBatch must be a non-negative integer, got ${startBatch}`);
+}
+
 export class BatchLoader {
   readonly batchSize: number;
   readonly shuffle: boolean;
@@ -98,7 +106,7 @@ export class BatchLoader {
 
   /** The sample order of an epoch (indices into the dataset). */
   order(epoch: number): Int32Array {
-    if (!Number.isSafeInteger(epoch) || epoch < 0) throw new Error(`BatchLoader: epoch must be a non-negative integer, got ${epoch}`);
+    checkEpoch(epoch);
     if (!this.shuffle) {
       const o = new Int32Array(this.size);
       for (let i = 0; i < this.size; i++) o[i] = i;
@@ -107,14 +115,10 @@ export class BatchLoader {
     return new Rng(mixSeed(this.seed, epoch)).permutation(this.size);
   }
 
-  private checkStart(startBatch: number): void {
-    if (!Number.isInteger(startBatch) || startBatch < 0) throw new Error(`BatchLoader: startBatch must be a non-negative integer, got ${startBatch}`);
-  }
-
   /** Synchronous iteration over the batches of an epoch. */
   *epoch(epoch: number, opts: EpochOptions = {}): Generator<Batch, void, undefined> {
     const startBatch = opts.startBatch ?? 0;
-    this.checkStart(startBatch);
+    checkStart(startBatch);
     const order = this.order(epoch);
     const nb = this.batchesPerEpoch;
     for (let b = startBatch; b < nb; b++) yield this.makeBatch(order, epoch, b);
@@ -127,12 +131,16 @@ export class BatchLoader {
   batches(epoch: number, opts: EpochOptions & PrefetchOptions = {}): AsyncIterable<Batch> {
     const workers = opts.workers ?? 0;
     if (!Number.isInteger(workers) || workers < 0) throw new Error(`BatchLoader: workers must be a non-negative integer, got ${workers}`);
+    const factor = opts.prefetchFactor ?? 2;
+    if (!Number.isInteger(factor) || factor < 1) throw new Error(`BatchLoader: prefetchFactor must be a positive integer, got ${factor}`);
+    checkEpoch(epoch);
+    checkStart(opts.startBatch ?? 0);
     if (workers === 0) {
       const it = this.epoch(epoch, opts);
       return { [Symbol.asyncIterator]: () => ({ next: async () => it.next(), return: async () => it.return() }) };
     }
     this.pool = poolFor(this, this.pool, workers);
-    return prefetchEpoch(this, this.pool, epoch, opts);
+    return prefetchEpoch(this, this.pool, epoch, opts.startBatch ?? 0, factor);
   }
 
   /** Ends the worker threads, if any (an idle loader does not keep the process alive anyway). */

@@ -12,7 +12,7 @@
 // stays flat over long runs); they hold the process open only while a batch is being made, so a
 // loader nobody closes does not keep node alive.
 import { Worker } from 'node:worker_threads';
-import type { Batch, BatchLoader, EpochOptions } from './loader.js';
+import type { Batch, BatchLoader } from './loader.js';
 import { toShared, type ImageDataset } from './dataset.js';
 
 export interface PrefetchOptions {
@@ -96,12 +96,8 @@ export function poolFor(loader: BatchLoader, current: WorkerPool | undefined, si
   return new WorkerPool({ ...ds, images }, loader.options, size);
 }
 
-export async function* prefetchEpoch(loader: BatchLoader, pool: WorkerPool, epoch: number, opts: EpochOptions & PrefetchOptions): AsyncGenerator<Batch, void, undefined> {
-  const startBatch = opts.startBatch ?? 0;
-  const factor = opts.prefetchFactor ?? 2;
-  if (!Number.isInteger(startBatch) || startBatch < 0) throw new Error(`BatchLoader: startBatch must be a non-negative integer, got ${startBatch}`);
-  if (!Number.isSafeInteger(epoch) || epoch < 0) throw new Error(`BatchLoader: epoch must be a non-negative integer, got ${epoch}`);
-  if (!Number.isInteger(factor) || factor < 1) throw new Error(`BatchLoader: prefetchFactor must be a positive integer, got ${factor}`);
+/** Batches startBatch.. of an epoch, up to pool.size * factor in flight, yielded in order. */
+export async function* prefetchEpoch(loader: BatchLoader, pool: WorkerPool, epoch: number, startBatch: number, factor: number): AsyncGenerator<Batch, void, undefined> {
   const nb = loader.batchesPerEpoch;
   const results = new Map<number, Promise<Batch>>();
   let nextToSend = startBatch;
