@@ -140,6 +140,20 @@ test('loader workers: shared pixels, early stop, reuse across epochs, close, bad
   assert.deepEqual(await it.return!(), { done: true, value: undefined });
   let seen = 0;
   for await (const b of L.batches(2, { workers: 3 })) { assert.deepEqual(b, want[seen]); if (++seen === 2) break; }
+  // Recycled pixel buffers are written again (no new allocation) and the batches stay the same.
+  for (const workers of [0, 2]) {
+    const copies: Batch[] = [];
+    let reused = 0;
+    const seenBuffers = new Set<ArrayBufferLike>();
+    for await (const b of L.batches(2, { workers })) {
+      if (workers === 0 && seenBuffers.has(b.x.buffer)) reused++;
+      seenBuffers.add(b.x.buffer);
+      copies.push({ ...b, x: b.x.slice() });
+      L.recycle(b);
+    }
+    assert.deepEqual(copies, want, `recycled buffers, workers ${workers}`);
+    if (workers === 0) assert.equal(reused, want.length - 2, 'each full-size batch after the first reuses the recycled buffer');
+  }
   // The workers outlive an epoch; after close() the next use starts new ones.
   assert.deepEqual(await collectAsync(L.batches(3, { workers: 3 })), collect(L.epoch(3)));
   await L.close();

@@ -46,7 +46,7 @@ function blockFor(ms: number): void {
 async function timeEpoch(loader: BatchLoader, epoch: number, workers: number, stepMs: number): Promise<number> {
   const t0 = performance.now();
   let n = 0;
-  for await (const _ of loader.batches(epoch, { workers })) { blockFor(stepMs); n++; }
+  for await (const b of loader.batches(epoch, { workers })) { blockFor(stepMs); n++; loader.recycle(b); } // as the trainer does
   return (performance.now() - t0) / n;
 }
 
@@ -54,9 +54,11 @@ export async function benchLoader(o: LoaderBenchOptions): Promise<LoaderBenchRes
   const ds = syntheticDataset(o.batch * o.batches, o.input);
   const loader = new BatchLoader(ds, { batchSize: o.batch, seed: 0, cropPadding: o.cropPadding, hflip: true });
   await timeEpoch(loader, 0, 0, 0); // warm-up (JIT)
+  await timeEpoch(loader, 0, o.workers, 0); // starts the worker threads, which then stay
   const prep = await timeEpoch(loader, 1, 0, 0);
   const serial = await timeEpoch(loader, 2, 0, prep);
   const overlapped = await timeEpoch(loader, 3, o.workers, prep);
+  await loader.close();
   return {
     impl: 'csgnet', input: o.input.join('x'), batch: o.batch, batches: o.batches, crop_padding: o.cropPadding,
     prep_ms_per_batch: prep, blocked_step_ms: prep, epoch_ms_per_batch_workers0: serial, epoch_ms_per_batch_workers: overlapped,

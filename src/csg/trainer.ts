@@ -281,6 +281,7 @@ export class Trainer {
             const y = torch.fromTypedArray(b.y, [b.y.length], { dtype: 'int64' });
             return this.step(x, y, path);
           });
+          this.trainLoader.recycle(b); // x was copied into the tensor
           const n = b.y.length;
           this.stats.lossSum += r.loss * n; this.stats.ceSum += r.ce * n; this.stats.regSum += r.reg * n;
           this.stats.correct += r.correct; this.stats.n += n;

@@ -71,6 +71,8 @@ export class BatchLoader {
   readonly options: Required<Omit<LoaderOptions, 'mean' | 'std' | 'limit'>> & { mean: number[]; std: number[]; limit: number };
   private readonly lut: Float32Array; // channels*256: value of raw pixel v in channel c
   private pool: WorkerPool | undefined;
+  private readonly spare: Float32Array[] = []; // recycled pixel buffers for the next batches
+  private recycleToPool = false; // whether the batches being consumed come from the workers
 
   constructor(readonly dataset: ImageDataset, opts: LoaderOptions) {
     const { batchSize } = opts;
@@ -121,7 +123,8 @@ export class BatchLoader {
     checkStart(startBatch);
     const order = this.order(epoch);
     const nb = this.batchesPerEpoch;
-    for (let b = startBatch; b < nb; b++) yield this.makeBatch(order, epoch, b);
+    this.recycleToPool = false;
+    for (let b = startBatch; b < nb; b++) yield this.makeBatch(order, epoch, b, this.spare.pop());
   }
 
   /** The batches of an epoch as an async iterable. With `workers` = 0 they are made in this
@@ -140,6 +143,7 @@ export class BatchLoader {
       return { [Symbol.asyncIterator]: () => ({ next: async () => it.next(), return: async () => it.return() }) };
     }
     this.pool = poolFor(this, this.pool, workers);
+    this.recycleToPool = true;
     return prefetchEpoch(this, this.pool, epoch, opts.startBatch ?? 0, factor);
   }
 
@@ -150,13 +154,24 @@ export class BatchLoader {
     await pool?.close();
   }
 
-  /** Batch `b` of an epoch whose order is `order`. */
-  makeBatch(order: Int32Array, epoch: number, b: number): Batch {
+  /** Hands a batch's pixel buffer back for reuse once the caller is done with it (e.g. after
+   *  copying it into a tensor): later batches overwrite it instead of allocating a new one, which
+   *  saves page faults on large batches. The batch must not be read afterwards. */
+  recycle(batch: Batch): void {
+    const buf = batch.x.buffer;
+    if (buf.byteLength === 0 || !(buf instanceof ArrayBuffer)) return; // detached or shared: not ours to reuse
+    if (this.recycleToPool && this.pool) this.pool.recycle(buf);
+    else if (this.spare.length < 4) this.spare.push(batch.x);
+  }
+
+  /** Batch `b` of an epoch whose order is `order`, written into `out` when it has the right size
+   *  (every element is overwritten). */
+  makeBatch(order: Int32Array, epoch: number, b: number, out?: Float32Array): Batch {
     const ds = this.dataset;
     const B = Math.min(this.batchSize, order.length - b * this.batchSize);
     if (B <= 0) throw new Error(`BatchLoader: batch ${b} is past the end of the epoch (${this.batchesPerEpoch} batches)`);
     const C = ds.channels, H = ds.height, W = ds.width, per = C * H * W;
-    const x = new Float32Array(B * per);
+    const x = out?.length === B * per ? out : new Float32Array(B * per);
     const y = new Int32Array(B);
     const indices = order.slice(b * this.batchSize, b * this.batchSize + B);
     const p = this.cropPadding;

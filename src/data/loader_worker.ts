@@ -9,13 +9,16 @@ const { dataset, options } = workerData as { dataset: ImageDataset; options: Loa
 const loader = new BatchLoader(dataset, options);
 let orderEpoch = -1;
 let order: Int32Array = new Int32Array(0);
+const spare: Float32Array[] = []; // pixel buffers the main thread is done with
 
-parentPort!.on('message', ({ id, epoch, batch }: WorkerRequest) => {
+parentPort!.on('message', (m: WorkerRequest) => {
+  if (m.kind === 'recycle') { if (spare.length < 4) spare.push(new Float32Array(m.buffer)); return; }
+  const { id, epoch, batch } = m;
   let reply: WorkerReply;
   let transfer: ArrayBuffer[] = [];
   try {
     if (epoch !== orderEpoch) { order = loader.order(epoch); orderEpoch = epoch; }
-    const result = loader.makeBatch(order, epoch, batch);
+    const result = loader.makeBatch(order, epoch, batch, spare.pop());
     reply = { id, result };
     transfer = [result.x.buffer as ArrayBuffer, result.y.buffer as ArrayBuffer, result.indices.buffer as ArrayBuffer];
   } catch (e) {

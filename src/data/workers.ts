@@ -23,7 +23,7 @@ export interface PrefetchOptions {
 }
 
 /** What the main thread sends a worker, and what it answers. */
-export interface WorkerRequest { id: number; epoch: number; batch: number }
+export type WorkerRequest = { kind: 'batch'; id: number; epoch: number; batch: number } | { kind: 'recycle'; buffer: ArrayBuffer };
 export type WorkerReply = { id: number; result: Batch } | { id: number; error: string };
 
 const WORKER_URL = new URL('./loader_worker.js', import.meta.url);
@@ -35,6 +35,7 @@ export class WorkerPool {
   private readonly pending = new Map<number, Pending>();
   private readonly busy: number[];
   private nextId = 0;
+  private nextRecycle = 0;
   /** Set once a worker failed or the pool was closed; a broken pool is replaced by the loader. */
   failure: Error | undefined;
 
@@ -69,9 +70,15 @@ export class WorkerPool {
     if (!this.failure) {
       const w = this.workers[k]!;
       if (this.busy[k]!++ === 0) w.ref();
-      w.postMessage({ id, epoch, batch } satisfies WorkerRequest);
+      w.postMessage({ kind: 'batch', id, epoch, batch } satisfies WorkerRequest);
     }
     return p;
+  }
+
+  /** Sends a used pixel buffer back to a worker (round robin), which writes a later batch into it. */
+  recycle(buffer: ArrayBuffer): void {
+    if (this.failure) return;
+    this.workers[this.nextRecycle++ % this.size]!.postMessage({ kind: 'recycle', buffer } satisfies WorkerRequest, [buffer]);
   }
 
   private fail(e: Error): void {
