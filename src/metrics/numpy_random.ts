@@ -26,6 +26,7 @@ export class RandomState {
   private pos = N;
   private hasGauss = false;
   private gauss = 0;
+  private readonly point = new Float64Array(3); // scratch for polarPair
 
   constructor(seed: number = 0) {
     this.seed(seed);
@@ -90,12 +91,9 @@ export class RandomState {
       this.gauss = 0;
       return t;
     }
-    let x1: number, x2: number, r2: number;
-    do {
-      x1 = 2.0 * this.randomSample() - 1.0;
-      x2 = 2.0 * this.randomSample() - 1.0;
-      r2 = x1 * x1 + x2 * x2;
-    } while (r2 >= 1.0 || r2 === 0.0);
+    const p = this.point;
+    this.polarPair(p);
+    const [x1, x2, r2] = p as unknown as [number, number, number];
     const f = Math.sqrt((-2.0 * glibcLog(r2)) / r2);
     this.gauss = f * x1;
     this.hasGauss = true;
