@@ -23,7 +23,7 @@ function cfg(over: Partial<TrainConfig> = {}): TrainConfig {
 }
 
 const strip = (ms: any[]) => ms.map(({ seconds, ...rest }) => rest);
-const quiet = { progress: 'none' as const };
+const quiet = {};
 
 test('schedule follows method.md (warmup, period, phaseMin)', () => {
   const s = { strategy: 'csg' as const, warmup: 10, period: 3, phaseMin: 2 };
@@ -41,7 +41,7 @@ test('4 epochs in one go == 2 epochs, resume, 2 more (same metrics, same weights
   const first = await t2.run({ ...quiet, stopAfterEpochs: 2 });
   assert.equal(first.completed, false);
   assert.equal(readMetrics(b).length, 2);
-  const t3 = await Trainer.create(cfg({ epochs: 99 }), { outDir: b, resume: true, log: () => {} });
+  const t3 = await Trainer.resume({ outDir: b, log: () => {} });
   assert.equal(t3.config.epochs, 4, 'resume uses the run\'s own config.json');
   assert.equal(t3.config.workers, 2);
   await t3.run(quiet);
@@ -87,7 +87,7 @@ test('invalid configurations name the field', () => {
 
 test('an existing run is not overwritten without --resume', async () => {
   await assert.rejects(Trainer.create(cfg(), { outDir: join(tmp, 'full'), log: () => {} }), /already holds a run; use --resume/);
-  await assert.rejects(Trainer.create(cfg(), { outDir: join(tmp, 'nothing-here'), resume: true, log: () => {} }), /config.json not found/);
+  await assert.rejects(Trainer.resume({ outDir: join(tmp, 'nothing-here'), log: () => {} }), /config.json not found/);
 });
 
 const cli = join(packageRoot(), 'dist', 'src', 'cli', 'main.js');

@@ -51,16 +51,16 @@ test('voc-part preset: per-path optimizers, frozen children, gate in the CSG opt
   const gate0 = snapshot([t.gate!.weight]);
   const frozen0 = snapshot(frozenForStd), stdOnly0 = snapshot(stdOnly);
   // epochs 0, 1 are STD (warmup 1; 1 % 3 < 2), epoch 2 is CSG, epoch 3 STD
-  await t.run({ progress: 'none', stopAfterEpochs: 2 });
+  await t.run({ stopAfterEpochs: 2 });
   assert.ok(changed(gate0, [t.gate!.weight]).every((c) => !c), 'gate untouched on STD epochs');
   assert.ok(changed(frozen0, frozenForStd).every((c) => !c), 'children below the top 5 stay frozen');
   assert.ok(changed(stdOnly0, stdOnly).some((c) => c), 'layer2 trains on STD epochs');
   const stdOnly1 = snapshot(stdOnly);
-  await t.run({ progress: 'none', stopAfterEpochs: 1 });
+  await t.run({ stopAfterEpochs: 1 });
   assert.ok(changed(gate0, [t.gate!.weight]).some((c) => c), 'gate trains on the CSG epoch');
   assert.ok(changed(stdOnly1, stdOnly).every((c) => !c), 'layer2 is frozen on CSG epochs (top 4 only)');
   assert.ok(changed(frozen0, frozenForStd).every((c) => !c));
-  await t.run({ progress: 'none' });
+  await t.run();
   const m = readMetrics(join(tmp, 'voc'));
   assert.deepEqual(m.map((x) => x.path), ['std', 'std', 'csg', 'std']);
   assert.deepEqual(Object.keys(m[0].lr).sort(), ['csg', 'std']);

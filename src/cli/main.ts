@@ -12,13 +12,16 @@ const program = new Command();
 program.name('csgnet').description('Interpretable CNNs with class-specific gates (CSG), trained over libtorch')
   .showHelpAfterError('(run with --help for usage)');
 
+/** Flags `train --resume` accepts: the run folder, and the settings a continued run may change. */
+const RESUME_FLAGS = ['--out', '--resume', '--epochs', '--threads', '--workers', '--checkpoint-every', '--progress', '--stop-after'];
+
 function buildConfig(o: any): TrainConfig {
   const base: TrainConfig = structuredClone(PRESETS[o.preset]);
   const c = base;
   const set = <K extends keyof TrainConfig>(k: K, v: TrainConfig[K] | undefined) => { if (v !== undefined) c[k] = v; };
   set('dataset', o.dataset); set('dataRoot', o.dataRoot); set('model', o.model); set('strategy', o.strategy);
   set('epochs', o.epochs); set('batchSize', o.batch); set('limit', o.limit); set('valLimit', o.valLimit);
-  set('valFraction', o.valFraction); set('seed', o.seed); set('threads', o.threads); set('workers', o.workers); set('memoryFormat', o.memoryFormat);
+  set('valFraction', o.valFraction); set('seed', o.seed); set('threads', o.threads); set('workers', o.workers); set('checkpointEvery', o.checkpointEvery); set('memoryFormat', o.memoryFormat);
   set('cropPadding', o.cropPadding); set('hflip', o.hflip); set('imageSize', o.imageSize); set('pretrained', o.pretrained);
   set('lambda', o.lambda); set('rho', o.rho); set('warmup', o.warmup); set('period', o.period); set('phaseMin', o.phaseMin);
   set('gateInit', o.gateInit); set('milestones', o.milestones); set('gamma', o.gamma);
@@ -82,15 +85,41 @@ program.command('train').description('train an STD or CSG model; writes RUN_DIR/
   .option('--gate-lr <x>', "the gate optimizer's learning rate", num({ min: 0, exclusiveMin: true }))
   .option('--milestones <fractions>', 'MultiStepLR milestones as fractions of the epochs, e.g. 0.5,0.75', numList)
   .option('--gamma <x>', 'MultiStepLR gamma', num({ min: 0, max: 1, exclusiveMin: true }))
-  .option('--resume', 'continue the run in --out from its last checkpoint')
+  .option('--checkpoint-every <n>', 'also save a checkpoint every N batches inside an epoch (0 = every 5 minutes of training)', int(0))
+  .option('--resume', 'continue the run in --out from its last checkpoint (with --epochs N to extend a finished run)')
   .option('--stop-after <n>', 'stop (with a checkpoint) after N epochs of this call', int(1))
   .addOption(new Option('--progress <mode>', 'progress display').choices(['auto', 'plain', 'none']).default('auto'))
-  .action(async (o) => {
+  .action(async (o, cmd: Command) => {
     const { Trainer } = await import('../csg/trainer.js');
-    const config = buildConfig(o);
-    const trainer = await Trainer.create(config, { outDir: o.out, resume: o.resume });
-    const r = await trainer.run({ stopAfterEpochs: o.stopAfter, progress: o.progress });
-    if (r.interrupted) process.exitCode = 130;
+    const { progressEvents } = await import('./progress.js');
+    const { onStopSignals } = await import('./signals.js');
+    const log = (s: string) => process.stderr.write(s + '\n');
+    let trainer;
+    if (o.resume) {
+      // A resumed run keeps its configuration: flags that may change are applied, the rest refused by name.
+      const given = cmd.options.filter((opt) => cmd.getOptionValueSource(opt.attributeName()) === 'cli');
+      const refused = given.filter((opt) => !RESUME_FLAGS.includes(opt.long!)).map((opt) => opt.long);
+      if (refused.length) {
+        throw new Error(`--resume continues the run with its own configuration; ${refused.join(', ')} cannot change ` +
+          `(allowed with --resume: ${RESUME_FLAGS.filter((f) => f !== '--out' && f !== '--resume').join(', ')})`);
+      }
+      trainer = await Trainer.resume({ outDir: o.out, log, overrides: { epochs: o.epochs, threads: o.threads, workers: o.workers, checkpointEvery: o.checkpointEvery } });
+      if (trainer.epoch >= trainer.config.epochs) {
+        trainer.close();
+        log(`${o.out}: the run is finished (${trainer.epoch}/${trainer.config.epochs} epochs); nothing to do (--resume --epochs N extends it)`);
+        return;
+      }
+      log(`resuming ${o.out} at epoch ${trainer.epoch}, batch ${trainer.nextBatch} of ${trainer.config.epochs} epochs`);
+    } else {
+      trainer = await Trainer.create(buildConfig(o), { outDir: o.out, log });
+    }
+    const stop = onStopSignals(log);
+    try {
+      const r = await trainer.run({ stopAfterEpochs: o.stopAfter, signal: stop.signal, events: progressEvents(o.progress, log) });
+      if (r.interrupted) process.exitCode = stop.exitCode();
+    } finally {
+      stop.dispose();
+    }
   });
 
 program.command('eval').description('accuracy, per-class accuracy, confusion matrix and gate density of a run (STD path)')

@@ -1,5 +1,6 @@
 // Training progress: a cli-progress bar with rate and ETA on a TTY, plain periodic lines otherwise.
 import cliProgress from 'cli-progress';
+import type { TrainEvents } from '../csg/trainer.js';
 
 export type ProgressMode = 'auto' | 'plain' | 'none';
 
@@ -48,4 +49,18 @@ export class Progress {
     this.bar?.stop();
     this.bar = null;
   }
+}
+
+/** The trainer's events shown as one progress bar (or plain lines) per epoch. */
+export function progressEvents(mode: ProgressMode, log: (s: string) => void): TrainEvents {
+  let p: Progress | null = null;
+  return {
+    epochStart: (i) => {
+      p = new Progress(mode, `epoch ${i.epoch + 1}/${i.epochs} ${i.path}`, i.batches, log);
+      p.start(i.startBatch);
+    },
+    batch: (i) => p?.update(i.batch, { loss: i.loss, acc: i.acc, imagesPerBatch: i.images }),
+    epochEnd: () => { p?.stop(); p = null; },
+    checkpoint: () => { /* the bar goes on; an interrupt's own message says where it saved */ },
+  };
 }

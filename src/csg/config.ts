@@ -34,6 +34,8 @@ export interface TrainConfig {
   threads: number;
   /** Worker threads preparing batches ahead of compute (0 = between steps, in the main thread). */
   workers: number;
+  /** Save a mid-epoch checkpoint every N batches (0 = every CHECKPOINT_SECONDS of training). */
+  checkpointEvery: number;
   memoryFormat: 'contiguous_format' | 'channels_last';
   /** Random-crop padding in pixels (0 = none) and horizontal flip. */
   cropPadding: number;
@@ -64,7 +66,7 @@ const sgd = (lr: number): OptimizerConfig => ({ name: 'sgd', lr, momentum: 0.9, 
 /** method.md's from-scratch CIFAR-style recipe (ResNet-20 anchors). */
 export const CIFAR_PRESET: TrainConfig = {
   preset: 'cifar', dataset: 'fashion-mnist', model: 'resnet20', strategy: 'csg', epochs: 30, batchSize: 128,
-  limit: 0, valLimit: 0, valFraction: 0, seed: 0, threads: 0, workers: 0, memoryFormat: 'channels_last', cropPadding: 2, hflip: true,
+  limit: 0, valLimit: 0, valFraction: 0, seed: 0, threads: 0, workers: 0, checkpointEvery: 0, memoryFormat: 'channels_last', cropPadding: 2, hflip: true,
   lambda: 0.1, rho: 0.1, warmup: 0, period: 3, phaseMin: 2, gateInit: 0.5,
   separatePathOptimizers: false, std: sgd(0.1), csg: sgd(0.1),
   gate: { name: 'sgd', lr: 0.1, momentum: 0.9, nesterov: false, weightDecay: 0, trainTop: 'all' },
@@ -74,7 +76,7 @@ export const CIFAR_PRESET: TrainConfig = {
 /** The released VOC Part recipe: Adam, two paths with their own lr and frozen lower layers. */
 export const VOC_PART_PRESET: TrainConfig = {
   preset: 'voc-part', dataset: 'imagefolder', model: 'resnet152', strategy: 'csg', epochs: 151, batchSize: 32,
-  limit: 0, valLimit: 0, valFraction: 0, seed: 0, threads: 0, workers: 1, memoryFormat: 'channels_last', cropPadding: 0, hflip: true,
+  limit: 0, valLimit: 0, valFraction: 0, seed: 0, threads: 0, workers: 1, checkpointEvery: 0, memoryFormat: 'channels_last', cropPadding: 0, hflip: true,
   imageSize: 128,
   lambda: 1e-3, rho: 0.2, warmup: 10, period: 3, phaseMin: 2, gateInit: 0.5,
   separatePathOptimizers: true,
@@ -83,6 +85,13 @@ export const VOC_PART_PRESET: TrainConfig = {
   gate: null,
   milestones: [0.4, 0.6, 0.8], gamma: 0.1,
 };
+
+/** With checkpointEvery 0, a mid-epoch checkpoint is saved after this much training time (a kill loses at most this). */
+export const CHECKPOINT_SECONDS = 300;
+
+/** Settings a resumed run may change; everything else is the run's own. */
+export const RESUMABLE_KEYS = ['epochs', 'threads', 'workers', 'checkpointEvery'] as const;
+export type ResumeOverrides = Partial<Pick<TrainConfig, typeof RESUMABLE_KEYS[number]>>;
 
 export const PRESETS: Record<string, TrainConfig> = { cifar: CIFAR_PRESET, 'voc-part': VOC_PART_PRESET };
 
@@ -105,7 +114,7 @@ export function validateConfig(c: TrainConfig): void {
     const v = c[k] as number;
     if (!Number.isInteger(v) || v < min) fail(k, `must be an integer >= ${min}, got ${v}`);
   };
-  posInt('epochs'); posInt('batchSize'); posInt('limit', 0); posInt('valLimit', 0); posInt('threads', 0); posInt('workers', 0);
+  posInt('epochs'); posInt('batchSize'); posInt('limit', 0); posInt('valLimit', 0); posInt('threads', 0); posInt('workers', 0); posInt('checkpointEvery', 0);
   posInt('warmup', 0); posInt('period'); posInt('phaseMin', 0); posInt('cropPadding', 0);
   if (!Number.isSafeInteger(c.seed) || c.seed < 0) fail('seed', `must be a non-negative integer, got ${c.seed}`);
   if (c.strategy !== 'std' && c.strategy !== 'csg') fail('strategy', `must be std or csg, got ${JSON.stringify(c.strategy)}`);

@@ -1,8 +1,8 @@
 // The CSG trainer (method.md sections 1-3): STD and CSG paths alternating per epoch, one optimizer
 // for both paths or one per path, a gate with its hinge penalty and row-max projection, per-epoch
-// metrics, atomic checkpoints, exact resume, clean Ctrl-C, and a NaN guard.
-import { appendFileSync, existsSync, mkdirSync, readFileSync, renameSync, writeFileSync, copyFileSync } from 'node:fs';
-import { join } from 'node:path';
+// metrics, crash-safe checkpoints (RunDir), exact resume, stop on an AbortSignal, and a NaN guard.
+// It reports through the events its caller passes in; it never touches the process (signals, exit).
+import { existsSync } from 'node:fs';
 import * as torch from '../torch/index.js';
 import type { Tensor } from '../torch/index.js';
 import { SGD, Adam, AdamW, MultiStepLR, type Optimizer } from '../torch/optim/index.js';
@@ -10,35 +10,42 @@ import { loadSafetensors } from '../torch/io/safetensors.js';
 import { createModel } from '../models/registry.js';
 import { inChildren, type CsgBackbone } from '../models/types.js';
 import { BatchLoader, loadDataset, splitDataset, type ImageDataset } from '../data/index.js';
+import { faultPoint } from '../util/faults.js';
 import { ClassSpecificGate } from './gate.js';
 import { trainStep, NonFiniteLossError, type StepResult } from './step.js';
 import { epochPath, schedulePlan, type Path } from './schedule.js';
-import { validateConfig, type OptimizerConfig, type TrainConfig } from './config.js';
+import { CHECKPOINT_SECONDS, RESUMABLE_KEYS, validateConfig, type OptimizerConfig, type ResumeOverrides, type TrainConfig } from './config.js';
 import { forEachBatch } from './run.js';
-import { addPrefix, checkpointPath, loadSnapshot, saveSnapshot, withPrefix, type Snapshot } from './checkpoint.js';
-import { Progress } from '../cli/progress.js';
+import { addPrefix, loadSnapshot, saveSnapshot, withPrefix, type Snapshot } from './checkpoint.js';
+import { RunDir, readMetrics, type EpochMetrics } from './run_dir.js';
 
-export interface EpochMetrics {
-  epoch: number;
-  path: Path;
-  train_loss: number;
-  train_ce: number;
-  train_reg: number;
-  train_acc: number;
-  val_acc: number;
-  density: number | null;
-  lr: Record<string, number>;
-  seconds: number;
+export { readMetrics, type EpochMetrics };
+
+/** What the trainer reports while it runs; every callback is optional. */
+export interface TrainEvents {
+  epochStart?(info: { epoch: number; epochs: number; path: Path; batches: number; startBatch: number }): void;
+  batch?(info: { batch: number; loss: number; acc: number; images: number }): void;
+  epochEnd?(m: EpochMetrics): void;
+  checkpoint?(info: { file: string; epoch: number; nextBatch: number }): void;
 }
 
 export interface TrainOptions {
   outDir: string;
-  resume?: boolean;
-  /** Stop (with a checkpoint) after this many epochs in this call, as if interrupted. */
-  stopAfterEpochs?: number;
-  progress?: 'auto' | 'plain' | 'none';
   /** Where human-readable lines go (default stderr). */
   log?: (line: string) => void;
+}
+
+export interface ResumeOptions extends TrainOptions {
+  /** Settings the continued run may change (RESUMABLE_KEYS): e.g. more epochs to extend a finished run. */
+  overrides?: ResumeOverrides;
+}
+
+export interface RunOptions {
+  /** Stop (with a checkpoint) after this many epochs in this call, as if interrupted. */
+  stopAfterEpochs?: number;
+  /** When aborted, the trainer finishes the current batch, saves a checkpoint and returns (interrupted). */
+  signal?: AbortSignal;
+  events?: TrainEvents;
 }
 
 export interface TrainResult {
@@ -49,13 +56,6 @@ export interface TrainResult {
 }
 
 export class TrainingError extends Error {}
-
-/** Atomic text write: temp file + rename, so an existing file is never left half-written. */
-export function writeFileAtomic(path: string, text: string): void {
-  const tmp = `${path}.tmp-${process.pid}`;
-  writeFileSync(tmp, text);
-  renameSync(tmp, path);
-}
 
 interface EpochStats { lossSum: number; ceSum: number; regSum: number; correct: number; n: number; seconds: number }
 const emptyStats = (): EpochStats => ({ lossSum: 0, ceSum: 0, regSum: 0, correct: 0, n: 0, seconds: 0 });
@@ -111,10 +111,15 @@ export class Trainer {
   nextBatch = 0;
   stats: EpochStats = emptyStats();
   bestValAcc = -1;
-  private stopRequested = false;
+  /** The epoch count whose end-of-epoch checkpoint is the best one (null before any). */
+  bestEpoch: number | null = null;
+  /** Metrics of every finished epoch: saved in each checkpoint, mirrored by metrics.jsonl. */
+  history: EpochMetrics[] = [];
+  readonly runDir: string;
 
-  private constructor(readonly config: TrainConfig, readonly runDir: string, train: ImageDataset, val: ImageDataset, readonly log: (s: string) => void) {
+  private constructor(readonly config: TrainConfig, readonly dir: RunDir, train: ImageDataset, val: ImageDataset, readonly log: (s: string) => void) {
     const c = config;
+    this.runDir = dir.dir;
     this.valSet = val;
     this.model = createModel(c.model, { inChannels: train.channels, numClasses: train.numClasses, inputSize: train.height });
     if (c.pretrained) loadPretrained(this.model, c.pretrained, log);
@@ -143,38 +148,89 @@ export class Trainer {
     });
   }
 
-  /** Builds a trainer for a new run, or restores one from RUN_DIR/checkpoints/last.safetensors. */
-  static async create(configIn: TrainConfig, opts: TrainOptions): Promise<Trainer> {
-    const log = opts.log ?? ((s: string) => process.stderr.write(s + '\n'));
-    const runDir = opts.outDir;
-    const configFile = join(runDir, 'config.json');
-    let config = configIn;
-    if (opts.resume) {
-      if (!existsSync(configFile)) throw new Error(`--resume: ${configFile} not found (is ${runDir} a csgnet run folder?)`);
-      // Runs saved before a knob existed get its default (workers: 0 = how they ran).
-      const saved = JSON.parse(readFileSync(configFile, 'utf8')).train as Partial<TrainConfig>;
-      config = { ...saved, workers: saved.workers ?? 0 } as TrainConfig;
-    } else if (existsSync(join(runDir, 'checkpoints', 'last.safetensors'))) {
-      throw new Error(`${runDir} already holds a run; use --resume to continue it or choose another --out`);
-    }
+  /** Starts a new run in opts.outDir (a new or empty folder), which stays locked until run() ends or close(). */
+  static async create(config: TrainConfig, opts: TrainOptions): Promise<Trainer> {
     validateConfig(config);
-    if (config.threads) torch.setNumThreads(config.threads);
-    torch.manualSeed(config.seed);
-    let train = await loadDataset(config.dataset, { root: config.dataRoot, split: 'train', size: config.imageSize });
-    let val: ImageDataset;
-    if (config.valFraction > 0) ({ train, val } = splitDataset(train, config.valFraction, config.seed));
-    else val = await loadDataset(config.dataset, { root: config.dataRoot, split: 'test', size: config.imageSize });
-    mkdirSync(join(runDir, 'checkpoints'), { recursive: true });
-    const trainer = new Trainer(config, runDir, train, val, log);
-    if (opts.resume) trainer.restore(loadSnapshot(checkpointPath(runDir, 'last')));
-    else {
-      writeFileAtomic(configFile, JSON.stringify({
-        train: config, dataset: { name: train.name, classes: train.classNames, channels: train.channels, height: train.height, width: train.width, trainSize: trainer.trainLoader.size, valSize: val.length },
-        schedule: schedulePlan(config.epochs, config), libtorch: torch.libtorchVersion(), created: new Date().toISOString(),
-      }, null, 2) + '\n');
-      writeFileSync(join(runDir, 'metrics.jsonl'), '');
+    const dir = new RunDir(opts.outDir);
+    dir.createNew();
+    return Trainer.build(config, dir, opts, null);
+  }
+
+  /**
+   * Continues the run in opts.outDir from its last checkpoint, with its own config.json; only the
+   * RESUMABLE_KEYS may change. A run killed before its first checkpoint starts again from the beginning.
+   */
+  static async resume(opts: ResumeOptions): Promise<Trainer> {
+    const dir = new RunDir(opts.outDir);
+    dir.openExisting();
+    try {
+      const saved = dir.readConfig();
+      if (!saved?.train || !saved?.dataset) throw new TrainingError(`${dir.configFile}: missing "train" or "dataset" section`);
+      // Runs saved before a knob existed get the value they ran with.
+      const config: TrainConfig = { workers: 0, checkpointEvery: 0, ...saved.train };
+      for (const [k, v] of Object.entries(opts.overrides ?? {})) {
+        if (!(RESUMABLE_KEYS as readonly string[]).includes(k)) throw new TrainingError(`a resumed run cannot change ${k}`);
+        if (v !== undefined) (config as any)[k] = v;
+      }
+      validateConfig(config);
+      const snap = existsSync(dir.checkpoint('last')) ? loadSnapshot(dir.checkpoint('last')) : null;
+      const done = snap ? snap.state.epoch as number : 0;
+      if (config.epochs < done) {
+        throw new TrainingError(`--epochs ${config.epochs} is fewer than the ${done} epochs ${opts.outDir} has already trained`);
+      }
+      if (config.epochs !== saved.train.epochs) {
+        saved.train.epochs = config.epochs;
+        saved.schedule = schedulePlan(config.epochs, config);
+        dir.writeConfig(saved);
+      }
+      return await Trainer.build(config, dir, opts, snap);
+    } catch (e) {
+      dir.release();
+      throw e;
     }
-    return trainer;
+  }
+
+  private static async build(config: TrainConfig, dir: RunDir, opts: TrainOptions, snap: Snapshot | null): Promise<Trainer> {
+    const log = opts.log ?? ((s: string) => process.stderr.write(s + '\n'));
+    try {
+      if (config.threads) torch.setNumThreads(config.threads);
+      torch.manualSeed(config.seed);
+      let train = await loadDataset(config.dataset, { root: config.dataRoot, split: 'train', size: config.imageSize });
+      let val: ImageDataset;
+      if (config.valFraction > 0) ({ train, val } = splitDataset(train, config.valFraction, config.seed));
+      else val = await loadDataset(config.dataset, { root: config.dataRoot, split: 'test', size: config.imageSize });
+      const trainer = new Trainer(config, dir, train, val, log);
+      if (snap) trainer.restore(snap);
+      if (!dir.isRun()) {
+        dir.writeConfig({
+          train: config, dataset: { name: train.name, classes: train.classNames, channels: train.channels, height: train.height, width: train.width, trainSize: trainer.trainLoader.size, valSize: val.length },
+          schedule: schedulePlan(config.epochs, config), libtorch: torch.libtorchVersion(), created: new Date().toISOString(),
+        });
+      }
+      trainer.repairRunDir();
+      return trainer;
+    } catch (e) {
+      dir.release();
+      throw e;
+    }
+  }
+
+  /** After a crash: metrics.jsonl mirrors the checkpoint's history, and a best copy that missed its rename is redone. */
+  private repairRunDir(): void {
+    this.dir.syncMetrics(this.history);
+    if (this.bestEpoch === null) return;
+    const best = this.dir.checkpointEpoch('best');
+    if (best && best.epoch === this.bestEpoch && best.nextBatch === 0) return;
+    const last = this.dir.checkpointEpoch('last');
+    if (last && last.epoch === this.bestEpoch && last.nextBatch === 0) {
+      this.dir.copyLastToBest();
+      this.log(`repaired ${this.dir.checkpoint('best')} (epoch ${this.bestEpoch}) from the last checkpoint`);
+    }
+  }
+
+  /** Releases the run folder's lock (run() does this when it ends). */
+  close(): void {
+    this.dir.release();
   }
 
   /** The distinct optimizers by checkpoint name (csg only when it is not the shared one). */
@@ -198,7 +254,8 @@ export class Trainer {
     return {
       tensors,
       state: {
-        epoch: this.epoch, nextBatch: this.nextBatch, stats: this.stats, bestValAcc: this.bestValAcc, optimizers: optState,
+        epoch: this.epoch, nextBatch: this.nextBatch, stats: this.stats, bestValAcc: this.bestValAcc, bestEpoch: this.bestEpoch,
+        history: this.history, optimizers: optState,
         schedulers: { std: this.stdSched.stateDict(), csg: this.csgSched === this.stdSched ? null : this.csgSched.stateDict() },
       },
     };
@@ -216,15 +273,22 @@ export class Trainer {
     if (s.schedulers.csg && this.csgSched !== this.stdSched) this.csgSched.loadStateDict(s.schedulers.csg);
     torch.setRngState(snap.tensors['rng.torch']);
     this.epoch = s.epoch; this.nextBatch = s.nextBatch; this.stats = s.stats; this.bestValAcc = s.bestValAcc;
+    this.bestEpoch = s.bestEpoch ?? null;
+    // Checkpoints written before the history was kept in them: the metrics lines up to their epoch.
+    this.history = s.history ?? this.dir.readMetrics().filter((m) => m.epoch < s.epoch);
     for (const t of Object.values(snap.tensors)) t.dispose();
   }
 
-  private saveCheckpoint(): void {
+  private saveCheckpoint(events?: TrainEvents): void {
     const snap = this.snapshot();
-    saveSnapshot(checkpointPath(this.runDir, 'last'), snap);
+    const file = this.dir.checkpoint('last');
+    saveSnapshot(file, snap);
     // Model, gate and optimizer tensors are the live ones (not copies); only the RNG state is ours.
     snap.tensors['rng.torch'].dispose();
+    this.lastSave = performance.now();
+    events?.checkpoint?.({ file, epoch: this.epoch, nextBatch: this.nextBatch });
   }
+  private lastSave = performance.now();
 
   /** Accuracy of the STD path (eval mode) on a dataset. */
   evaluate(ds: ImageDataset, limit = 0): number {
@@ -249,31 +313,40 @@ export class Trainer {
         gateOptimizer: this.gateOpt, lambda: this.config.lambda, rho: this.config.rho }, x, y, path);
     } catch (e) {
       if (!(e instanceof NonFiniteLossError)) throw e;
-      throw new TrainingError(`loss is ${e.value} at epoch ${this.epoch}, batch ${this.nextBatch} (${path} path); ` +
-        `stopped; the last good checkpoint is kept at ${checkpointPath(this.runDir, 'last')}. Try a lower learning rate.`);
+      const saved = this.dir.checkpointEpoch('last');
+      throw new TrainingError(`loss is ${e.value} at epoch ${this.epoch}, batch ${this.nextBatch} (${path} path); stopped; ` +
+        (saved ? `the last good checkpoint (epoch ${saved.epoch}, batch ${saved.nextBatch}) is kept at ${this.dir.checkpoint('last')}.`
+          : 'no checkpoint had been saved yet.') + ' Try a lower learning rate.');
     }
   }
 
-  /** Runs the remaining epochs. Resolves when done, interrupted (SIGINT) or stopped by stopAfterEpochs. */
-  async run(opts: Pick<TrainOptions, 'stopAfterEpochs' | 'progress'> = {}): Promise<TrainResult> {
+  /** Whether a mid-epoch checkpoint is due after this batch (--checkpoint-every, or every CHECKPOINT_SECONDS). */
+  private midEpochCheckpointDue(): boolean {
+    if (this.nextBatch >= this.trainLoader.batchesPerEpoch) return false; // the epoch-end checkpoint follows
+    const every = this.config.checkpointEvery;
+    return every > 0 ? this.nextBatch % every === 0 : performance.now() - this.lastSave >= CHECKPOINT_SECONDS * 1000;
+  }
+
+  /**
+   * Runs the remaining epochs. Resolves when done, when opts.signal aborts (after saving a checkpoint)
+   * or when stopAfterEpochs is reached. The run folder is locked while it runs.
+   */
+  async run(opts: RunOptions = {}): Promise<TrainResult> {
     const c = this.config;
+    const ev = opts.events ?? {};
     const metrics: EpochMetrics[] = [];
-    const onSigint = () => {
-      if (this.stopRequested) process.exit(130);
-      this.stopRequested = true;
-      this.log('\ninterrupt: finishing this batch, saving a checkpoint, then exiting (Ctrl-C again to abort)');
-    };
-    process.on('SIGINT', onSigint);
+    const stopRequested = () => opts.signal?.aborted ?? false;
+    this.dir.lock();
+    this.lastSave = performance.now();
     let epochsThisRun = 0;
     try {
       while (this.epoch < c.epochs) {
         const e = this.epoch;
         const path = epochPath(e, c);
-        const progress = new Progress(opts.progress ?? 'auto', `epoch ${e + 1}/${c.epochs} ${path}`, this.trainLoader.batchesPerEpoch, this.log);
-        progress.start(this.nextBatch);
+        ev.epochStart?.({ epoch: e, epochs: c.epochs, path, batches: this.trainLoader.batchesPerEpoch, startBatch: this.nextBatch });
         this.model.train();
         this.trainableFor(path);
-        const t0 = performance.now();
+        let t0 = performance.now();
         let sinceYield = 0;
         for await (const b of this.trainLoader.batches(e, { startBatch: this.nextBatch, workers: c.workers })) {
           const r = torch.tidy(() => {
@@ -286,16 +359,22 @@ export class Trainer {
           this.stats.lossSum += r.loss * n; this.stats.ceSum += r.ce * n; this.stats.regSum += r.reg * n;
           this.stats.correct += r.correct; this.stats.n += n;
           this.nextBatch++;
-          progress.update(this.nextBatch, { loss: this.stats.lossSum / this.stats.n, acc: this.stats.correct / this.stats.n, imagesPerBatch: n });
-          // Let signals and timers run (Ctrl-C) without slowing the loop.
+          faultPoint('batch');
+          ev.batch?.({ batch: this.nextBatch, loss: this.stats.lossSum / this.stats.n, acc: this.stats.correct / this.stats.n, images: n });
+          if (this.midEpochCheckpointDue()) {
+            const now = performance.now();
+            this.stats.seconds += (now - t0) / 1000;
+            t0 = now;
+            this.saveCheckpoint(ev);
+          }
+          // Let signal handlers and timers run without slowing the loop.
           if (++sinceYield >= 4) { sinceYield = 0; await new Promise((res) => setImmediate(res)); }
-          if (this.stopRequested) break;
+          if (stopRequested()) break;
         }
         this.stats.seconds += (performance.now() - t0) / 1000;
-        progress.stop();
-        if (this.stopRequested) {
-          this.saveCheckpoint();
-          this.log(`saved ${checkpointPath(this.runDir, 'last')} at epoch ${e}, batch ${this.nextBatch}; continue with --resume`);
+        if (stopRequested() && this.nextBatch < this.trainLoader.batchesPerEpoch) {
+          this.saveCheckpoint(ev);
+          this.log(`saved ${this.dir.checkpoint('last')} at epoch ${e}, batch ${this.nextBatch}; continue with --resume`);
           return { runDir: this.runDir, completed: false, interrupted: true, metrics };
         }
         // End of epoch: schedulers step on their own kind of epoch only (one shared optimizer steps every epoch).
@@ -311,35 +390,28 @@ export class Trainer {
           train_reg: this.stats.regSum / this.stats.n, train_acc: this.stats.correct / this.stats.n, val_acc: val,
           density: this.gate ? this.gate.density() : null, lr, seconds: this.stats.seconds,
         };
+        this.epoch = e + 1; this.nextBatch = 0; this.stats = emptyStats();
+        this.history.push(m);
+        const improved = val > this.bestValAcc;
+        if (improved) { this.bestValAcc = val; this.bestEpoch = this.epoch; }
+        // RunDir's order: checkpoint (holding the history), best copy, then the metrics line.
+        this.saveCheckpoint(ev);
+        if (improved) this.dir.copyLastToBest();
+        this.dir.appendMetrics(m);
         metrics.push(m);
-        appendFileSync(join(this.runDir, 'metrics.jsonl'), JSON.stringify(m) + '\n');
+        ev.epochEnd?.(m);
         this.log(`epoch ${e + 1}/${c.epochs} ${path}: loss ${m.train_loss.toFixed(4)} train_acc ${m.train_acc.toFixed(4)} val_acc ${m.val_acc.toFixed(4)}` +
           (m.density !== null ? ` density ${m.density.toFixed(4)}` : '') + ` (${m.seconds.toFixed(1)} s)`);
-        this.epoch = e + 1; this.nextBatch = 0; this.stats = emptyStats();
-        const improved = val > this.bestValAcc;
-        if (improved) this.bestValAcc = val;
-        this.saveCheckpoint();
-        if (improved) {
-          const best = checkpointPath(this.runDir, 'best');
-          copyFileSync(checkpointPath(this.runDir, 'last'), best + '.tmp');
-          renameSync(best + '.tmp', best);
-        }
         epochsThisRun++;
-        if (opts.stopAfterEpochs && epochsThisRun >= opts.stopAfterEpochs && this.epoch < c.epochs) {
-          return { runDir: this.runDir, completed: false, interrupted: false, metrics };
+        if (this.epoch < c.epochs && (stopRequested() || (opts.stopAfterEpochs && epochsThisRun >= opts.stopAfterEpochs))) {
+          if (stopRequested()) this.log(`saved ${this.dir.checkpoint('last')} at the end of epoch ${e}; continue with --resume`);
+          return { runDir: this.runDir, completed: false, interrupted: stopRequested(), metrics };
         }
       }
       return { runDir: this.runDir, completed: true, interrupted: false, metrics };
     } finally {
-      process.off('SIGINT', onSigint);
       await this.trainLoader.close();
+      this.dir.release();
     }
   }
-}
-
-/** Drops metrics lines past the checkpoint (a crash between the two writes), keeping the file consistent. */
-export function readMetrics(runDir: string): EpochMetrics[] {
-  const file = join(runDir, 'metrics.jsonl');
-  if (!existsSync(file)) return [];
-  return readFileSync(file, 'utf8').split('\n').filter((l) => l.trim()).map((l) => JSON.parse(l));
 }

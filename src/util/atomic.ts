@@ -2,8 +2,9 @@
 // of the folder (so the rename itself survives a power cut), temp removed on any failure. A reader
 // sees the old file or the new one, never a part. Temp names start with '.' and end in '.tmp-<pid>-<n>'
 // so that removeStaleTemps can find the ones a killed process left behind.
-import { closeSync, fsyncSync, openSync, readdirSync, renameSync, unlinkSync, writeSync } from 'node:fs';
+import { closeSync, copyFileSync, fsyncSync, openSync, readdirSync, renameSync, unlinkSync, writeSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
+import { faultPoint } from './faults.js';
 
 let counter = 0;
 const TEMP_RE = /^\..+\.tmp-(\d+)-\d+$/;
@@ -31,19 +32,29 @@ export function fsyncDir(dir: string): void {
 
 /**
  * Writes `data` (a string, bytes, or a list of byte chunks written in order) to `path` atomically.
- * `beforeRename` runs after the data is durable and before the rename (tests use it as a kill point).
+ * Crash tests can stop the process at `before-rename:NAME` and `after-rename:NAME` (util/faults.ts).
  */
-export function writeFileAtomic(path: string, data: string | Uint8Array | Uint8Array[], opts: { beforeRename?: () => void } = {}): void {
+export function writeFileAtomic(path: string, data: string | Uint8Array | Uint8Array[]): void {
   const chunks = typeof data === 'string' ? [Buffer.from(data, 'utf8')] : Array.isArray(data) ? data : [data];
+  commitTemp(path, (fd) => { for (const c of chunks) writeAll(fd, c); });
+}
+
+/** Copies `src` over `dest` atomically (e.g. the best checkpoint from the last one). */
+export function copyFileAtomic(src: string, dest: string): void {
+  commitTemp(dest, (_fd, tmp) => copyFileSync(src, tmp));
+}
+
+/** Fills a fresh temp file next to `path` with `fill`, makes it durable, renames it over `path`. */
+function commitTemp(path: string, fill: (fd: number, tmp: string) => void): void {
   const tmp = tempPathFor(path);
   let fd = -1;
   try {
     fd = openSync(tmp, 'w');
-    for (const c of chunks) writeAll(fd, c);
+    fill(fd, tmp);
     fsyncSync(fd);
     closeSync(fd);
     fd = -1;
-    opts.beforeRename?.();
+    faultPoint(`before-rename:${basename(path)}`);
     renameSync(tmp, path);
   } catch (err) {
     if (fd >= 0) closeSync(fd);
@@ -51,6 +62,7 @@ export function writeFileAtomic(path: string, data: string | Uint8Array | Uint8A
     throw err;
   }
   fsyncDir(dirname(path));
+  faultPoint(`after-rename:${basename(path)}`);
 }
 
 function pidAlive(pid: number): boolean {

@@ -2,9 +2,9 @@
 // length N, N bytes of JSON header (space-padded to a multiple of 8), then the raw tensor bytes.
 // Written the way the reference implementation writes it: tensors ordered by dtype (widest first)
 // then by name, so every tensor is aligned to its element size.
-import { closeSync, existsSync, fstatSync, fsyncSync, openSync, readSync, renameSync, unlinkSync, writeSync } from 'node:fs';
-import { basename, dirname, join } from 'node:path';
+import { closeSync, existsSync, fstatSync, openSync, readSync } from 'node:fs';
 import { native } from '../native.js';
+import { writeFileAtomic } from '../../util/atomic.js';
 import { Tensor, type Dtype } from '../tensor.js';
 
 const ST_TO_DTYPE: Record<string, Dtype> = {
@@ -28,7 +28,7 @@ interface Entry { name: string; st: string; shape: number[]; bytes: Uint8Array }
 
 /**
  * Writes tensors (any device; copied to CPU, contiguous) and optional string metadata to `path`
- * as safetensors. Atomic: writes `<path>.tmp-<pid>-<n>` in the same folder, fsyncs, renames.
+ * as safetensors, atomically (util/atomic.ts).
  */
 export function saveSafetensors(path: string, tensors: Record<string, Tensor>, metadata?: Record<string, string>): void {
   const entries: Entry[] = [];
@@ -57,29 +57,7 @@ export function saveSafetensors(path: string, tensors: Record<string, Tensor>, m
   if (extra) json = Buffer.concat([json, Buffer.alloc(extra, 0x20)]);
   const len = Buffer.alloc(8);
   len.writeBigUInt64LE(BigInt(json.length));
-
-  const tmp = join(dirname(path), `.${basename(path)}.tmp-${process.pid}-${tmpCounter++}`);
-  let fd = -1;
-  try {
-    fd = openSync(tmp, 'w');
-    writeAll(fd, len);
-    writeAll(fd, json);
-    for (const e of entries) writeAll(fd, e.bytes);
-    fsyncSync(fd);
-    closeSync(fd);
-    fd = -1;
-    renameSync(tmp, path);
-  } catch (err) {
-    if (fd >= 0) closeSync(fd);
-    try { unlinkSync(tmp); } catch { /* already gone */ }
-    throw err;
-  }
-}
-let tmpCounter = 0;
-
-function writeAll(fd: number, b: Uint8Array): void {
-  let off = 0;
-  while (off < b.length) off += writeSync(fd, b, off, b.length - off);
+  writeFileAtomic(path, [len, json, ...entries.map((e) => e.bytes)]);
 }
 
 function readExactly(fd: number, n: number, pos: number, path: string, what: string): Buffer {

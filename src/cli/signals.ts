@@ -1,0 +1,37 @@
+// Stop signals for long commands: the first SIGINT, SIGTERM or SIGHUP (Ctrl-C, a scheduler's or a
+// closing terminal's stop) aborts the returned signal, so that training saves a checkpoint and stops;
+// a second one exits at once. Only the CLI owns the process; the library just watches the AbortSignal.
+import { constants } from 'node:os';
+
+const STOP_SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
+type StopSignal = typeof STOP_SIGNALS[number];
+
+export interface StopHandle {
+  signal: AbortSignal;
+  /** The signal that asked to stop, if any. */
+  received(): StopSignal | null;
+  /** The conventional exit code for it (128 + signal number). */
+  exitCode(): number;
+  dispose(): void;
+}
+
+export function onStopSignals(log: (s: string) => void): StopHandle {
+  const controller = new AbortController();
+  let got: StopSignal | null = null;
+  const handlers = STOP_SIGNALS.map((name) => {
+    const h = () => {
+      if (got) process.exit(128 + constants.signals[name]);
+      got = name;
+      controller.abort(name);
+      log(`\n${name}: finishing this batch, saving a checkpoint, then exiting (send it again to stop at once)`);
+    };
+    process.on(name, h);
+    return [name, h] as const;
+  });
+  return {
+    signal: controller.signal,
+    received: () => got,
+    exitCode: () => (got ? 128 + constants.signals[got] : 0),
+    dispose: () => { for (const [name, h] of handlers) process.off(name, h); },
+  };
+}

@@ -1,0 +1,178 @@
+// A run folder: config.json, metrics.jsonl, checkpoints/{last,best}.safetensors and a lock. This is
+// the one place that knows where these live and in which order they are written, so that a crash at
+// any instant leaves a folder that --resume continues exactly:
+//   1. the checkpoint (temp file, fsync, rename, fsync of the folder): it holds the whole metrics
+//      history, so it alone is the truth;
+//   2. the best copy, when the epoch improved (the checkpoint records which epoch is best);
+//   3. the metrics line (appended, fsynced), a readable mirror of the checkpoint's history.
+// On open, metrics.jsonl is rewritten from the checkpoint when the two disagree (a line after the
+// checkpoint, a missing or partial line), a best copy that missed its rename is redone, and temp files
+// of killed writers are removed.
+import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readdirSync, readFileSync, statSync, writeSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { copyFileAtomic, removeStaleTemps, writeFileAtomic } from '../util/atomic.js';
+import { faultPoint } from '../util/faults.js';
+import { FolderLock } from '../util/lock.js';
+import { readSafetensorsHeader } from '../torch/io/safetensors.js';
+import { CHECKPOINT_DIR, checkpointPath } from './checkpoint.js';
+
+/** One line of metrics.jsonl: an epoch's training and validation figures. */
+export interface EpochMetrics {
+  epoch: number;
+  path: 'std' | 'csg';
+  train_loss: number;
+  train_ce: number;
+  train_reg: number;
+  train_acc: number;
+  val_acc: number;
+  density: number | null;
+  lr: Record<string, number>;
+  seconds: number;
+}
+
+export const CONFIG_FILE = 'config.json';
+export const METRICS_FILE = 'metrics.jsonl';
+export const LOCK_FILE = 'lock';
+
+export class RunDirError extends Error {}
+
+export class RunDir {
+  readonly dir: string;
+  private held: FolderLock | null = null;
+
+  constructor(dir: string, private readonly flag = '--out') {
+    if (typeof dir !== 'string' || dir.trim() === '') throw new RunDirError(`${flag} must name a folder, got an empty path`);
+    this.dir = dir;
+  }
+
+  get configFile(): string { return join(this.dir, CONFIG_FILE); }
+  get metricsFile(): string { return join(this.dir, METRICS_FILE); }
+  get checkpointDir(): string { return join(this.dir, CHECKPOINT_DIR); }
+  get lockFile(): string { return join(this.dir, LOCK_FILE); }
+  checkpoint(which: 'last' | 'best' | string): string { return checkpointPath(this.dir, which); }
+
+  /** Whether the folder holds a csgnet run (its config.json). */
+  isRun(): boolean { return existsSync(this.configFile); }
+
+  /**
+   * Prepares the folder for a new run and locks it: it must not exist, be empty, or hold only what a
+   * run killed before writing its config leaves (a stale lock, an empty checkpoints/, temp files).
+   */
+  createNew(): void {
+    if (existsSync(this.dir)) {
+      if (!statSync(this.dir).isDirectory()) throw new RunDirError(`${this.flag} ${this.dir} is a file, not a folder`);
+      if (this.isRun()) throw new RunDirError(`${this.dir} already holds a run; use --resume to continue it or choose another ${this.flag}`);
+      const foreign = readdirSync(this.dir).filter((n) => !this.leftByKilledStart(n));
+      if (foreign.length) {
+        throw new RunDirError(`${this.flag} ${this.dir} is not empty and is not a csgnet run folder (it holds ${foreign.slice(0, 5).join(', ')}` +
+          `${foreign.length > 5 ? ', ...' : ''}); choose a new or empty folder`);
+      }
+    }
+    mkdirSync(this.checkpointDir, { recursive: true });
+    this.lock();
+  }
+
+  /** Locks an existing run folder for resuming it. */
+  openExisting(): void {
+    if (!this.isRun()) throw new RunDirError(`--resume: ${this.configFile} not found (is ${this.dir} a csgnet run folder?)`);
+    mkdirSync(this.checkpointDir, { recursive: true });
+    this.lock();
+  }
+
+  private leftByKilledStart(name: string): boolean {
+    if (name === LOCK_FILE || /^\..+\.tmp-\d+-\d+$/.test(name)) return true;
+    return name === CHECKPOINT_DIR && statSync(join(this.dir, name)).isDirectory() && readdirSync(join(this.dir, name)).length === 0;
+  }
+
+  /** Takes the folder's lock (idempotent) and removes temp files that killed writers left. */
+  lock(): void {
+    if (this.held) return;
+    this.held = FolderLock.acquire(this.lockFile, `run folder ${resolve(this.dir)}`);
+    try {
+      removeStaleTemps(this.dir);
+      removeStaleTemps(this.checkpointDir);
+    } catch (e) {
+      this.release();
+      throw e;
+    }
+  }
+
+  release(): void {
+    this.held?.release();
+    this.held = null;
+  }
+
+  writeConfig(config: unknown): void {
+    writeFileAtomic(this.configFile, JSON.stringify(config, null, 2) + '\n');
+  }
+
+  readConfig<T = any>(): T {
+    let text: string;
+    try {
+      text = readFileSync(this.configFile, 'utf8');
+    } catch (e) {
+      throw new RunDirError(`${this.configFile}: cannot read (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
+    }
+    try {
+      return JSON.parse(text);
+    } catch (e) {
+      throw new RunDirError(`${this.configFile}: not valid JSON (${(e as Error).message})`);
+    }
+  }
+
+  /** Appends one metrics line and makes it durable. */
+  appendMetrics(m: EpochMetrics): void {
+    const line = Buffer.from(JSON.stringify(m) + '\n', 'utf8');
+    const fd = openSync(this.metricsFile, 'a');
+    try {
+      // A kill between the two halves leaves a partial line: the case syncMetrics repairs.
+      const half = line.length >> 1;
+      writeSync(fd, line, 0, half);
+      faultPoint('metrics-partial');
+      writeSync(fd, line, half, line.length - half);
+      fsyncSync(fd);
+    } finally {
+      closeSync(fd);
+    }
+  }
+
+  /** Parsed metrics lines; a partial last line (a kill mid-write) is skipped. */
+  readMetrics(): EpochMetrics[] {
+    if (!existsSync(this.metricsFile)) return [];
+    const out: EpochMetrics[] = [];
+    for (const line of readFileSync(this.metricsFile, 'utf8').split('\n')) {
+      if (!line.trim()) continue;
+      try { out.push(JSON.parse(line)); } catch { /* partial line */ }
+    }
+    return out;
+  }
+
+  /** Makes metrics.jsonl hold exactly `history` (the checkpoint's), rewriting it only when it differs. */
+  syncMetrics(history: EpochMetrics[]): void {
+    const want = history.map((m) => JSON.stringify(m) + '\n').join('');
+    const have = existsSync(this.metricsFile) ? readFileSync(this.metricsFile, 'utf8') : null;
+    if (have !== want) writeFileAtomic(this.metricsFile, want);
+  }
+
+  /** The epoch stored in a checkpoint's trainer state, read from its header only; null if unreadable. */
+  checkpointEpoch(which: 'last' | 'best'): { epoch: number; nextBatch: number } | null {
+    const file = this.checkpoint(which);
+    if (!existsSync(file)) return null;
+    try {
+      const state = JSON.parse(readSafetensorsHeader(file).metadata.state);
+      return { epoch: state.epoch, nextBatch: state.nextBatch };
+    } catch {
+      return null;
+    }
+  }
+
+  /** Copies last over best (atomically). */
+  copyLastToBest(): void {
+    copyFileAtomic(this.checkpoint('last'), this.checkpoint('best'));
+  }
+}
+
+/** Parsed metrics of a run folder (a partial line from a kill is skipped). */
+export function readMetrics(dir: string): EpochMetrics[] {
+  return new RunDir(dir, '--run').readMetrics();
+}
