@@ -75,6 +75,10 @@ const field = (config: string, re: RegExp): string | null => re.exec(config)?.[1
 
 /** Gathers TorchInfo (loads libtorch if it is not loaded yet). */
 export function torchInfo(): TorchInfo {
+  if (typeof native.showConfig !== 'function') {
+    throw new Error('the native addon (build/Release/csgnet_native.node) is older than this csgnet and lacks showConfig: ' +
+      'rebuild it with `bash scripts/setup.sh` (or `npx node-gyp rebuild`)');
+  }
   const config = native.showConfig();
   const parallel = native.parallelInfo();
   const files = mappedFiles();
