@@ -78,13 +78,14 @@ async function loaderBench(): Promise<object[]> {
 }
 
 async function main(): Promise<void> {
-  if (!existsSync(PY)) throw new Error(`${PY} not found: install python3-torch and python3-sklearn (apt-get install -y python3-torch python3-sklearn)`);
+  if (process.argv[2] !== 'cli' && !existsSync(PY)) throw new Error(`${PY} not found: install python3-torch and python3-sklearn (apt-get install -y python3-torch python3-sklearn)`);
   const which = (process.argv[2] ?? 'all').split(',');
   const results: object[] = [];
   const say = (r: object) => { results.push(r); console.log(JSON.stringify(r)); };
   if (which.includes('all') || which.includes('step')) say(stepBench());
   if (which.includes('all') || which.includes('epoch')) say(csgEpochBench());
   if (which.includes('all') || which.includes('loader')) for (const r of await loaderBench()) say(r);
+  if (which.includes('all') || which.includes('cli')) for (const r of (await import('../src/bench/cli.js')).benchCli()) say(r);
   if (which.includes('all') || which.includes('mis')) {
     const { benchMis } = await import('./mis.js');
     say(await benchMis());

@@ -1,11 +1,11 @@
 #!/usr/bin/env bash
-# Installs what csgnet needs when it is missing: Debian packages (libtorch, Fashion-MNIST, a C++
+# Installs what csgnet needs when it is missing: Debian packages (libtorch, OpenBLAS, Fashion-MNIST, a C++
 # toolchain), the npm dependencies, the native addon and the compiled TypeScript. Idempotent.
 # Set CSGNET_WITH_PYTHON=1 to also install Debian's python3-torch/python3-sklearn (benchmarks, goldens).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-pkgs=(libtorch-dev dataset-fashion-mnist g++ make python3)
+pkgs=(libtorch-dev libopenblas0-pthread dataset-fashion-mnist g++ make python3)
 if [ "${CSGNET_WITH_PYTHON:-0}" = 1 ]; then pkgs+=(python3-torch python3-sklearn python3-numpy); fi
 missing=()
 for p in "${pkgs[@]}"; do
@@ -30,9 +30,15 @@ fi
 if [ -z "${npm_config_nodedir:-}" ] && [ -f /usr/include/node/node.h ]; then export npm_config_nodedir=/usr; fi
 
 stamp=node_modules/.csgnet-installed
-if [ ! -f "$stamp" ] || [ package-lock.json -nt "$stamp" ] || [ ! -f build/Release/csgnet_native.node ]; then
+addon=build/Release/csgnet_native.node
+if [ ! -f "$stamp" ] || [ package-lock.json -nt "$stamp" ] || [ ! -f "$addon" ]; then
   npm ci --no-audit --no-fund
   touch "$stamp"
+elif [ -n "$(find native binding.gyp -newer "$addon" -print -quit)" ]; then
+  # The addon's sources changed since it was built (e.g. after a pull): rebuild it, keep node_modules.
+  echo "csgnet setup: rebuilding the native addon (native/ changed)" >&2
+  npm run install --no-audit --no-fund  # package.json: node-gyp rebuild (npm's own node-gyp)
+  npx tsc -p .
 else
   npx tsc -p .
 fi

@@ -5,6 +5,7 @@
 #include <ATen/Parallel.h>
 #include <ATen/Context.h>
 #include <torch/version.h>
+#include <ATen/Version.h>
 
 namespace csg {
 
@@ -96,6 +97,20 @@ static Napi::Value GetNumThreads(const Napi::CallbackInfo& info) {
   return Napi::Number::New(info.Env(), at::get_num_threads());
 }
 
+static Napi::Value GetNumInteropThreads(const Napi::CallbackInfo& info) {
+  return Napi::Number::New(info.Env(), at::get_num_interop_threads());
+}
+
+// libtorch's build configuration (BLAS_INFO, oneDNN version, OpenMP, CPU capability, TORCH_VERSION ...).
+static Napi::Value ShowConfig(const Napi::CallbackInfo& info) {
+  return Guard(info, [&]() -> Napi::Value { return Napi::String::New(info.Env(), at::show_config()); });
+}
+
+// The parallel backend and its thread settings as libtorch reports them (at::get_parallel_info()).
+static Napi::Value ParallelInfo(const Napi::CallbackInfo& info) {
+  return Guard(info, [&]() -> Napi::Value { return Napi::String::New(info.Env(), at::get_parallel_info()); });
+}
+
 static Napi::Value CudaAvailable(const Napi::CallbackInfo& info) {
   return Napi::Boolean::New(info.Env(), at::hasCUDA());
 }
@@ -119,6 +134,9 @@ static Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("setRngState", Napi::Function::New(env, SetRngState));
   exports.Set("setNumThreads", Napi::Function::New(env, SetNumThreads));
   exports.Set("getNumThreads", Napi::Function::New(env, GetNumThreads));
+  exports.Set("getNumInteropThreads", Napi::Function::New(env, GetNumInteropThreads));
+  exports.Set("showConfig", Napi::Function::New(env, ShowConfig));
+  exports.Set("parallelInfo", Napi::Function::New(env, ParallelInfo));
   exports.Set("cudaAvailable", Napi::Function::New(env, CudaAvailable));
   exports.Set("version", Napi::Function::New(env, Version));
   return exports;

@@ -26,3 +26,18 @@ export function formatGate(g: { run: string; density: number; classes: string[];
   return [`${g.run}: gate ${g.gate.length} filters x ${g.classes.length} classes, density ${fmt(g.density)}`, '',
     table(['filter', ...g.classes.map((_, c) => `c${c}`), 'assigned'], rows), '', 'filters per class: ' + counts.join(', ')].join('\n');
 }
+
+export function formatInfo(i: import('../torch/info.js').TorchInfo): string {
+  const or = (v: string | null, none = 'not found') => v ?? none;
+  const rows: [string, string][] = [
+    ['libtorch', `${i.libtorch_version}${i.libtorch_library ? ` (${i.libtorch_library})` : ''}`],
+    ['BLAS', `${i.blas}${i.blas_library ? ` (${i.blas_library})` : ''}; build: BLAS_INFO=${or(i.blas_build, '?')}`],
+    ['oneDNN', `${or(i.onednn_version, 'not built in')}${i.onednn_library ? ` (${i.onednn_library})` : ''}`],
+    ['OpenMP', or(i.openmp, 'no')],
+    ['CPU capability', or(i.cpu_capability, '?')],
+    ['threads', `intra-op ${i.intra_op_threads}, inter-op ${i.inter_op_threads} (${or(i.parallel_backend, '?')}; OMP_NUM_THREADS ${i.omp_num_threads ?? 'not set'})`],
+    ['CUDA', i.cuda_available ? 'available' : 'not available'],
+  ];
+  const w = Math.max(...rows.map(([k]) => k.length));
+  return rows.map(([k, v]) => `${k.padEnd(w)}  ${v}`).join('\n');
+}

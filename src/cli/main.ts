@@ -1,16 +1,26 @@
 #!/usr/bin/env node
-// The csgnet command line: train, eval, features, gate, bench, demo (and the analysis commands).
+// The csgnet command line: train, eval, features, gate, bench, demo, info (and the analysis commands).
+// Startup loads no libtorch (and no other native addon): the modules that compute are imported inside
+// the actions that need them, so --help, --version, mis and compare on analysed runs start at Node's speed.
 import { Command, Option } from 'commander';
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { int, num, numList, oneOf, shapeArg, trainTop } from './options.js';
+import { int, num, numList, oneOf, shapeArg, threadsOption, trainTop } from './options.js';
 import { PRESETS, type TrainConfig } from '../csg/config.js';
-import { MODEL_NAMES } from '../models/registry.js';
-import { KNOWN_DATASETS } from '../data/index.js';
+import { MODEL_NAMES } from '../models/names.js';
+import { KNOWN_DATASETS } from '../data/names.js';
+import { useNumThreads } from '../torch/threads.js';
+import { packageRoot } from '../util/paths.js';
 
 const program = new Command();
 program.name('csgnet').description('Interpretable CNNs with class-specific gates (CSG), trained over libtorch')
+  .version(JSON.parse(readFileSync(join(packageRoot(), 'package.json'), 'utf8')).version, '-V, --version', 'print the csgnet version')
   .showHelpAfterError('(run with --help for usage)');
+// --threads N on any command: libtorch's intra-op threads, set when (and if) the action loads libtorch.
+program.hook('preAction', (_program, command) => {
+  const n = command.opts().threads;
+  if (typeof n === 'number' && n > 0) useNumThreads(n);
+});
 
 /** Flags `train --resume` accepts: the run folder, and the settings a continued run may change. */
 const RESUME_FLAGS = ['--out', '--resume', '--epochs', '--threads', '--workers', '--checkpoint-every', '--progress', '--stop-after'];
@@ -50,7 +60,7 @@ program.command('train').description('train an STD or CSG model; writes RUN_DIR/
   .addOption(new Option('--preset <name>', 'recipe the other flags override').choices(['cifar', 'voc-part']).default('cifar'))
   .addOption(new Option('--dataset <name>', 'dataset').choices([...KNOWN_DATASETS]))
   .option('--data-root <dir>', 'data folder (Fashion-MNIST defaults to /usr/share/datasets/fashion-mnist)')
-  .addOption(new Option('--model <name>', 'architecture').choices(MODEL_NAMES))
+  .addOption(new Option('--model <name>', 'architecture').choices([...MODEL_NAMES]))
   .addOption(new Option('--strategy <s>', 'std, or csg (gated epochs)').choices(['std', 'csg']))
   .option('--epochs <n>', 'epochs', int(1))
   .option('--batch <n>', 'batch size', int(1))
@@ -127,6 +137,7 @@ program.command('eval').description('accuracy, per-class accuracy, confusion mat
   .option('--checkpoint <which>', 'last, best or a checkpoint file', 'last')
   .addOption(new Option('--split <s>', 'evaluation split').choices(['test', 'train', 'val']).default('test'))
   .option('--limit <n>', 'evaluate only the first N images', int(0))
+  .addOption(threadsOption())
   .option('--json', 'print JSON')
   .action(async (o) => {
     const { openRun, runDataset, evaluateRun } = await import('../csg/run.js');
@@ -146,6 +157,7 @@ program.command('features').description('write GAP features of the last conv lay
   .option('--checkpoint <which>', 'last, best or a checkpoint file', 'last')
   .addOption(new Option('--split <s>', 'split').choices(['test', 'train', 'val']).default('test'))
   .option('--limit <n>', 'only the first N images', int(0))
+  .addOption(threadsOption())
   .action(async (o) => {
     const { openRun, runDataset, extractFeatures } = await import('../csg/run.js');
     const { writeNpy } = await import('../io/npy.js');
@@ -161,6 +173,7 @@ program.command('features').description('write GAP features of the last conv lay
 program.command('gate').description('show the gate G [filters x classes] and the filter-to-class assignment')
   .requiredOption('--run <dir>', 'run folder')
   .option('--checkpoint <which>', 'last, best or a checkpoint file', 'last')
+  .addOption(threadsOption())
   .option('--json', 'print JSON')
   .action(async (o) => {
     const { openRun } = await import('../csg/run.js');
@@ -175,13 +188,13 @@ program.command('gate').description('show the gate G [filters x classes] and the
   });
 
 program.command('bench').description('time a full training step (forward, cross-entropy, backward, SGD step)')
-  .addOption(new Option('--model <name>', 'architecture').choices(MODEL_NAMES).default('resnet20'))
+  .addOption(new Option('--model <name>', 'architecture').choices([...MODEL_NAMES]).default('resnet20'))
   .option('--batch <n>', 'batch size', int(1), 128)
   .option('--input <CxHxW>', 'input shape', shapeArg, [3, 32, 32])
   .option('--steps <n>', 'timed steps', int(1), 20)
   .option('--warmup <n>', 'untimed steps first', int(0), 3)
   .option('--classes <n>', 'classes', int(2), 10)
-  .option('--threads <n>', 'intra-op threads (0 = libtorch default)', int(0), 0)
+  .addOption(threadsOption().default(0))
   .addOption(new Option('--memory-format <f>', 'activation layout').choices(['contiguous_format', 'channels_last']).default('channels_last'))
   .option('--json', 'print one JSON line')
   .action(async (o) => {
@@ -197,6 +210,7 @@ program.command('demo').description('the main job: train STD and CSG ResNet-20 o
   .option('--limit <n>', 'training images per epoch (0 = all 60000)', int(0), 10000)
   .option('--model <name>', 'architecture', 'resnet20')
   .addOption(new Option('--progress <mode>', 'progress display').choices(['auto', 'plain', 'none']).default('auto'))
+  .addOption(threadsOption())
   .action(async (o) => {
     const { runDemo } = await import('./demo.js');
     await runDemo({ out: o.out, epochs: o.epochs, limit: o.limit, model: o.model, progress: o.progress });
@@ -211,6 +225,7 @@ program.command('analyze').description('MIS, MI matrix, gate density, filter-cla
   .option('--n-neighbors <n>', 'kNN neighbours of the MI estimator', int(1), 3)
   .option('--balanced', 'balanced sampling of negatives (released script option)')
   .option('--normalize-columns', 'divide each column of the MI matrix by its sum (released script option)')
+  .addOption(threadsOption())
   .option('--json', 'print the analysis JSON')
   .action(async (o) => {
     const { analyzeRun, writeAnalysis } = await import('../metrics/run_analysis.js');
@@ -232,6 +247,7 @@ program.command('mis').description('MI matrix and MIS of any features: F.npy [N,
   .option('--random-state <n>', 'seed of the noise (sklearn random_state)', int(0), 0)
   .option('--balanced', 'balanced sampling of negatives')
   .option('--normalize-columns', 'divide each column of M by its sum')
+  .addOption(threadsOption('threads (as on every command; the MI matrix still picks its worker threads itself)'))
   .option('--json', 'print JSON {mis, mi_matrix, seconds}')
   .action(async (o) => {
     const { readNpy } = await import('../io/npy.js');
@@ -258,11 +274,24 @@ program.command('compare').description('compare runs: accuracy, density, MIS, me
   .argument('<runs...>', 'run folders')
   .option('--out <dir>', 'also write comparison.md and comparison.json here')
   .addOption(new Option('--split <s>', 'split').choices(['test', 'train', 'val']).default('test'))
+  .addOption(threadsOption('intra-op threads of libtorch for runs not analysed yet (0 = every core, or OMP_NUM_THREADS when set)'))
   .action(async (runs: string[], o) => {
     const { compareRuns, formatComparison, writeComparison } = await import('../metrics/compare.js');
     const rows = await compareRuns(runs, { split: o.split, log: (s) => process.stderr.write(s + '\n') });
     console.log(formatComparison(rows));
     if (o.out) console.log(`wrote ${writeComparison(rows, o.out).join(', ')}`);
+  });
+
+program.command('info').description('libtorch version, the BLAS and oneDNN actually loaded, thread counts, CUDA; warns about a slow setup')
+  .addOption(threadsOption())
+  .option('--json', 'print JSON')
+  .action(async (o) => {
+    const { torchInfo } = await import('../torch/info.js');
+    const i = torchInfo();
+    for (const w of i.warnings) process.stderr.write(`csgnet: warning: ${w}\n`);
+    if (o.json) { console.log(JSON.stringify(i)); return; }
+    const { formatInfo } = await import('./format.js');
+    console.log(formatInfo(i));
   });
 
 program.parseAsync(process.argv).catch((e: Error) => {

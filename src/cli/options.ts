@@ -1,5 +1,5 @@
 // Flag parsers that reject bad values with a message naming the flag (commander's InvalidArgumentError).
-import { InvalidArgumentError } from 'commander';
+import { InvalidArgumentError, Option } from 'commander';
 
 export function int(min = 0) {
   return (v: string): number => {
@@ -42,4 +42,10 @@ export function shapeArg(v: string): number[] {
 export function trainTop(v: string): 'all' | number {
   if (v === 'all') return 'all';
   return int(1)(v);
+}
+
+/** --threads, declared once for every computing command; a preAction hook in main.ts applies it
+ *  (src/torch/threads.ts: now if libtorch is loaded, else when it loads). */
+export function threadsOption(description = 'intra-op threads of libtorch (0 = every core, or OMP_NUM_THREADS when set)'): Option {
+  return new Option('--threads <n>', description).argParser(int(0));
 }

@@ -10,12 +10,7 @@ export interface Snapshot {
   state: any;
 }
 
-export const CHECKPOINT_DIR = 'checkpoints';
-
-export function checkpointPath(runDir: string, which: 'last' | 'best' | string): string {
-  if (which === 'last' || which === 'best') return join(runDir, CHECKPOINT_DIR, `${which}.safetensors`);
-  return which;
-}
+export { CHECKPOINT_DIR, checkpointPath } from './run_info.js';
 
 export function saveSnapshot(path: string, snap: Snapshot): void {
   saveSafetensors(path, snap.tensors, { format: 'csgnet-checkpoint', state: JSON.stringify(snap.state) });

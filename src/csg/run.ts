@@ -9,32 +9,15 @@ import type { CsgBackbone } from '../models/types.js';
 import { BatchLoader, loadDataset, splitDataset, type ImageDataset } from '../data/index.js';
 import { ClassSpecificGate } from './gate.js';
 import { checkpointPath, loadSnapshot, withPrefix } from './checkpoint.js';
-import type { TrainConfig } from './config.js';
+import { readRunInfo, type RunInfo } from './run_info.js';
 
-export interface RunInfo {
-  dir: string;
-  config: TrainConfig;
-  dataset: { name: string; classes: string[]; channels: number; height: number; width: number };
-}
+export { readRunInfo, type RunInfo } from './run_info.js';
 
 export interface OpenRun extends RunInfo {
   model: CsgBackbone;
   gate: ClassSpecificGate | null;
   checkpoint: string;
   epoch: number;
-}
-
-export function readRunInfo(dir: string): RunInfo {
-  const file = join(dir, 'config.json');
-  if (!existsSync(file)) throw new Error(`${dir} is not a csgnet run folder (${file} not found)`);
-  let parsed: any;
-  try {
-    parsed = JSON.parse(readFileSync(file, 'utf8'));
-  } catch (e) {
-    throw new Error(`${file}: not valid JSON (${(e as Error).message})`);
-  }
-  if (!parsed.train || !parsed.dataset) throw new Error(`${file}: missing "train" or "dataset" section`);
-  return { dir, config: parsed.train, dataset: parsed.dataset };
 }
 
 /** Loads model and gate from a run's checkpoint ('last', 'best' or a file path). */

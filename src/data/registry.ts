@@ -6,8 +6,8 @@ import { loadMnistLike, type Split } from './idx.js';
 import { existsSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 
-export const KNOWN_DATASETS = ['fashion-mnist', 'mnist', 'cifar10', 'cifar100', 'imagefolder'] as const;
-export type DatasetName = (typeof KNOWN_DATASETS)[number];
+import { KNOWN_DATASETS, type DatasetName } from './names.js';
+export { KNOWN_DATASETS, type DatasetName } from './names.js';
 
 export interface LoadDatasetOptions {
   /** Data folder. fashion-mnist defaults to /usr/share/datasets/fashion-mnist; the others need it.

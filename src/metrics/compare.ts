@@ -1,9 +1,8 @@
 // Side-by-side comparison of runs: accuracy, density, MIS, mean specificity, gate/MI agreement.
 import { existsSync, mkdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { analyzeRun, writeAnalysis, type AnalysisResult } from './run_analysis.js';
-import { readRunInfo } from '../csg/run.js';
-import { checkpointPath } from '../csg/checkpoint.js';
+import type { AnalysisResult } from './run_analysis.js';
+import { checkpointPath, readRunInfo } from '../csg/run_info.js';
 import { table, fmt } from '../cli/format.js';
 
 export interface ComparisonRow {
@@ -25,6 +24,7 @@ export async function compareRuns(dirs: string[], o: { log?: (s: string) => void
     }
     if (!a) {
       o.log?.(`analyzing ${dir} (features, MI matrix, figures) ...`);
+      const { analyzeRun, writeAnalysis } = await import('./run_analysis.js'); // libtorch only when a run needs it
       const full = await analyzeRun(dir, { split: o.split });
       await writeAnalysis(full, join(dir, 'analysis'));
       a = full.result;

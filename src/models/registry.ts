@@ -4,6 +4,7 @@ import { CifarResNet } from './resnet_cifar.js';
 import { ResNet } from './resnet.js';
 import { VGG } from './vgg.js';
 import { LeNet } from './lenet.js';
+import { MODEL_NAMES as NAMES } from './names.js';
 
 export interface CreateModelOptions {
   inChannels?: number;
@@ -54,8 +55,9 @@ const MODELS: ModelInfo[] = [
 ];
 const BY_NAME = new Map(MODELS.map((m) => [m.name, m]));
 
-/** The registered model names (for CLI choices). */
+/** The registered model names (for CLI choices); the same list as ./names.ts, which loads no model code. */
 export const MODEL_NAMES: string[] = MODELS.map((m) => m.name);
+if (MODEL_NAMES.join() !== NAMES.join()) throw new Error(`src/models/names.ts lists [${NAMES}] but the registry holds [${MODEL_NAMES}]`);
 
 /** The registered model names, in a stable order. */
 export function modelNames(): string[] { return MODELS.map((m) => m.name); }

@@ -2,8 +2,8 @@
 import { createRequire } from 'node:module';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { availableParallelism } from 'node:os';
 import { packageRoot } from '../util/paths.js';
+import { attachThreadSetter } from './threads.js';
 
 /** Opaque handle to a native at::Tensor. */
 export type Handle = { readonly __native: unique symbol };
@@ -36,6 +36,11 @@ export interface NativeAddon {
   setRngState(state: Handle): void;
   setNumThreads(n: number): void;
   getNumThreads(): number;
+  getNumInteropThreads(): number;
+  /** at::show_config(): the build configuration (BLAS_INFO, oneDNN, OpenMP, TORCH_VERSION ...). */
+  showConfig(): string;
+  /** at::get_parallel_info(): parallel backend and thread settings. */
+  parallelInfo(): string;
   cudaAvailable(): boolean;
   version(): string;
 }
@@ -51,6 +56,6 @@ function load(): NativeAddon {
 
 export const native: NativeAddon = load();
 
-// libtorch's OpenMP pool may start with one thread here (omp_get_max_threads() is 1 on these
-// machines); use every core unless the user chose with OMP_NUM_THREADS, as PyTorch users expect.
-if (!process.env.OMP_NUM_THREADS) native.setNumThreads(availableParallelism());
+// The intra-op thread count: the one chosen with useNumThreads (e.g. the CLI's --threads) before this
+// load, else every core unless OMP_NUM_THREADS is set (src/torch/threads.ts: defaultNumThreads).
+attachThreadSetter((n) => native.setNumThreads(n));
