@@ -4,7 +4,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { F, tensor, ones, zeros, randn, grad, cat, tidy, liveTensors, type Dtype } from '../src/torch/index.js';
+import { F, tensor, ones, zeros, randn, grad, cat, tidy, liveTensors, TorchError, type Dtype } from '../src/torch/index.js';
 import { callOpRaw } from '../src/torch/ops.js';
 
 /** Asserts fn throws an Error whose message matches re (and has no C++ backtrace). */
@@ -21,6 +21,10 @@ test('bad shapes: libtorch messages', () => {
   tidy(() => {
     const e = throwsLibtorch(() => ones([2, 3]).mm(ones([2, 3])), /mat1 and mat2 shapes cannot be multiplied \(2x3 and 2x3\)/);
     assert.match(e.message, /^aten::mm: /, 'op name prefix');
+    assert.ok(e instanceof TorchError, 'a typed TorchError');
+    assert.equal((e as TorchError).op, 'aten::mm');
+    assert.match((e as TorchError).schema, /^aten::mm\(Tensor self, Tensor mat2\) -> Tensor$/);
+    assert.match((e as TorchError).libtorchMessage, /^mat1 and mat2 shapes cannot be multiplied/);
     throwsLibtorch(() => ones([2, 3]).add(ones([2, 4])), /The size of tensor a \(3\) must match the size of tensor b \(4\) at non-singleton dimension 1/);
     throwsLibtorch(() => ones([2, 3]).view(5), /shape '\[5\]' is invalid for input of size 6/);
     throwsLibtorch(() => F.conv2d(ones([1, 2, 5, 5]), ones([4, 3, 3, 3])),

@@ -1,6 +1,7 @@
 // The registry of ATen operators csgnet uses: one line per op, resolved lazily to a dispatcher
 // handle. Tensor methods and functional ops call `callOp(key, ...)`; adding an op is one line here.
 import { native, type Handle } from './native.js';
+import { TorchError } from './errors.js';
 
 export const OPS = {
   // creation
@@ -110,7 +111,8 @@ export function callOpRaw(key: OpKey, args: unknown[]): any {
     return native.op(opId(key), nargs);
   } catch (e) {
     const err = e as Error;
-    err.message = `${OPS[key]}: ${err.message}`;
-    throw err;
+    // Arguments that cannot be converted stay TypeErrors (the caller's mistake, found before libtorch runs).
+    if (err instanceof TypeError) { err.message = `${OPS[key]}: ${err.message}`; throw err; }
+    throw new TorchError(OPS[key], native.opSchema(opId(key)), err.message);
   }
 }
