@@ -9,6 +9,20 @@ import { GapBackbone } from './types.js';
 const conv3x3 = (i: number, o: number, stride = 1) => new Conv2d(i, o, 3, { stride, padding: 1, bias: false });
 const conv1x1 = (i: number, o: number, stride = 1) => new Conv2d(i, o, 1, { stride, bias: false });
 
+/**
+ * The end of every residual block: relu(out + shortcut(x)), where the shortcut is the identity or the
+ * downsample projection; frees the intermediates at once (blocks run outside tidy in training loops).
+ */
+function residualTail(out: Tensor, x: Tensor, downsample: Module | null, relu: ReLU): Tensor {
+  const identity = downsample ? downsample.call(x) : x;
+  const sum = out.add(identity);
+  out.dispose();
+  if (identity !== x) identity.dispose();
+  const y = relu.call(sum);
+  sum.dispose();
+  return y;
+}
+
 /** torchvision's BasicBlock (expansion 1): conv3x3-bn-relu-conv3x3-bn, + shortcut, relu. */
 export class BasicBlock extends Module {
   static readonly expansion = 1;
@@ -32,13 +46,7 @@ export class BasicBlock extends Module {
   forward(x: Tensor): Tensor {
     const out = chain(x, [(t) => this.conv1.call(t), (t) => this.bn1.call(t), (t) => this.relu.call(t),
       (t) => this.conv2.call(t), (t) => this.bn2.call(t)]);
-    const identity = this.downsample ? this.downsample.call(x) : x;
-    const sum = out.add(identity);
-    out.dispose();
-    if (identity !== x) identity.dispose();
-    const y = this.relu.call(sum);
-    sum.dispose();
-    return y;
+    return residualTail(out, x, this.downsample, this.relu);
   }
 }
 
@@ -71,13 +79,7 @@ export class Bottleneck extends Module {
     const out = chain(x, [(t) => this.conv1.call(t), (t) => this.bn1.call(t), (t) => this.relu.call(t),
       (t) => this.conv2.call(t), (t) => this.bn2.call(t), (t) => this.relu.call(t),
       (t) => this.conv3.call(t), (t) => this.bn3.call(t)]);
-    const identity = this.downsample ? this.downsample.call(x) : x;
-    const sum = out.add(identity);
-    out.dispose();
-    if (identity !== x) identity.dispose();
-    const y = this.relu.call(sum);
-    sum.dispose();
-    return y;
+    return residualTail(out, x, this.downsample, this.relu);
   }
 }
 
