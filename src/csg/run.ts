@@ -4,10 +4,10 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import * as torch from '../torch/index.js';
 import type { Tensor } from '../torch/index.js';
-import { createModel } from '../models/registry.js';
 import type { CsgBackbone } from '../models/types.js';
 import { BatchLoader, loadDataset, splitDataset, type ImageDataset } from '../data/index.js';
-import { ClassSpecificGate } from './gate.js';
+import type { ClassSpecificGate } from './gate.js';
+import { createModelAndGate } from './model.js';
 import { checkpointPath, loadSnapshot, withPrefix } from './checkpoint.js';
 import { readRunInfo, type RunInfo } from './run_info.js';
 
@@ -25,13 +25,12 @@ export function openRun(dir: string, which = 'last'): OpenRun {
   const info = readRunInfo(dir);
   const path = checkpointPath(dir, which);
   const snap = loadSnapshot(path);
-  const model = createModel(info.config.model, { inChannels: info.dataset.channels, numClasses: info.dataset.classes.length, inputSize: info.dataset.height });
+  const { model, gate } = createModelAndGate(info.config,
+    { channels: info.dataset.channels, numClasses: info.dataset.classes.length, height: info.dataset.height });
   model.loadStateDict(withPrefix(snap.tensors, 'model'), { strict: true });
-  model.to({ memoryFormat: info.config.memoryFormat });
-  let gate: ClassSpecificGate | null = null;
-  if (info.config.strategy === 'csg') {
-    gate = new ClassSpecificGate(model.numFilters, info.dataset.classes.length);
-    torch.noGrad(() => gate!.weight.copy_(snap.tensors['gate']));
+  if (gate) {
+    if (!snap.tensors['gate']) throw new Error(`${path}: no gate tensor in the checkpoint, but the run uses the csg strategy`);
+    torch.noGrad(() => gate.weight.copy_(snap.tensors['gate']));
   }
   for (const t of Object.values(snap.tensors)) t.dispose();
   model.eval();
