@@ -110,3 +110,13 @@ test('gateDensity = sum|G| / (K*C)', () => {
   assert.ok(Number.isNaN(gateDensity([])));
   assert.deepEqual(Array.from(flattenGate([[1, 2], [3, 4]], 2, 2)), [1, 2, 3, 4]);
 });
+
+test('the gate object and the analysis assign filters by one rule (ties to the lowest class, NaN ignored)', async () => {
+  const torch = await import('../src/torch/index.js');
+  const { ClassSpecificGate } = await import('../src/csg/gate.js');
+  const gate = new ClassSpecificGate(3, 3);
+  const G = [NaN, 0.2, 0.9, /**/ 1, 1, 0.5, /**/ 0.1, NaN, 0.3];
+  torch.noGrad(() => gate.weight.copy_(torch.tensor(G).reshape([3, 3])));
+  assert.deepEqual(gate.assignment(), [2, 0, 2]);
+  assert.deepEqual(gate.assignment(), Array.from(gateAssignment(G, 3, 3)));
+});

@@ -1,6 +1,7 @@
 // The class-specific gate G [K filters, C classes] of method.md section 1-2.
 import * as torch from '../torch/index.js';
 import type { Tensor } from '../torch/index.js';
+import { gateAssignment } from '../metrics/analysis.js';
 
 export class ClassSpecificGate {
   /** G, a leaf tensor with requiresGrad, values in [0, 1]. */
@@ -43,9 +44,10 @@ export class ClassSpecificGate {
     }));
   }
 
-  /** assignment[k] = argmax_c G[k, c]: the class each filter serves (the model's own statement). */
+  /** assignment[k] = argmax_c G[k, c]: the class each filter serves (metrics/analysis.ts's rule: ties to the lowest class, NaN ignored). */
   assignment(): number[] {
-    return torch.tidy(() => Array.from(this.weight.argmax(1).toFloat64Array()));
+    const g = torch.tidy(() => this.weight.detach().toFloat64Array());
+    return Array.from(gateAssignment(g, this.numFilters, this.numClasses));
   }
 
   /** G as nested arrays [K][C]. */
