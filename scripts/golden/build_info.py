@@ -2,6 +2,7 @@
 libtorch build, CPU path and BLAS that produced it (scripts/golden/*.py import it after torch)."""
 import os
 import platform
+import sys
 
 import torch
 
@@ -21,6 +22,12 @@ def loaded_blas():
 
 
 def build_info():
-    """String-valued metadata: torch version, torch.__config__.show(), the BLAS in use, interpreter."""
-    return {'torch': torch.__version__, 'torch_config': torch.__config__.show(), 'blas': loaded_blas(),
+    """String-valued metadata: torch version, torch.__config__.show(), the BLAS in use, interpreter, and
+    the versions of numpy, scipy and scikit-learn when the script uses them. Safetensors goldens keep it
+    in their `__metadata__`, JSON goldens under a top-level `__metadata__` key."""
+    info = {'torch': torch.__version__, 'torch_config': torch.__config__.show(), 'blas': loaded_blas(),
             'torch_threads': str(torch.get_num_threads()), 'python': platform.python_version(), 'machine': platform.machine()}
+    for mod in ('numpy', 'scipy', 'sklearn'):
+        if mod in sys.modules:
+            info[mod] = sys.modules[mod].__version__
+    return info

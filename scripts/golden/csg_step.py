@@ -173,8 +173,6 @@ def main():
             worst = max(((d.abs()) / (atol + rtol * ref_.abs())).max().item() for d in diffs)
             if worst <= 0.1:
                 elementwise.append(k)
-            else:
-                print(f'{k}: ill-conditioned already (the perturbation spread is {worst:.1f}x the elementwise tolerance)')
 
     base64 = run(state, g0.double(), x, y, torch.float64)
     for k, v in base64.items():
@@ -191,7 +189,8 @@ def main():
             'step0_tol': json.dumps(STEP0_TOL), 'elementwise': json.dumps(elementwise)}
     meta.update(build_info())
     size = save_safetensors(path, out, meta)
-    print(f'wrote {path} ({size} bytes)')
+    n0 = sum(k.startswith('step0.') for k in base)
+    print(f'wrote {path} ({size} bytes); {len(elementwise)} of the {n0} STD-step values are well conditioned enough for elementwise checks')
 
 
 if __name__ == '__main__':
