@@ -148,16 +148,18 @@ test('PNG text is rendered (fonts available)', async (t) => {
   assert.ok(dark > 200, `only ${dark} dark (text) pixels; fonts: ${JSON.stringify(fi)}`);
 });
 
-test('rendering a 64x10 heatmap (SVG + PNG) takes under a few seconds', async () => {
+// How long this takes is measured by `npm run bench charts` (src/bench/charts.ts), not asserted here.
+test('a 64x10 gate heatmap renders every cell to SVG and PNG', async () => {
   const K = 64, C = 10;
   const G = randomGate(K, C, 11);
-  const t0 = performance.now();
   const svg = await renderSvg(gateHeatmap(G, K, C, classes(C), orderByAssignment(gateAssignment(G, K, C))));
   const png = renderPng(svg);
-  const ms = performance.now() - t0;
+  assert.ok(svg.startsWith('<svg') && svg.trimEnd().endsWith('</svg>'), 'a complete SVG document');
   assert.equal(countRectMarks(svg), K * C);
   assert.ok(svg.includes('>f0</text>'), '64 filters still labelled');
-  const p = pngSize(png);
+  assert.ok(svg.includes('>class 9</text>'), 'every class labelled');
+  assert.ok(png.length > 1000, `png of ${png.length} bytes`);
+  const p = pngSize(png), s = svgSize(svg);
   assert.ok(p.width > 600 && p.height > 200, `png ${p.width}x${p.height}`);
-  assert.ok(ms < 4000, `took ${ms.toFixed(0)} ms`);
+  assert.deepEqual([p.width, p.height], [Math.round(2 * s.width), Math.round(2 * s.height)], 'PNG at twice the SVG size');
 });

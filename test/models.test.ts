@@ -12,7 +12,8 @@ import { Linear } from '../src/torch/nn/index.js';
 import { createModel, modelNames, modelInfo, MODEL_NAMES, freezeAllButTopChildren, type CsgBackbone } from '../src/models/index.js';
 
 const nums = (t: Tensor) => Array.from(t.toFloat64Array());
-const MODELS: Record<string, { inChannels: number; numClasses: number; probeSize: number; state: [string, number[], string][];
+// __metadata__: the build information of the golden (scripts/golden/build_info.py), not a model.
+const { __metadata__: _build, ...MODELS }: Record<string, { inChannels: number; numClasses: number; probeSize: number; state: [string, number[], string][];
   numParameters: number; children: string[]; featuresShape: number[] }> = loadGolden('models.json');
 
 test('registry: names, recommended input sizes, clear errors', () => {

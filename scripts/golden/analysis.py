@@ -16,6 +16,8 @@ import os
 import numpy as np
 from sklearn.feature_selection import mutual_info_classif
 
+from build_info import build_info  # noqa: E402  (torch version, build configuration, BLAS in use)
+
 rng = np.random.RandomState(1234)
 N, K, C = 60, 12, 4
 
@@ -90,6 +92,7 @@ out = {
     'rows_order': [int(v) for v in rows_order],
     'perm': flat(perm),
     'density': density,
+    '__metadata__': build_info(),
 }
 path = os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', '..', 'test', 'golden', 'analysis.json')
 with open(path, 'w') as f:

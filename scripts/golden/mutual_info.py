@@ -24,6 +24,8 @@ import sklearn
 import sklearn.feature_selection._mutual_info as skmi
 from sklearn.feature_selection import mutual_info_classif
 
+from build_info import build_info  # noqa: E402  (torch version, build configuration, BLAS in use)
+
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 GOLDEN = os.path.join(ROOT, 'test', 'golden')
 
@@ -270,9 +272,9 @@ def npy_files():
 def main():
     os.makedirs(GOLDEN, exist_ok=True)
     with open(os.path.join(GOLDEN, 'numpy_random.json'), 'w') as f:
-        json.dump(numpy_random(), f)
+        json.dump({**numpy_random(), '__metadata__': build_info()}, f)
     with open(os.path.join(GOLDEN, 'mutual_info.json'), 'w') as f:
-        json.dump(mutual_info(), f)
+        json.dump({**mutual_info(), '__metadata__': build_info()}, f)
     npy_files()
     for name in ('numpy_random.json', 'mutual_info.json'):
         print(name, os.path.getsize(os.path.join(GOLDEN, name)), 'bytes')

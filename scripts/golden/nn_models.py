@@ -37,6 +37,8 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
+from build_info import build_info  # noqa: E402  (torch version, build configuration, BLAS in use)
+
 torch.set_num_threads(1)
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 OUT = os.path.join(ROOT, 'test', 'golden')
@@ -583,20 +585,22 @@ def main():
     sizes = {}
     t, cfg = layer_cases()
     sizes['nn_layers.safetensors'] = save_safetensors(os.path.join(OUT, 'nn_layers.safetensors'), t,
-                                                      {'configs': json.dumps(cfg), 'torch': torch.__version__})
+                                                      {'configs': json.dumps(cfg), **build_info()})
     with open(os.path.join(OUT, 'nn_init.json'), 'w') as f:
-        json.dump(init_goldens(), f)
+        json.dump({**init_goldens(), '__metadata__': build_info()}, f)
     with open(os.path.join(OUT, 'models.json'), 'w') as f:
-        json.dump(model_goldens(), f, separators=(',', ':'))
+        json.dump({**model_goldens(), '__metadata__': build_info()}, f, separators=(',', ':'))
     t, meta = resnet20_parity()
+    meta.update(build_info())
     sizes['resnet20_parity.safetensors'] = save_safetensors(os.path.join(OUT, 'resnet20_parity.safetensors'), t, meta)
     tensors, meta, values = tiny_state()
+    meta.update(build_info())
     path = os.path.join(OUT, 'tiny_state.safetensors')
     sizes['tiny_state.safetensors'] = save_safetensors(path, tensors, meta)
     back = load_safetensors(path)
     assert set(back) == set(tensors) and all(torch.equal(back[k], tensors[k]) for k in tensors)
     with open(os.path.join(OUT, 'tiny_state.json'), 'w') as f:
-        json.dump(values, f)
+        json.dump({**values, '__metadata__': build_info()}, f)
     for n in ['nn_init.json', 'models.json', 'tiny_state.json']:
         sizes[n] = os.path.getsize(os.path.join(OUT, n))
     print(json.dumps(sizes))

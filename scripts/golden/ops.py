@@ -18,6 +18,8 @@ import sys
 import torch
 import torch.nn.functional as F
 
+from build_info import build_info  # noqa: E402  (torch version, build configuration, BLAS in use)
+
 torch.manual_seed(0)
 torch.set_num_threads(1)
 
@@ -685,7 +687,7 @@ def main():
     out = os.path.normpath(out)
     doc = {'meta': {'torch': torch.__version__, 'script': 'scripts/golden/ops.py',
                     'note': 'grads are d/d(input) of sum_i sum(output_i * weight_i)'},
-           'families': FAMILIES}
+           'families': FAMILIES, '__metadata__': build_info()}
     text = json.dumps(doc, separators=(',', ':'))
     with open(out, 'w') as f:
         f.write(text)

@@ -12,6 +12,8 @@ import warnings
 
 import torch
 
+from build_info import build_info  # noqa: E402  (torch version, build configuration, BLAS in use)
+
 warnings.filterwarnings('ignore')
 torch.manual_seed(0)
 
@@ -190,6 +192,7 @@ def main():
         'steps': STEPS,
         'optimizers': [run_optimizer(c) for c in OPT_CASES],
         'schedulers': [run_scheduler(c) for c in SCHED_CASES],
+        '__metadata__': build_info(),
     }
     os.makedirs(os.path.dirname(OUT), exist_ok=True)
     with open(OUT, 'w') as f:

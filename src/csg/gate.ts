@@ -7,8 +7,8 @@ export class ClassSpecificGate {
   /** G, a leaf tensor with requiresGrad, values in [0, 1]. */
   readonly weight: Tensor;
 
-  constructor(readonly numFilters: number, readonly numClasses: number, init = 0.5) {
-    this.weight = torch.keep(torch.full([numFilters, numClasses], init, { requiresGrad: true }));
+  constructor(readonly numFilters: number, readonly numClasses: number, init = 0.5, dtype: 'float32' | 'float64' = 'float32') {
+    this.weight = torch.keep(torch.full([numFilters, numClasses], init, { dtype, requiresGrad: true }));
   }
 
   /**
