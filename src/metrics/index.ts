@@ -1,0 +1,4 @@
+// Interpretability metrics: mutual information (scikit-learn's estimator), MIS, filter-class
+// assignment, specificity, correlation and the helpers the figures use.
+export * from './mutual_info.js';
+export * from './analysis.js';
