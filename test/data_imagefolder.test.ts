@@ -1,7 +1,7 @@
 // ImageFolder loader on PNG/JPEG files written with sharp.
 import { test, after, before } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, mkdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import sharp from 'sharp';
@@ -169,4 +169,14 @@ test('errors name the flag: a missing folder (--data-root), a first image too la
   header.writeUInt32BE(5000, 16); header.writeUInt32BE(5000, 20);
   writeFileSync(join(big, 'k', 'a.png'), header);
   await assert.rejects(loadImageFolder(big), (e: Error) => e.message.includes(join(big, 'k', 'a.png')) && /5000x5000 is too large.*--image-size/.test(e.message));
+});
+
+test('a symlink back to an ancestor folder is followed once, not forever', async () => {
+  const loop = join(tmp, 'loop');
+  mkdirSync(join(loop, 'k', 'sub'), { recursive: true });
+  writeFileSync(join(loop, 'k', 'a.png'), await png(4, 4, 1));
+  writeFileSync(join(loop, 'k', 'sub', 'b.png'), await png(4, 4, 2));
+  symlinkSync(join(loop, 'k'), join(loop, 'k', 'sub', 'up'));
+  const s = scanImageFolder(loop);
+  assert.deepEqual(s.files.map((f) => f.slice(loop.length + 1)), ['k/a.png', 'k/sub/b.png']);
 });

@@ -7,7 +7,7 @@
 // sRGB (3 channels) or greyscale (1 channel), and resized by stretching (fit 'fill', like
 // torchvision's Resize((h, w))) with bilinear interpolation to the target size. Mean/std are
 // computed from the loaded pixels.
-import { existsSync, readdirSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, realpathSync, statSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import sharp from 'sharp';
@@ -39,13 +39,18 @@ function byCodeUnit(a: string, b: string): number {
   return a < b ? -1 : a > b ? 1 : 0;
 }
 
-function listImages(dir: string, out: string[]): void {
+/** Images under dir, recursively, sorted by path. Symlinked folders are followed once each (a link
+ *  back to an ancestor would otherwise recurse without end). */
+function listImages(dir: string, out: string[], seen = new Set<string>()): void {
+  const real = realpathSync(dir);
+  if (seen.has(real)) return;
+  seen.add(real);
   const entries = readdirSync(dir, { withFileTypes: true }).sort((a, b) => byCodeUnit(a.name, b.name));
   for (const e of entries) {
     const p = join(dir, e.name);
     let isDir = e.isDirectory(), isFile = e.isFile();
     if (e.isSymbolicLink()) { const st = statSync(p, { throwIfNoEntry: false }); isDir = !!st?.isDirectory(); isFile = !!st?.isFile(); }
-    if (isDir) listImages(p, out);
+    if (isDir) listImages(p, out, seen);
     else if (isFile && IMAGE_EXT.test(e.name)) out.push(p);
   }
 }
