@@ -9,6 +9,8 @@ import { spawnSync } from 'node:child_process';
 import { packageRoot } from '../src/util/paths.js';
 import { readNpy, writeNpy } from '../src/io/npy.js';
 import { miMatrix, mis } from '../src/metrics/mutual_info.js';
+import { analysisKey, keyDifference } from '../src/metrics/run_analysis.js';
+import { checkpointPath } from '../src/csg/checkpoint.js';
 
 const tmp = mkdtempSync(join(tmpdir(), 'csgnet-cli-'));
 process.on('exit', () => rmSync(tmp, { recursive: true, force: true }));
@@ -109,4 +111,39 @@ test('analyze writes analysis.json and figures; compare tabulates both runs', ()
   assert.equal(rows[0].density, null);
   assert.ok(rows[1].density > 0);
   assert.match(readFileSync(join(out, 'comparison.md'), 'utf8'), /^\| run \| model \| strategy \| accuracy/);
+});
+
+test('compare does not reuse an analysis made with other options or another checkpoint: it says why and recomputes', () => {
+  const cmpDir = join(tmp, 'cmp');
+  const full = JSON.parse(readFileSync(join(cmpDir, 'comparison.json'), 'utf8'))[1];
+  const cache = join(runCsg, 'analysis', 'analysis.json');
+  const key = JSON.parse(readFileSync(cache, 'utf8')).key;
+  assert.deepEqual([key.checkpoint.file, key.split, key.limit, key.mi.n_neighbors], [join('checkpoints', 'last.safetensors'), 'test', 0, 3]);
+  assert.match(key.checkpoint.sha256, /^[0-9a-f]{64}$/);
+  // analyze --limit 5 into the cache folder: compare used to report its accuracy over 5 images.
+  ok('analyze', '--run', runCsg, '--out', join(runCsg, 'analysis'), '--limit', '5');
+  assert.equal(JSON.parse(readFileSync(cache, 'utf8')).n, 5);
+  const r = csgnet('compare', runCsg, '--out', cmpDir);
+  assert.equal(r.status, 0, r.stderr);
+  assert.match(r.stderr, /analysis\.json was made with limit 5 instead of all images/);
+  const row = JSON.parse(readFileSync(join(cmpDir, 'comparison.json'), 'utf8'))[0];
+  assert.equal(row.accuracy, full.accuracy);
+  assert.equal(row.mis, full.mis);
+  assert.equal(JSON.parse(readFileSync(cache, 'utf8')).n, 10000);
+  // Same key: reused, nothing recomputed.
+  const again = csgnet('compare', runCsg);
+  assert.equal(again.status, 0, again.stderr);
+  assert.doesNotMatch(again.stderr, /analyzing/);
+  // Another checkpoint's bytes or other MI options give another key.
+  const want = analysisKey(runCsg, {});
+  assert.deepEqual(want, JSON.parse(readFileSync(cache, 'utf8')).key);
+  assert.match(keyDifference(want, analysisKey(runCsg, { mi: { nNeighbors: 5 } })), /MI option n_neighbors 3 instead of 5/);
+  assert.match(keyDifference(want, analysisKey(runCsg, { checkpoint: 'best' })), /checkpoint checkpoints\/last\.safetensors instead of checkpoints\/best\.safetensors/);
+  const copy = join(tmp, 'ckpt-copy.safetensors');
+  writeFileSync(copy, readFileSync(checkpointPath(runCsg, 'last')));
+  const k1 = analysisKey(runCsg, { checkpoint: copy });
+  const b = readFileSync(copy); b[b.length - 1] ^= 1; writeFileSync(copy, b);
+  assert.match(keyDifference(k1, analysisKey(runCsg, { checkpoint: copy })), /its content changed since/);
+  assert.equal(k1.checkpoint.file, copy);
+  assert.equal(keyDifference(undefined, want), 'it has no key (made by an older csgnet)');
 });

@@ -172,3 +172,24 @@ test('registry: unknown name lists the known ones; missing root', async () => {
   assert.deepEqual([...ds.labels], [7, 8]);
   assert.deepEqual(readFileSync(join(d, 't10k-labels-idx1-ubyte.gz')).subarray(0, 2), Buffer.from([0x1f, 0x8b]));
 });
+
+test('hostile idx files: 0 images, a gzip bomb, dimensions past 2^53, a folder in place of a file', async () => {
+  // 0 images trained to NaN with exit code 0: now an error naming the file and --data-root.
+  const empty = writeSplit(idx3(0, 28, 28), idx1([]));
+  assert.throws(() => loadMnistLike(empty, 'test', 'mnist'), (e: Error) => e.message.includes(join(empty, 't10k-images-idx3-ubyte.gz')) && /holds no images.*--data-root/.test(e.message));
+  await assert.rejects(loadDataset('mnist', { root: empty, split: 'test' }), /holds no images/);
+  // 64 MiB of zeros after a 2x28x28 header, in 64 KiB of gzip: decompression stops 64 KiB past the announced size.
+  const bomb = Buffer.alloc(16 + (64 << 20));
+  idx3(2, 28, 28).copy(bomb, 0, 0, 16);
+  const d = writeSplit(bomb, idx1([1, 2]));
+  assert.throws(() => loadMnistLike(d, 'test', 'mnist'), /t10k-images-idx3-ubyte\.gz: trailing garbage: the gzip stream holds over 65536 bytes more than the 2x28x28 = 1568 data bytes/);
+  // The same bytes, un-gzipped, with a header announcing 2^32-1 cubed bytes: exact numbers, no float rounding.
+  const huge = idx3(1, 1, 1); huge.writeUInt32BE(0xffffffff, 4); huge.writeUInt32BE(0xffffffff, 8); huge.writeUInt32BE(0xffffffff, 12);
+  assert.throws(() => loadMnistLike(writeSplit(huge, idx1([1]), false), 'test', 'mnist'), /header says 4294967295x4294967295x4294967295 = 79228162458924105385300197375 bytes but only 1 are present/);
+  assert.throws(() => loadMnistLike(writeSplit(huge, idx1([1]), true), 'test', 'mnist'), /more than one file can hold/);
+  // A folder named like the file.
+  const f = newDir();
+  mkdirSync(join(f, 't10k-images-idx3-ubyte'));
+  writeFileSync(join(f, 't10k-labels-idx1-ubyte'), idx1([1]));
+  assert.throws(() => loadMnistLike(f, 'test', 'mnist'), /t10k-images-idx3-ubyte\.gz \(or t10k-images-idx3-ubyte\) not found in .* \(--data-root\)/);
+});

@@ -114,3 +114,15 @@ test('CIFAR-100 errors: fine/coarse label out of range, bad size', () => {
   writeFileSync(join(d, 'test.bin'), records([1], () => [5]));  // a CIFAR-10 record
   assert.throws(() => loadCifar(d, 'test', 'cifar100'), /size 3073 bytes is not a multiple of the 3074-byte cifar100 record/);
 });
+
+test('CIFAR hostile files: a folder in place of a batch, a huge class-names file; errors name the file', () => {
+  const p = makeCifar10();
+  const batch = join(p, 'cifar-10-batches-bin', 'test_batch.bin');
+  rmSync(batch);
+  mkdirSync(batch);
+  assert.throws(() => loadCifar(p, 'test', 'cifar10'), (e: Error) => e.message.includes(batch) && /not a regular file/.test(e.message));
+  const q = makeCifar10();
+  const meta = join(q, 'cifar-10-batches-bin', 'batches.meta.txt');
+  writeFileSync(meta, Buffer.alloc(2 << 20, 0x61));
+  assert.throws(() => loadCifar(q, 'test', 'cifar10'), (e: Error) => e.message.includes(meta) && /too large for a list of 10 class names/.test(e.message));
+});

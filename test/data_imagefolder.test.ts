@@ -1,7 +1,7 @@
 // ImageFolder loader on PNG/JPEG files written with sharp.
 import { test, after, before } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, mkdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import sharp from 'sharp';
@@ -32,7 +32,7 @@ const png = (w: number, h: number, seed: number, channels: 3 | 4 = 3) => {
 
 const root = join(tmp, 'root');
 before(async () => {
-  for (const c of ['cat', 'dog', 'empty', 'Zebra', '.hidden']) mkdirSync(join(root, c), { recursive: true });
+  for (const c of ['cat', 'dog', 'Zebra', '.hidden']) mkdirSync(join(root, c), { recursive: true });
   writeFileSync(join(root, 'cat', 'b.png'), await png(6, 4, 10));
   writeFileSync(join(root, 'cat', 'a.PNG'), await png(6, 4, 50, 4)); // RGBA: alpha dropped
   mkdirSync(join(root, 'cat', 'nested'));
@@ -47,7 +47,7 @@ before(async () => {
 
 test('scan: sorted classes (code-unit order like sorted()), recursive sorted files, hidden/non-image skipped', () => {
   const s = scanImageFolder(root);
-  assert.deepEqual(s.classNames, ['Zebra', 'cat', 'dog', 'empty']);
+  assert.deepEqual(s.classNames, ['Zebra', 'cat', 'dog']);
   assert.deepEqual(s.files.map((f) => f.slice(root.length + 1)), ['Zebra/z.png', 'cat/a.PNG', 'cat/b.png', 'cat/nested/c.png', 'dog/x.JPG', 'dog/y.jpeg']);
   assert.deepEqual(s.labels, [0, 1, 1, 1, 2, 2]);
 });
@@ -55,7 +55,7 @@ test('scan: sorted classes (code-unit order like sorted()), recursive sorted fil
 test('load: exact CHW pixels for same-size PNGs, resize of others, default size from the first image', async () => {
   const ds = await loadImageFolder(root, { concurrency: 2 });
   checkDataset(ds);
-  assert.deepEqual([ds.length, ds.channels, ds.height, ds.width, ds.numClasses], [6, 3, 4, 6, 4]);
+  assert.deepEqual([ds.length, ds.channels, ds.height, ds.width, ds.numClasses], [6, 3, 4, 6, 3]);
   assert.deepEqual([...ds.labels], [0, 1, 1, 1, 2, 2]);
   const per = 3 * 4 * 6;
   for (const [i, seed] of [[0, 130], [1, 50], [2, 10], [3, 90]] as const) {
@@ -110,10 +110,10 @@ test('errors: missing folder, no class folders, no images, undecodable image', a
 test('registry: imagefolder with train/test split folders', async () => {
   const sp = join(tmp, 'splits');
   for (const s of ['train', 'test']) {
-    mkdirSync(join(sp, s, 'a'), { recursive: true });
     mkdirSync(join(sp, s, 'b'), { recursive: true });
     writeFileSync(join(sp, s, 'b', '1.png'), await png(4, 4, s === 'train' ? 1 : 2));
   }
+  mkdirSync(join(sp, 'train', 'a'));
   writeFileSync(join(sp, 'train', 'a', '2.png'), await png(4, 4, 3));
   const tr = await loadDataset('imagefolder', { root: sp, split: 'train', size: 4 });
   const te = await loadDataset('imagefolder', { root: sp, split: 'test', size: 4 });
@@ -124,4 +124,59 @@ test('registry: imagefolder with train/test split folders', async () => {
   assert.equal(flat.length, 6);
   rmSync(join(sp, 'test'), { recursive: true });
   await assert.rejects(loadDataset('imagefolder', { root: sp, split: 'test' }), /has split subfolders but no 'test' folder/);
+});
+
+test('splits: test classes are mapped to the training classes by name; extra or empty class folders are errors', async () => {
+  const sp = join(tmp, 'splits2');
+  const put = async (split: string, cls: string, name: string, seed: number, w = 4) => {
+    mkdirSync(join(sp, split, cls), { recursive: true });
+    writeFileSync(join(sp, split, cls, name), await png(w, w, seed));
+  };
+  for (const c of ['ant', 'bee', 'cow']) await put('train', c, '1.png', c.length + c.charCodeAt(0), 6);
+  await put('test', 'bee', '1.png', 7, 5);
+  await put('test', 'cow', '1.png', 8, 5);
+  // test/ lacks 'ant': its images keep the training labels (bee = 1, cow = 2), and the size of train's first image.
+  const te = await loadDataset('imagefolder', { root: sp, split: 'test' });
+  assert.deepEqual(te.classNames, ['ant', 'bee', 'cow']);
+  assert.equal(te.numClasses, 3);
+  assert.deepEqual([...te.labels], [1, 2]);
+  assert.deepEqual([te.height, te.width], [6, 6]);
+  checkDataset(te);
+  // A class that train/ does not have is named.
+  await put('test', 'dog', '1.png', 9);
+  await put('test', 'eel', '1.png', 9);
+  await assert.rejects(loadDataset('imagefolder', { root: sp, split: 'test' }),
+    (e: Error) => /class folders that the training split does not have: dog, eel/.test(e.message) && e.message.includes(join(sp, 'test')));
+  rmSync(join(sp, 'test', 'dog'), { recursive: true });
+  rmSync(join(sp, 'test', 'eel'), { recursive: true });
+  // An empty class folder (or one with only non-images) is named, in either split.
+  mkdirSync(join(sp, 'train', 'empty'));
+  writeFileSync(join(sp, 'train', 'empty', 'readme.txt'), 'no images');
+  await assert.rejects(loadDataset('imagefolder', { root: sp, split: 'train' }),
+    (e: Error) => e.message.includes(`class folder ${join(sp, 'train', 'empty')} holds no .png/.jpg/.jpeg images`));
+  await assert.rejects(loadImageFolder(join(sp, 'train')), /train\/empty holds no/);
+  rmSync(join(sp, 'train', 'empty'), { recursive: true });
+  assert.equal((await loadDataset('imagefolder', { root: sp, split: 'train' })).length, 3);
+});
+
+test('errors name the flag: a missing folder (--data-root), a first image too large to size the dataset by (--image-size)', async () => {
+  await assert.rejects(loadDataset('imagefolder', { root: join(tmp, 'nothere'), split: 'train' }), /nothere does not exist \(--data-root\)/);
+  await assert.rejects(loadDataset('cifar10', { split: 'train' }), /no data folder given \(pass --data-root DIR\)/);
+  const big = join(tmp, 'big');
+  mkdirSync(join(big, 'k'), { recursive: true });
+  // A PNG header announcing 5000 x 5000 pixels (only the header is read for the size).
+  const header = await png(2, 2, 1);
+  header.writeUInt32BE(5000, 16); header.writeUInt32BE(5000, 20);
+  writeFileSync(join(big, 'k', 'a.png'), header);
+  await assert.rejects(loadImageFolder(big), (e: Error) => e.message.includes(join(big, 'k', 'a.png')) && /5000x5000 is too large.*--image-size/.test(e.message));
+});
+
+test('a symlink back to an ancestor folder is followed once, not forever', async () => {
+  const loop = join(tmp, 'loop');
+  mkdirSync(join(loop, 'k', 'sub'), { recursive: true });
+  writeFileSync(join(loop, 'k', 'a.png'), await png(4, 4, 1));
+  writeFileSync(join(loop, 'k', 'sub', 'b.png'), await png(4, 4, 2));
+  symlinkSync(join(loop, 'k'), join(loop, 'k', 'sub', 'up'));
+  const s = scanImageFolder(loop);
+  assert.deepEqual(s.files.map((f) => f.slice(loop.length + 1)), ['k/a.png', 'k/sub/b.png']);
 });

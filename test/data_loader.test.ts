@@ -240,3 +240,17 @@ test('loader: normalisation, random crop with raw-zero padding, and flip on a ti
   const big = new BatchLoader(ds, { batchSize: 1, seed: 0, cropPadding: 5 });
   for (let e = 0; e < 30; e++) assert.equal(collect(big.epoch(e))[0]!.x.length, 24);
 });
+
+test('empty data is an error, not NaN: an empty dataset, limit 0, a split leaving no train or no val samples', () => {
+  const none = synth(0, 1, 2, 2, 3);
+  assert.throws(() => new BatchLoader(none, { batchSize: 4 }), /BatchLoader: dataset 'synth' has no samples/);
+  const ds = synth(10, 1, 2, 2, 3);
+  assert.throws(() => new BatchLoader(ds, { batchSize: 4, limit: 0 }), /limit 0 leaves no samples of dataset 'synth' \(--limit\)/);
+  assert.equal(new BatchLoader(ds, { batchSize: 4, limit: 1 }).size, 1);
+  const one = synth(1, 1, 2, 2, 3);
+  assert.throws(() => splitDataset(one, 0.5, 0), /valFraction 0\.5 \(--val-fraction\) of the 1 samples of 'synth' leaves no training samples/);
+  assert.throws(() => splitDataset(ds, 0.01, 0), /valFraction 0\.01 \(--val-fraction\) of the 10 samples of 'synth' holds out no samples \(round\(10 \* 0\.01\) = 0\)/);
+  assert.throws(() => splitDataset(ds, 0.01, 0, { stratified: false }), /holds out no samples/);
+  assert.throws(() => splitDataset(none, 0.5, 0), /leaves no training samples/);
+  assert.deepEqual([splitDataset(ds, 0.1, 0).val.length, splitDataset(ds, 0, 0).val.length], [1, 0]);
+});

@@ -120,3 +120,39 @@ test('reading errors name the file and the problem', () => {
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('hostile headers: non-decimal shape entries, huge headers, trailing data are refused with the file named', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'csgnet-npy-'));
+  try {
+    const p = join(dir, 'h.npy');
+    /** A version-1 file with the given header text (padded to `pad` bytes) and data bytes. */
+    const make = (dict: string, data: Buffer, pad = 0) => {
+      let h = dict + ' '.repeat(Math.max(0, pad - dict.length - 1)) + '\n';
+      const pre = Buffer.alloc(10);
+      Buffer.from([0x93, 0x4e, 0x55, 0x4d, 0x50, 0x59, 1, 0]).copy(pre);
+      pre.writeUInt16LE(h.length, 8);
+      writeFileSync(p, Buffer.concat([pre, Buffer.from(h, 'latin1'), data]));
+    };
+    const has = (re: RegExp) => (e: Error) => e instanceof Error && e.message.includes(p) && re.test(e.message);
+    make("{'descr': '<f4', 'fortran_order': False, 'shape': (0x2,), }", Buffer.alloc(8));
+    assert.throws(() => readNpy(p), has(/bad shape entry '0x2'/));
+    make("{'descr': '<f4', 'fortran_order': False, 'shape': (1e1,), }", Buffer.alloc(40));
+    assert.throws(() => readNpy(p), has(/bad shape entry '1e1'/));
+    make("{'descr': '<f4', 'fortran_order': False, 'shape': (2,), }", Buffer.alloc(8), 20000);
+    assert.throws(() => readNpy(p), has(/header length 20000 is larger than the 10000-byte limit/));
+    make("{'descr': '<f4', 'fortran_order': False, 'shape': (2,), }", Buffer.alloc(9));
+    assert.throws(() => readNpy(p), has(/1 bytes of trailing data after the 8 bytes that shape \(2\) of <f4 needs/));
+    // A version-2 header length of 4 GiB - 1.
+    const v2 = Buffer.from([0x93, 0x4e, 0x55, 0x4d, 0x50, 0x59, 2, 0, 0xff, 0xff, 0xff, 0xff, 0x7b]);
+    writeFileSync(p, v2);
+    assert.throws(() => readNpy(p), has(/header length 4294967295 is larger/));
+    // Exact sizes: 2^53 + 1 elements are not rounded into a plausible size.
+    make("{'descr': '|u1', 'fortran_order': False, 'shape': (3, 3002399751580331), }", Buffer.alloc(8));
+    assert.throws(() => readNpy(p), has(/needs 9007199254740993 bytes, file has 8/));
+    // Still fine: a padded header within the limit, a 0 in a shape of huge dimensions.
+    make("{'descr': '<i2', 'fortran_order': False, 'shape': (9007199254740991, 0), }", Buffer.alloc(0), 9000);
+    assert.deepEqual(readNpy(p).shape, [9007199254740991, 0]);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});

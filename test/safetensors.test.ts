@@ -158,3 +158,31 @@ test('saving is atomic: no temp files left, a failed save leaves the old file in
     assert.deepEqual(readdirSync(dir), ['x.safetensors']);
   });
 });
+
+test('hostile headers: unsafe shapes, inherited dtype names, holes, trailing data, bad booleans, __proto__', () => {
+  const write = (name: string, header: string, data = Buffer.alloc(0)) => {
+    const h = Buffer.from(header);
+    const len = Buffer.alloc(8);
+    len.writeBigUInt64LE(BigInt(h.length));
+    const p = join(tmp, name);
+    writeFileSync(p, Buffer.concat([len, h, data]));
+    return p;
+  };
+  const refuses = (p: string, re: RegExp) =>
+    assert.throws(() => loadSafetensors(p), (e: Error) => e instanceof Error && e.message.includes(p) && re.test(e.message), re.source);
+  // 1e300 is an integer to JavaScript but no tensor dimension; with a 0 the float product was 0.
+  refuses(write('unsafe.st', '{"a":{"dtype":"F32","shape":[1e300,0],"data_offsets":[0,0]}}'), /tensor 'a' has a bad shape \[1e\+300,0\]/);
+  refuses(write('proto-dtype.st', '{"a":{"dtype":"toString","shape":[1],"data_offsets":[0,4]}}', Buffer.alloc(4)), /tensor 'a' has unknown dtype "toString"/);
+  refuses(write('hole.st', '{"a":{"dtype":"U8","shape":[2],"data_offsets":[2,4]}}', Buffer.alloc(4)), /tensor 'a' starts at byte 2 .*expected 0 \(a hole before it\)/);
+  refuses(write('overlap.st', '{"a":{"dtype":"U8","shape":[4],"data_offsets":[0,4]},"b":{"dtype":"U8","shape":[2],"data_offsets":[2,4]}}', Buffer.alloc(4)),
+    /overlaps another tensor/);
+  refuses(write('trailing.st', '{"a":{"dtype":"U8","shape":[2],"data_offsets":[0,2]}}', Buffer.alloc(5)), /cover 2 bytes but the data section has 5/);
+  refuses(write('bool.st', '{"a":{"dtype":"BOOL","shape":[3],"data_offsets":[0,3]}}', Buffer.from([1, 0, 2])), /tensor 'a' is BOOL but its byte 2 is 2/);
+  refuses(write('proto.st', '{"__proto__":{"dtype":"U8","shape":[1],"data_offsets":[0,1]}}', Buffer.alloc(1)), /cannot be named '__proto__'/);
+  refuses(write('dims.st', `{"a":{"dtype":"U8","shape":[${new Array(65).fill(1)}],"data_offsets":[0,1]}}`, Buffer.alloc(1)), /bad shape/);
+  assert.throws(() => loadSafetensors(tmp), (e: Error) => e.message.includes(tmp) && /not a regular file/.test(e.message));
+  // Still fine: zero-sized tensors between others, every byte covered.
+  const ok = loadSafetensors(write('zero.st', '{"a":{"dtype":"U8","shape":[2],"data_offsets":[0,2]},"z":{"dtype":"F32","shape":[0,3],"data_offsets":[2,2]},"b":{"dtype":"BOOL","shape":[1],"data_offsets":[2,3]}}', Buffer.from([7, 8, 1])));
+  assert.deepEqual(Object.fromEntries(Object.entries(ok.tensors).map(([k, t]) => [k, t.shape])), { a: [2], z: [0, 3], b: [1] });
+  for (const t of Object.values(ok.tensors)) t.dispose();
+});

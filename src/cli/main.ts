@@ -256,11 +256,8 @@ program.command('mis').description('MI matrix and MIS of any features: F.npy [N,
     if (f.shape.length !== 2) throw new Error(`${o.features}: expected a 2-D array [N, K], got shape [${f.shape}]`);
     if (!(f.data instanceof Float32Array || f.data instanceof Float64Array)) throw new Error(`${o.features}: expected float32 or float64 features, got ${f.dtype}`);
     const [n, k] = f.shape;
-    if (l.shape.length !== 1 || l.shape[0] !== n) throw new Error(`${o.labels}: expected ${n} labels (shape [${n}]), got shape [${l.shape}]`);
-    if (l.data instanceof Float32Array || l.data instanceof Float64Array) throw new Error(`${o.labels}: labels must be integers, got ${l.dtype}`);
-    const labels = Int32Array.from(l.data as ArrayLike<number | bigint>, (v) => Number(v));
-    let C = 0;
-    for (const v of labels) { if (v < 0) throw new Error(`${o.labels}: negative label ${v}`); C = Math.max(C, v + 1); }
+    const { validateLabels } = await import('../metrics/labels.js');
+    const { labels, numClasses: C } = validateLabels(l, o.labels, n, '--labels');
     const t0 = performance.now();
     const M = await miMatrixAsync(f.data, n, k, labels, C, { nNeighbors: o.nNeighbors, randomState: o.randomState, balanceNegatives: !!o.balanced, normalizeColumns: !!o.normalizeColumns });
     const seconds = (performance.now() - t0) / 1000;

@@ -7,10 +7,10 @@
 //   coarse_label_names.txt. Record = coarse label byte + fine label byte + 3072 pixel bytes.
 //   The fine labels (100 classes) are used.
 // Pixels are 1024 R, then 1024 G, then 1024 B bytes, each 32x32 row-major: already CHW.
-import { existsSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { sharedBytes, type ImageDataset } from './dataset.js';
-import type { Split } from './idx.js';
+import { readFileNamed, type Split } from './idx.js';
 
 export type CifarKind = 'cifar10' | 'cifar100';
 
@@ -56,6 +56,8 @@ const SPECS: Record<CifarKind, CifarSpec> = {
 };
 
 const PIXELS = 3 * 32 * 32;
+/** batches.meta.txt / fine_label_names.txt hold a few hundred bytes. */
+const MAX_NAMES_BYTES = 1 << 20;
 
 function isDir(p: string): boolean {
   return existsSync(p) && statSync(p).isDirectory();
@@ -64,19 +66,20 @@ function isDir(p: string): boolean {
 /** Accepts the CIFAR folder itself or its parent; returns the folder holding the .bin files. */
 export function resolveCifarDir(root: string, kind: CifarKind): string {
   const spec = SPECS[kind];
-  if (!isDir(root)) throw new Error(`${kind}: data folder ${root} does not exist`);
+  if (!isDir(root)) throw new Error(`${kind}: data folder ${root} does not exist (--data-root)`);
   const probe = spec.files.test[0]!;
   const probeTrain = spec.files.train[0]!;
   if (existsSync(join(root, probe)) || existsSync(join(root, probeTrain))) return root;
   const sub = join(root, spec.folder);
   if (isDir(sub)) return sub;
-  throw new Error(`${kind}: ${root} is neither the ${spec.folder} folder (no ${probeTrain} or ${probe} in it) nor its parent (no ${spec.folder} subfolder)`);
+  throw new Error(`${kind}: ${root} is neither the ${spec.folder} folder (no ${probeTrain} or ${probe} in it) nor its parent (no ${spec.folder} subfolder); check --data-root`);
 }
 
 function readClassNames(dir: string, spec: CifarSpec, kind: CifarKind): string[] {
   const p = join(dir, spec.namesFile);
   if (!existsSync(p)) return [...spec.defaultNames];
-  const names = readFileSync(p, 'utf8').split(/\r?\n/).map((s) => s.trim()).filter((s) => s.length > 0);
+  if (statSync(p).size > MAX_NAMES_BYTES) throw new Error(`${p}: ${statSync(p).size} bytes, too large for a list of ${spec.numClasses} class names`);
+  const names = readFileNamed(p).toString('utf8').split(/\r?\n/).map((s) => s.trim()).filter((s) => s.length > 0);
   if (names.length !== spec.numClasses) throw new Error(`${p}: ${names.length} class names, expected ${spec.numClasses} for ${kind}`);
   return names;
 }
@@ -90,11 +93,11 @@ export function loadCifar(root: string, split: Split, kind: CifarKind): ImageDat
   const dir = resolveCifarDir(root, kind);
   const recordSize = spec.labelBytes + PIXELS;
   const paths = spec.files[split].map((f) => join(dir, f));
-  for (const p of paths) if (!existsSync(p)) throw new Error(`${kind} ${split}: missing file ${p}`);
+  for (const p of paths) if (!existsSync(p)) throw new Error(`${kind} ${split}: missing file ${p} (--data-root)`);
   const bufs: Buffer[] = [];
   let total = 0;
   for (const p of paths) {
-    const b = readFileSync(p);
+    const b = readFileNamed(p);
     if (b.length === 0) throw new Error(`${p}: file is empty`);
     if (b.length % recordSize !== 0) {
       throw new Error(`${p}: size ${b.length} bytes is not a multiple of the ${recordSize}-byte ${kind} record (${Math.floor(b.length / recordSize)} whole records + ${b.length % recordSize} extra bytes); file truncated or not the binary version?`);

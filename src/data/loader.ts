@@ -76,18 +76,20 @@ export class BatchLoader {
 
   constructor(readonly dataset: ImageDataset, opts: LoaderOptions) {
     const { batchSize } = opts;
-    if (!Number.isInteger(batchSize) || batchSize < 1) throw new Error(`BatchLoader: batchSize must be a positive integer, got ${batchSize}`);
+    if (!Number.isInteger(batchSize) || batchSize < 1) throw new Error(`BatchLoader: batchSize must be a positive integer, got ${batchSize} (--batch)`);
     this.batchSize = batchSize;
     this.shuffle = opts.shuffle ?? true;
     this.seed = opts.seed ?? 0;
-    if (!Number.isSafeInteger(this.seed)) throw new Error(`BatchLoader: seed must be a safe integer, got ${this.seed}`);
+    if (!Number.isSafeInteger(this.seed)) throw new Error(`BatchLoader: seed must be a safe integer, got ${this.seed} (--seed)`);
     this.dropLast = opts.dropLast ?? false;
     this.cropPadding = opts.cropPadding ?? 0;
-    if (!Number.isInteger(this.cropPadding) || this.cropPadding < 0) throw new Error(`BatchLoader: cropPadding must be a non-negative integer, got ${this.cropPadding}`);
+    if (!Number.isInteger(this.cropPadding) || this.cropPadding < 0) throw new Error(`BatchLoader: cropPadding must be a non-negative integer, got ${this.cropPadding} (--crop-padding)`);
     this.hflip = opts.hflip ?? false;
     const limit = opts.limit ?? dataset.length;
-    if (!Number.isInteger(limit) || limit < 0) throw new Error(`BatchLoader: limit must be a non-negative integer, got ${limit}`);
+    if (!Number.isInteger(limit) || limit < 0) throw new Error(`BatchLoader: limit must be a non-negative integer, got ${limit} (--limit)`);
     this.size = Math.min(limit, dataset.length);
+    // An empty epoch would train or evaluate to NaN: refuse it where every caller passes.
+    if (this.size === 0) throw new Error(dataset.length === 0 ? `BatchLoader: dataset '${dataset.name}' has no samples` : `BatchLoader: limit 0 leaves no samples of dataset '${dataset.name}' (--limit)`);
     const C = dataset.channels;
     const mean = opts.mean ?? dataset.mean, std = opts.std ?? dataset.std;
     const normalize = opts.normalize ?? true;
@@ -133,7 +135,7 @@ export class BatchLoader {
    *  The workers are started on first use and kept for later epochs; close() ends them. */
   batches(epoch: number, opts: EpochOptions & PrefetchOptions = {}): AsyncIterable<Batch> {
     const workers = opts.workers ?? 0;
-    if (!Number.isInteger(workers) || workers < 0) throw new Error(`BatchLoader: workers must be a non-negative integer, got ${workers}`);
+    if (!Number.isInteger(workers) || workers < 0) throw new Error(`BatchLoader: workers must be a non-negative integer, got ${workers} (--workers)`);
     const factor = opts.prefetchFactor ?? 2;
     if (!Number.isInteger(factor) || factor < 1) throw new Error(`BatchLoader: prefetchFactor must be a positive integer, got ${factor}`);
     checkEpoch(epoch);

@@ -1,7 +1,7 @@
 // One entry point for every dataset format.
 import type { ImageDataset } from './dataset.js';
 import { loadCifar } from './cifar.js';
-import { loadImageFolder } from './imagefolder.js';
+import { firstImage, imageSizeOf, listClassFolders, loadImageFolder } from './imagefolder.js';
 import { loadMnistLike, type Split } from './idx.js';
 import { existsSync, statSync } from 'node:fs';
 import { join } from 'node:path';
@@ -24,13 +24,20 @@ export interface LoadDatasetOptions {
   concurrency?: number;
 }
 
+/** Loads a dataset split; an empty one is an error naming the folder (every loader also checks its files). */
 export async function loadDataset(name: string, opts: LoadDatasetOptions): Promise<ImageDataset> {
+  const ds = await loadAny(name, opts);
+  if (ds.length === 0) throw new Error(`${name} ${opts.split}: no samples in ${opts.root ?? 'the default folder'} (--data-root)`);
+  return ds;
+}
+
+async function loadAny(name: string, opts: LoadDatasetOptions): Promise<ImageDataset> {
   if (!(KNOWN_DATASETS as readonly string[]).includes(name)) {
     throw new Error(`unknown dataset ${JSON.stringify(name)}; known datasets: ${KNOWN_DATASETS.join(', ')}`);
   }
   const n = name as DatasetName;
   if (opts.split !== 'train' && opts.split !== 'test') throw new Error(`${n}: split must be 'train' or 'test', got ${JSON.stringify(opts.split)}`);
-  if (n !== 'fashion-mnist' && opts.root === undefined) throw new Error(`${n}: no data folder given (opts.root)`);
+  if (n !== 'fashion-mnist' && opts.root === undefined) throw new Error(`${n}: no data folder given (pass --data-root DIR)`);
   switch (n) {
     case 'fashion-mnist':
     case 'mnist':
@@ -45,8 +52,20 @@ export async function loadDataset(name: string, opts: LoadDatasetOptions): Promi
       const root = opts.root!;
       const hasSplits = ['train', 'test', 'val'].some((s) => isDir(join(root, s)));
       const dir = hasSplits ? join(root, opts.split) : root;
-      if (hasSplits && !isDir(dir)) throw new Error(`imagefolder: ${root} has split subfolders but no '${opts.split}' folder`);
-      return loadImageFolder(dir, { size: opts.size, grayscale: opts.grayscale, concurrency: opts.concurrency });
+      if (hasSplits && !isDir(dir)) throw new Error(`imagefolder: ${root} (--data-root) has split subfolders but no '${opts.split}' folder`);
+      // The test split is labelled by the training split's classes (matched by folder name), and
+      // without a size it takes the size of the training split's first image, so that a model
+      // trained on train/ can be evaluated on test/.
+      let classNames: string[] | undefined, size = opts.size;
+      const trainDir = join(root, 'train');
+      if (hasSplits && opts.split === 'test' && isDir(trainDir)) {
+        classNames = listClassFolders(trainDir);
+        if (size === undefined) {
+          const first = firstImage(trainDir);
+          if (first) size = await imageSizeOf(first);
+        }
+      }
+      return loadImageFolder(dir, { size, grayscale: opts.grayscale, concurrency: opts.concurrency, classNames });
     }
   }
 }

@@ -37,7 +37,7 @@ export interface SplitResult {
  * the same split.
  */
 export function splitDataset(ds: ImageDataset, valFraction: number, seed: number, opts: { stratified?: boolean } = {}): SplitResult {
-  if (!(valFraction >= 0 && valFraction < 1)) throw new Error(`splitDataset: valFraction must be in [0, 1), got ${valFraction}`);
+  if (!(valFraction >= 0 && valFraction < 1)) throw new Error(`splitDataset: valFraction must be in [0, 1), got ${valFraction} (--val-fraction)`);
   const stratified = opts.stratified ?? true;
   const n = ds.length;
   const nVal = Math.round(n * valFraction);
@@ -66,6 +66,10 @@ export function splitDataset(ds: ImageDataset, valFraction: number, seed: number
   }
   const trainIdx: number[] = [], valIdx: number[] = [];
   for (let i = 0; i < n; i++) (isVal[i] ? valIdx : trainIdx).push(i);
+  // Training or validating on nothing gives NaN metrics, not an error: refuse it here.
+  const frac = `valFraction ${valFraction} (--val-fraction) of the ${n} samples of '${ds.name}'`;
+  if (trainIdx.length === 0) throw new Error(`splitDataset: ${frac} leaves no training samples`);
+  if (valIdx.length === 0 && valFraction > 0) throw new Error(`splitDataset: ${frac} holds out no samples (round(${n} * ${valFraction}) = 0); use a larger fraction, or 0 to validate on the test split`);
   const trainIndices = Int32Array.from(trainIdx), valIndices = Int32Array.from(valIdx);
   return { train: subset(ds, trainIndices), val: subset(ds, valIndices), trainIndices, valIndices };
 }

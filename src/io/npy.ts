@@ -2,7 +2,8 @@
 // Little-endian, C-order arrays of <f4, <f8, <i8, <i4, <i2, |u1 and |b1 (booleans come back as a Uint8Array
 // of 0/1 with dtype '|b1'). Anything else (Fortran order, big-endian, other dtypes, truncated data) is
 // refused with an Error naming the file and the problem.
-import { closeSync, openSync, readFileSync, renameSync, unlinkSync, writeSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
+import { writeFileAtomic } from '../util/atomic.js';
 
 export type NpyData = Float32Array | Float64Array | BigInt64Array | Int32Array | Uint8Array | Int16Array;
 
@@ -27,6 +28,12 @@ const DTYPES: Record<string, Ctor> = {
 // descriptors NumPy may also use for the same single-byte types
 const ALIASES: Record<string, string> = { '<u1': '|u1', u1: '|u1', '<b1': '|b1', b1: '|b1' };
 
+/** NumPy refuses headers longer than this by default (numpy.lib.format, max_header_size); every simple
+ *  dtype's header is far shorter, so a longer one is a corrupt or hostile file. */
+const MAX_HEADER = 10000;
+/** NumPy 2's maximum number of dimensions. */
+const MAX_DIMS = 64;
+
 const MAGIC = Buffer.from([0x93, 0x4e, 0x55, 0x4d, 0x50, 0x59]); // \x93NUMPY
 
 function fail(path: string, msg: string): never {
@@ -46,9 +53,10 @@ function parseHeader(path: string, header: string): { descr: string; fortran: bo
     .filter((s) => s.length > 0)
     .map((s) => {
       const v = Number(s.replace(/L$/, ''));
-      if (!Number.isSafeInteger(v) || v < 0) fail(path, `bad shape entry '${s}' in header`);
+      if (!/^\d+L?$/.test(s) || !Number.isSafeInteger(v)) fail(path, `bad shape entry '${s}' in header`);
       return v;
     });
+  if (dims.length > MAX_DIMS) fail(path, `shape has ${dims.length} dimensions, more than NumPy's ${MAX_DIMS}`);
   return { descr: descr[1], fortran: fortran[1] === 'True', shape: dims };
 }
 
@@ -61,7 +69,8 @@ export function readNpy(path: string): NpyArray {
     const code = (e as NodeJS.ErrnoException).code;
     fail(path, code === 'ENOENT' ? 'no such file' : `cannot read (${(e as Error).message})`);
   }
-  if (buf.length < 10 || !buf.subarray(0, 6).equals(MAGIC)) fail(path, 'not a .npy file (bad magic string)');
+  if (buf.length < 6 || !buf.subarray(0, 6).equals(MAGIC)) fail(path, 'not a .npy file (bad magic string)');
+  if (buf.length < 10) fail(path, `truncated header (${buf.length} bytes)`);
   const major = buf[6], minor = buf[7];
   let headerLen: number, headerStart: number;
   if (major === 1) {
@@ -74,6 +83,7 @@ export function readNpy(path: string): NpyArray {
   } else {
     fail(path, `unsupported format version ${major}.${minor}`);
   }
+  if (headerLen > MAX_HEADER) fail(path, `header length ${headerLen} is larger than the ${MAX_HEADER}-byte limit NumPy itself applies (corrupt file?)`);
   const dataStart = headerStart + headerLen;
   if (buf.length < dataStart) fail(path, `truncated header (file has ${buf.length} bytes, header ends at ${dataStart})`);
   const header = buf.subarray(headerStart, dataStart).toString(major === 3 ? 'utf8' : 'latin1');
@@ -83,10 +93,13 @@ export function readNpy(path: string): NpyArray {
   if (descr.startsWith('>')) fail(path, `big-endian dtype '${h.descr}' is not supported`);
   const ctor = Object.hasOwn(DTYPES, descr) ? DTYPES[descr] : undefined;
   if (!ctor) fail(path, `unsupported dtype '${h.descr}' (supported: ${Object.keys(DTYPES).join(', ')})`);
-  const count = h.shape.reduce((a, b) => a * b, 1);
-  const bytes = count * ctor.BYTES_PER_ELEMENT;
+  // Exact (bigint) size: a product of large dimensions must not round or overflow to Infinity/NaN.
+  const exact = h.shape.reduce((a, b) => a * BigInt(b), 1n) * BigInt(ctor.BYTES_PER_ELEMENT);
   const have = buf.length - dataStart;
-  if (have < bytes) fail(path, `truncated data: shape (${h.shape.join(', ')}) of ${descr} needs ${bytes} bytes, file has ${have}`);
+  if (BigInt(have) < exact) fail(path, `truncated data: shape (${h.shape.join(', ')}) of ${descr} needs ${exact} bytes, file has ${have}`);
+  if (BigInt(have) > exact) fail(path, `${BigInt(have) - exact} bytes of trailing data after the ${exact} bytes that shape (${h.shape.join(', ')}) of ${descr} needs`);
+  const bytes = Number(exact);
+  const count = bytes / ctor.BYTES_PER_ELEMENT;
   // copy into a fresh, aligned buffer
   const ab = new ArrayBuffer(bytes);
   new Uint8Array(ab).set(buf.subarray(dataStart, dataStart + bytes));
@@ -112,8 +125,8 @@ function descrOf(data: NpyData, dtype?: string): string {
 }
 
 /**
- * Writes `data` with `shape` (C order) as a version 1.0 .npy file, atomically: the bytes go to
- * `<path>.tmp-<pid>`, which is then renamed over `path`. `dtype: '|b1'` stores a Uint8Array as booleans.
+ * Writes `data` with `shape` (C order) as a version 1.0 .npy file, atomically (writeFileAtomic: a temp
+ * file in the same folder, fsync, rename). `dtype: '|b1'` stores a Uint8Array as booleans.
  */
 export function writeNpy(path: string, data: NpyData, shape: readonly number[], opts: { dtype?: string } = {}): void {
   const descr = descrOf(data, opts.dtype);
@@ -139,27 +152,6 @@ export function writeNpy(path: string, data: NpyData, shape: readonly number[], 
   head[7] = 0;
   if (major === 1) head.writeUInt16LE(header.length, 8);
   else head.writeUInt32LE(header.length, 8);
-  const body = Buffer.from(data.buffer, data.byteOffset, data.byteLength);
-  const tmp = `${path}.tmp-${process.pid}`;
-  const fd = openSync(tmp, 'w');
-  try {
-    writeSync(fd, head);
-    writeSync(fd, Buffer.from(header, 'latin1'));
-    let off = 0;
-    while (off < body.length) off += writeSync(fd, body, off, body.length - off);
-    closeSync(fd);
-  } catch (e) {
-    try {
-      closeSync(fd);
-    } catch {
-      /* already closed */
-    }
-    try {
-      unlinkSync(tmp);
-    } catch {
-      /* nothing to remove */
-    }
-    throw e;
-  }
-  renameSync(tmp, path);
+  const body = new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
+  writeFileAtomic(path, [head, Buffer.from(header, 'latin1'), body]);
 }

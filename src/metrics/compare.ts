@@ -1,31 +1,47 @@
 // Side-by-side comparison of runs: accuracy, density, MIS, mean specificity, gate/MI agreement.
-import { existsSync, mkdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { AnalysisResult } from './run_analysis.js';
-import { checkpointPath, readRunInfo } from '../csg/run_info.js';
+import { analysisKey, keyDifference, type AnalysisKey, type AnalyzeOptions } from './analysis_key.js';
+import { readRunInfo } from '../csg/run_info.js';
 import { table, fmt } from '../cli/format.js';
+import { writeFileAtomic } from '../util/atomic.js';
 
 export interface ComparisonRow {
   run: string; model: string; strategy: string; accuracy: number; density: number | null; mis: number;
   mean_specificity: number; agreement: number | null; class_filter_accuracy: number;
 }
 
-/** Analyses each run (reusing RUN_DIR/analysis/analysis.json when it matches the checkpoint) and tabulates. */
+/** RUN_DIR/analysis/analysis.json when its key equals `want`; otherwise null and the reason. */
+function cachedAnalysis(file: string, want: AnalysisKey): { a: AnalysisResult | null; why: string } {
+  if (!existsSync(file)) return { a: null, why: '' };
+  let c: AnalysisResult;
+  try {
+    c = JSON.parse(readFileSync(file, 'utf8')) as AnalysisResult;
+  } catch (e) {
+    return { a: null, why: `${file} is not valid JSON (${(e as Error).message})` };
+  }
+  const diff = keyDifference(c?.key, want);
+  return diff ? { a: null, why: `${file} was made with ${diff}` } : { a: c, why: '' };
+}
+
+/**
+ * Analyses each run's last checkpoint over all images of `split` with the default MI options, and
+ * tabulates. RUN_DIR/analysis/analysis.json is reused only when it was made by exactly that (same
+ * checkpoint bytes, split, limit and MI options: its key); otherwise the analysis is recomputed and
+ * written there, and `log` says why.
+ */
 export async function compareRuns(dirs: string[], o: { log?: (s: string) => void; split?: 'test' | 'train' | 'val' } = {}): Promise<ComparisonRow[]> {
   const out: ComparisonRow[] = [];
   for (const dir of dirs) {
     const info = readRunInfo(dir);
+    const opts: AnalyzeOptions = { split: o.split ?? 'test', checkpoint: 'last', limit: 0 };
     const cached = join(dir, 'analysis', 'analysis.json');
-    let a: AnalysisResult | null = null;
-    const ckpt = checkpointPath(dir, 'last');
-    if (existsSync(cached) && existsSync(ckpt) && statSync(cached).mtimeMs >= statSync(ckpt).mtimeMs) {
-      const c = JSON.parse(readFileSync(cached, 'utf8')) as AnalysisResult;
-      if (c.split === (o.split ?? 'test')) a = c;
-    }
+    let { a, why } = cachedAnalysis(cached, analysisKey(dir, opts));
     if (!a) {
-      o.log?.(`analyzing ${dir} (features, MI matrix, figures) ...`);
+      o.log?.(`analyzing ${dir} (features, MI matrix, figures)${why ? `: ${why}` : ''} ...`);
       const { analyzeRun, writeAnalysis } = await import('./run_analysis.js'); // libtorch only when a run needs it
-      const full = await analyzeRun(dir, { split: o.split });
+      const full = await analyzeRun(dir, opts);
       await writeAnalysis(full, join(dir, 'analysis'));
       a = full.result;
     }
@@ -50,7 +66,7 @@ export function comparisonMarkdown(rows: ComparisonRow[]): string {
 export function writeComparison(rows: ComparisonRow[], outDir: string): string[] {
   mkdirSync(outDir, { recursive: true });
   const md = join(outDir, 'comparison.md'), js = join(outDir, 'comparison.json');
-  writeFileSync(md + '.tmp', comparisonMarkdown(rows)); renameSync(md + '.tmp', md);
-  writeFileSync(js + '.tmp', JSON.stringify(rows, null, 2) + '\n'); renameSync(js + '.tmp', js);
+  writeFileAtomic(md, comparisonMarkdown(rows));
+  writeFileAtomic(js, JSON.stringify(rows, null, 2) + '\n');
   return [md, js];
 }

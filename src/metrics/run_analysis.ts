@@ -1,10 +1,16 @@
 // Interpretability analysis of a run (method.md section 4): GAP features of the STD path, the
 // one-vs-rest MI matrix and MIS, gate density, filter-class assignments and their agreement,
 // per-filter specificity, feature correlations, and per-class accuracy with only a class's filters.
-import { join } from 'node:path';
-import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
+import { isAbsolute, join, relative, resolve } from 'node:path';
+import { closeSync, fstatSync, mkdirSync, openSync, readSync } from 'node:fs';
+import { createHash } from 'node:crypto';
 import * as torch from '../torch/index.js';
 import { extractFeatures, openRun, runDataset, type OpenRun } from '../csg/run.js';
+import { checkpointPath } from '../csg/checkpoint.js';
+import { writeFileAtomic } from '../util/atomic.js';
+import { analysisKey, type AnalysisKey, type AnalyzeOptions } from './analysis_key.js';
+
+export { analysisKey, keyDifference, type AnalysisKey, type AnalyzeOptions } from './analysis_key.js';
 import { miMatrixAsync, mis as misScore, type MiMatrixOptions } from './mutual_info.js';
 import {
   assignmentAgreement, correlationMatrix, gateAssignment, histogram, miAssignment, orderByAssignment,
@@ -12,6 +18,8 @@ import {
 } from './analysis.js';
 
 export interface AnalysisResult {
+  /** What produced this analysis (see AnalysisKey). */
+  key: AnalysisKey;
   run: string;
   checkpoint: string;
   split: string;
@@ -32,7 +40,6 @@ export interface AnalysisResult {
   seconds: { features: number; mi: number };
 }
 
-export interface AnalyzeOptions { split?: 'test' | 'train' | 'val'; limit?: number; checkpoint?: string; mi?: MiMatrixOptions }
 
 const mean = (xs: number[]) => { const f = xs.filter(Number.isFinite); return f.length ? f.reduce((a, b) => a + b, 0) / f.length : NaN; };
 const rows = (flat: ArrayLike<number>, r: number, c: number): number[][] =>
@@ -67,6 +74,7 @@ export function classFilterAccuracy(run: OpenRun, features: Float32Array, labels
 export interface AnalysisWithData { result: AnalysisResult; features: Float32Array; gate: number[][] | null }
 
 export async function analyzeRun(dir: string, o: AnalyzeOptions = {}): Promise<AnalysisWithData> {
+  const key = analysisKey(dir, o);
   const run = openRun(dir, o.checkpoint ?? 'last');
   const split = o.split ?? 'test';
   const ds = await runDataset(run, split);
@@ -88,7 +96,7 @@ export async function analyzeRun(dir: string, o: AnalyzeOptions = {}): Promise<A
   const useAssign = gateAssign ?? miAssign;
   const perClass = classFilterAccuracy(run, features, labels, n, k, useAssign, C);
   const result: AnalysisResult = {
-    run: dir, checkpoint: run.checkpoint, split, n, classes: ds.classNames, accuracy: correct / n,
+    key, run: dir, checkpoint: run.checkpoint, split, n, classes: ds.classNames, accuracy: correct / n,
     mis: misScore(M, C, k), mi_matrix: rows(M, C, k), density: run.gate ? run.gate.density() : null,
     assignment: { gate: gateAssign ? Array.from(gateAssign) : null, mi: Array.from(miAssign) },
     agreement: gateAssign ? assignmentAgreement(gateAssign, miAssign) : null,
@@ -106,8 +114,7 @@ export async function writeAnalysis({ result: r, features, gate: G }: AnalysisWi
   const { gateHeatmap, miMatrixHeatmap, correlationHeatmap, specificityHistogram, writeFigure } = await import('../report/charts.js');
   mkdirSync(outDir, { recursive: true });
   const file = join(outDir, 'analysis.json');
-  writeFileSync(file + '.tmp', JSON.stringify(r) + '\n');
-  renameSync(file + '.tmp', file);
+  writeFileAtomic(file, JSON.stringify(r) + '\n');
   const C = r.classes.length, K = r.specificity.length;
   const assign = r.assignment.gate ?? r.assignment.mi;
   const order = orderByAssignment(assign, r.specificity);

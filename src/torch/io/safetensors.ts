@@ -21,6 +21,8 @@ const ST_RANK: Record<string, number> = { BOOL: 0, U8: 1, I8: 2, I16: 3, F16: 4,
 /** Known to the format but not to libtorch 1.13 / csgnet: named in errors. */
 const UNSUPPORTED = new Set(['U16', 'U32', 'U64', 'F8_E5M2', 'F8_E4M3', 'F8_E8M0', 'F4', 'F6_E2M3', 'F6_E3M2', 'C64']);
 const MAX_HEADER = 100_000_000;
+/** More dimensions than any framework allows (PyTorch: 64). */
+const MAX_DIMS = 64;
 
 export interface SafetensorsFile { tensors: Record<string, Tensor>; metadata: Record<string, string> }
 
@@ -73,12 +75,25 @@ function readExactly(fd: number, n: number, pos: number, path: string, what: str
 
 /** Reads only the header: names, dtypes (safetensors codes), shapes, offsets, and the metadata. */
 export function readSafetensorsHeader(path: string): { header: Record<string, { dtype: string; shape: number[]; data_offsets: [number, number] }>; metadata: Record<string, string>; dataStart: number; fileSize: number } {
-  if (!existsSync(path)) throw new Error(`loadSafetensors: no such file: ${path}`);
-  const fd = openSync(path, 'r');
+  const fd = openFile(path);
   try {
     return parseHeader(fd, path);
   } finally {
     closeSync(fd);
+  }
+}
+
+/** Opens a regular file for reading; errors name the file. */
+function openFile(path: string): number {
+  if (!existsSync(path)) throw new Error(`loadSafetensors: no such file: ${path}`);
+  let fd = -1;
+  try {
+    fd = openSync(path, 'r');
+    if (!fstatSync(fd).isFile()) throw new Error('not a regular file');
+    return fd;
+  } catch (e) {
+    if (fd >= 0) closeSync(fd);
+    throw new Error(`loadSafetensors: cannot read ${path}: ${(e as Error).message}`);
   }
 }
 
@@ -109,34 +124,46 @@ function parseHeader(fd: number, path: string) {
       metadata = v as Record<string, string>;
       continue;
     }
-    if (v === null || typeof v !== 'object') throw new Error(`loadSafetensors: ${path}: bad header JSON (entry '${name}' is not an object)`);
+    if (name === '__proto__') throw new Error(`loadSafetensors: ${path}: bad header JSON (a tensor cannot be named '__proto__')`);
+    if (v === null || typeof v !== 'object' || Array.isArray(v)) throw new Error(`loadSafetensors: ${path}: bad header JSON (entry '${name}' is not an object)`);
     const { dtype, shape, data_offsets: off } = v;
-    if (typeof dtype !== 'string' || !(dtype in ITEM_SIZE)) {
+    if (typeof dtype !== 'string' || !Object.hasOwn(ITEM_SIZE, dtype)) {
       const why = UNSUPPORTED.has(dtype) ? 'not supported by csgnet' : 'unknown';
       throw new Error(`loadSafetensors: ${path}: tensor '${name}' has ${why} dtype ${JSON.stringify(dtype)} (known: ${Object.keys(ITEM_SIZE).join(', ')})`);
     }
-    if (!Array.isArray(shape) || shape.some((d) => !Number.isInteger(d) || d < 0)) {
+    if (!Array.isArray(shape) || shape.length > MAX_DIMS || shape.some((d) => !Number.isSafeInteger(d) || d < 0)) {
       throw new Error(`loadSafetensors: ${path}: tensor '${name}' has a bad shape ${JSON.stringify(shape)}`);
     }
-    if (!Array.isArray(off) || off.length !== 2 || off.some((d) => !Number.isInteger(d) || d < 0) || off[0] > off[1]) {
+    if (!Array.isArray(off) || off.length !== 2 || off.some((d) => !Number.isSafeInteger(d) || d < 0) || off[0] > off[1]) {
       throw new Error(`loadSafetensors: ${path}: tensor '${name}' has bad data_offsets ${JSON.stringify(off)}`);
     }
     if (off[1] > dataLen) {
       throw new Error(`loadSafetensors: ${path}: tensor '${name}' data_offsets [${off}] are out of range (the data section has ${dataLen} bytes; truncated file?)`);
     }
-    const need = shape.reduce((a: number, b: number) => a * b, 1) * ITEM_SIZE[dtype];
-    if (off[1] - off[0] !== need) {
+    // Exact (bigint) size: large dimensions must not round, overflow to Infinity or give NaN with a 0.
+    const need = shape.reduce((a: bigint, b: number) => a * BigInt(b), 1n) * BigInt(ITEM_SIZE[dtype]!);
+    if (BigInt(off[1] - off[0]) !== need) {
       throw new Error(`loadSafetensors: ${path}: tensor '${name}' spans ${off[1] - off[0]} bytes but ${dtype} [${shape}] needs ${need}`);
     }
     header[name] = { dtype, shape, data_offsets: [off[0], off[1]] };
   }
+  // As the reference implementation: the tensors tile the data section, without holes or overlaps.
+  const spans = Object.entries(header).map(([name, e]) => ({ name, b: e.data_offsets[0], e: e.data_offsets[1] }))
+    .sort((x, y) => x.b - y.b || x.e - y.e);
+  let end = 0;
+  for (const sp of spans) {
+    if (sp.b !== end) {
+      throw new Error(`loadSafetensors: ${path}: tensor '${sp.name}' starts at byte ${sp.b} of the data section, expected ${end} (${sp.b < end ? 'it overlaps another tensor' : 'a hole before it'})`);
+    }
+    end = sp.e;
+  }
+  if (end !== dataLen) throw new Error(`loadSafetensors: ${path}: the tensors cover ${end} bytes but the data section has ${dataLen} (trailing data or a missing tensor)`);
   return { header, metadata, dataStart, fileSize };
 }
 
 /** Reads a safetensors file into CPU tensors (in header order) and its metadata. */
 export function loadSafetensors(path: string): SafetensorsFile {
-  if (!existsSync(path)) throw new Error(`loadSafetensors: no such file: ${path}`);
-  const fd = openSync(path, 'r');
+  const fd = openFile(path);
   try {
     const { header, metadata, dataStart, fileSize } = parseHeader(fd, path);
     const data = readExactly(fd, fileSize - dataStart, dataStart, path, 'data');
@@ -145,6 +172,10 @@ export function loadSafetensors(path: string): SafetensorsFile {
       for (const [name, e] of Object.entries(header)) {
         const [b, end] = e.data_offsets;
         const bytes = new Uint8Array(data.buffer, data.byteOffset + b, end - b);
+        if (e.dtype === 'BOOL') {
+          const bad = bytes.findIndex((x) => x > 1);
+          if (bad >= 0) throw new Error(`loadSafetensors: ${path}: tensor '${name}' is BOOL but its byte ${bad} is ${bytes[bad]} (not 0 or 1)`);
+        }
         tensors[name] = new Tensor(native.fromBuffer(bytes, e.shape, ST_TO_DTYPE[e.dtype]));
       }
     } catch (err) {

@@ -1,0 +1,81 @@
+// The key of a cached analysis: everything that produced it. Torch-free, so that `compare` can tell
+// whether RUN_DIR/analysis/analysis.json is still valid without loading libtorch.
+import { isAbsolute, relative, resolve } from 'node:path';
+import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { checkpointPath } from '../csg/run_info.js';
+import type { MiMatrixOptions } from './mutual_info.js';
+
+export interface AnalyzeOptions { split?: 'test' | 'train' | 'val'; limit?: number; checkpoint?: string; mi?: MiMatrixOptions }
+
+/**
+ * Everything that produced an analysis: which checkpoint (its path, size and SHA-256 of its bytes, so a
+ * rewritten checkpoint is told apart whatever its mtime), split, image limit and MI options (defaults
+ * filled in). A cached analysis.json is reused only when its key equals the wanted one.
+ */
+export interface AnalysisKey {
+  version: 1;
+  /** The checkpoint path relative to the run folder (absolute when outside it), its size and SHA-256. */
+  checkpoint: { file: string; bytes: number; sha256: string };
+  split: 'test' | 'train' | 'val';
+  /** First N images (0 = all). */
+  limit: number;
+  mi: { n_neighbors: number; random_state: number | null; balance_negatives: boolean; balance_seed: number | null; normalize_columns: boolean };
+}
+
+function hashFile(path: string): { bytes: number; sha256: string } {
+  let fd: number;
+  try {
+    fd = openSync(path, 'r');
+  } catch (e) {
+    throw new Error(`checkpoint not found or unreadable: ${path} (${(e as Error).message})`);
+  }
+  try {
+    const h = createHash('sha256');
+    const chunk = Buffer.alloc(1 << 22);
+    let bytes = 0;
+    for (;;) {
+      const r = readSync(fd, chunk, 0, chunk.length, bytes);
+      if (r === 0) break;
+      h.update(chunk.subarray(0, r));
+      bytes += r;
+    }
+    if (bytes !== fstatSync(fd).size) throw new Error(`${path} changed while it was read`);
+    return { bytes, sha256: h.digest('hex') };
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/** The key of an analysis of run `dir` with options `o` (hashes the checkpoint file). */
+export function analysisKey(dir: string, o: AnalyzeOptions = {}): AnalysisKey {
+  const path = checkpointPath(dir, o.checkpoint ?? 'last');
+  const rel = relative(resolve(dir), resolve(path));
+  const file = rel && !rel.startsWith('..') && !isAbsolute(rel) ? rel : resolve(path);
+  const mi = o.mi ?? {};
+  const randomState = mi.randomState === undefined ? 0 : mi.randomState;
+  return {
+    version: 1,
+    checkpoint: { file, ...hashFile(path) },
+    split: o.split ?? 'test',
+    limit: o.limit ?? 0,
+    mi: {
+      n_neighbors: mi.nNeighbors ?? 3, random_state: randomState, balance_negatives: !!mi.balanceNegatives,
+      balance_seed: mi.balanceNegatives ? (mi.balanceSeed ?? randomState ?? 0) : null, normalize_columns: !!mi.normalizeColumns,
+    },
+  };
+}
+
+/** How two keys differ, for a message ('' when they are equal). */
+export function keyDifference(have: AnalysisKey | undefined, want: AnalysisKey): string {
+  if (!have || have.version !== want.version) return 'it has no key (made by an older csgnet)';
+  const diffs: string[] = [];
+  if (have.checkpoint?.file !== want.checkpoint.file) diffs.push(`checkpoint ${have.checkpoint?.file} instead of ${want.checkpoint.file}`);
+  else if (have.checkpoint.bytes !== want.checkpoint.bytes || have.checkpoint.sha256 !== want.checkpoint.sha256) diffs.push(`an older ${want.checkpoint.file} (its content changed since)`);
+  if (have.split !== want.split) diffs.push(`split ${have.split} instead of ${want.split}`);
+  if (have.limit !== want.limit) diffs.push(`limit ${have.limit || 'all'} instead of ${want.limit || 'all'} images`);
+  for (const k of Object.keys(want.mi) as (keyof AnalysisKey['mi'])[]) {
+    if (have.mi?.[k] !== want.mi[k]) diffs.push(`MI option ${k} ${have.mi?.[k]} instead of ${want.mi[k]}`);
+  }
+  return diffs.join(', ');
+}
