@@ -10,7 +10,7 @@
 // of killed writers are removed.
 import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readdirSync, readFileSync, statSync, writeSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { copyFileAtomic, removeStaleTemps, writeFileAtomic } from '../util/atomic.js';
+import { copyFileAtomic, isTempName, removeStaleTemps, writeFileAtomic } from '../util/atomic.js';
 import { faultPoint } from '../util/faults.js';
 import { FolderLock } from '../util/lock.js';
 import { readSafetensorsHeader } from '../torch/io/safetensors.js';
@@ -80,7 +80,7 @@ export class RunDir {
   }
 
   private leftByKilledStart(name: string): boolean {
-    if (name === LOCK_FILE || /^\..+\.tmp-\d+-\d+$/.test(name)) return true;
+    if (name === LOCK_FILE || isTempName(name)) return true;
     return name === CHECKPOINT_DIR && statSync(join(this.dir, name)).isDirectory() && readdirSync(join(this.dir, name)).length === 0;
   }
 

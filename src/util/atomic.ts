@@ -9,6 +9,11 @@ import { faultPoint } from './faults.js';
 let counter = 0;
 const TEMP_RE = /^\..+\.tmp-(\d+)-\d+$/;
 
+/** Whether a file name is one of writeFileAtomic's temp files. */
+export function isTempName(name: string): boolean {
+  return TEMP_RE.test(name);
+}
+
 /** The temp name used for `path` by this process. */
 export function tempPathFor(path: string): string {
   return join(dirname(path), `.${basename(path)}.tmp-${process.pid}-${counter++}`);
