@@ -1,32 +1,25 @@
 // NumPy .npy files: read format versions 1.0, 2.0 and 3.0, write 1.0 (2.0 only if the header needs it).
-// Little-endian, C-order arrays of <f4, <f8, <i8, <i4, <i2, |u1 and |b1 (booleans come back as a Uint8Array
+// Little-endian, C-order arrays of <f4, <f8, <i8, <i4, <i2, |i1, |u1 and |b1 (booleans come back as a Uint8Array
 // of 0/1 with dtype '|b1'). Anything else (Fortran order, big-endian, other dtypes, truncated data) is
 // refused with an Error naming the file and the problem.
 import { readFileSync } from 'node:fs';
 import { writeFileAtomic } from '../util/atomic.js';
+import { DTYPES, DTYPE_NAMES, dtypeOfArray, type TypedArray, type TypedArrayCtor } from '../util/dtypes.js';
 
-export type NpyData = Float32Array | Float64Array | BigInt64Array | Int32Array | Uint8Array | Int16Array;
+export type NpyData = TypedArray;
 
 export interface NpyArray {
   data: NpyData;
   shape: number[];
-  /** The dtype descriptor as written in the file: '<f4', '<f8', '<i8', '<i4', '<i2', '|u1' or '|b1'. */
+  /** The dtype descriptor as written in the file: '<f4', '<f8', '<i8', '<i4', '<i2', '|i1', '|u1' or '|b1'. */
   dtype: string;
 }
 
-type Ctor = { new (buf: ArrayBuffer, off: number, len: number): NpyData; new (len: number): NpyData; BYTES_PER_ELEMENT: number };
-
-const DTYPES: Record<string, Ctor> = {
-  '<f4': Float32Array as unknown as Ctor,
-  '<f8': Float64Array as unknown as Ctor,
-  '<i8': BigInt64Array as unknown as Ctor,
-  '<i4': Int32Array as unknown as Ctor,
-  '<i2': Int16Array as unknown as Ctor,
-  '|u1': Uint8Array as unknown as Ctor,
-  '|b1': Uint8Array as unknown as Ctor,
-};
+/** Descriptor -> typed array, for the dtypes of the one table (util/dtypes.ts) that JS can hold. */
+const NPY: Record<string, TypedArrayCtor> = Object.fromEntries(
+  DTYPE_NAMES.filter((d) => DTYPES[d].npy && DTYPES[d].array).map((d) => [DTYPES[d].npy!, DTYPES[d].array!]));
 // descriptors NumPy may also use for the same single-byte types
-const ALIASES: Record<string, string> = { '<u1': '|u1', u1: '|u1', '<b1': '|b1', b1: '|b1' };
+const ALIASES: Record<string, string> = { '<u1': '|u1', u1: '|u1', '<b1': '|b1', b1: '|b1', '<i1': '|i1', i1: '|i1' };
 
 /** NumPy refuses headers longer than this by default (numpy.lib.format, max_header_size); every simple
  *  dtype's header is far shorter, so a longer one is a corrupt or hostile file. */
@@ -91,8 +84,8 @@ export function readNpy(path: string): NpyArray {
   const descr = Object.hasOwn(ALIASES, h.descr) ? ALIASES[h.descr] : h.descr;
   if (h.fortran) fail(path, 'Fortran-ordered arrays are not supported (save a C-ordered array)');
   if (descr.startsWith('>')) fail(path, `big-endian dtype '${h.descr}' is not supported`);
-  const ctor = Object.hasOwn(DTYPES, descr) ? DTYPES[descr] : undefined;
-  if (!ctor) fail(path, `unsupported dtype '${h.descr}' (supported: ${Object.keys(DTYPES).join(', ')})`);
+  const ctor = Object.hasOwn(NPY, descr) ? NPY[descr] : undefined;
+  if (!ctor) fail(path, `unsupported dtype '${h.descr}' (supported: ${Object.keys(NPY).join(', ')})`);
   // Exact (bigint) size: a product of large dimensions must not round or overflow to Infinity/NaN.
   const exact = h.shape.reduce((a, b) => a * BigInt(b), 1n) * BigInt(ctor.BYTES_PER_ELEMENT);
   const have = buf.length - dataStart;
@@ -115,13 +108,8 @@ function descrOf(data: NpyData, dtype?: string): string {
     if (!(data instanceof Uint8Array)) throw new TypeError("npy: dtype '|b1' needs a Uint8Array of 0/1");
     return '|b1';
   }
-  if (data instanceof Float32Array) return '<f4';
-  if (data instanceof Float64Array) return '<f8';
-  if (data instanceof BigInt64Array) return '<i8';
-  if (data instanceof Int32Array) return '<i4';
-  if (data instanceof Int16Array) return '<i2';
-  if (data instanceof Uint8Array) return '|u1';
-  throw new TypeError('npy: unsupported array type');
+  if (!ArrayBuffer.isView(data)) throw new TypeError('npy: unsupported array type');
+  return DTYPES[dtypeOfArray(data)].npy!;
 }
 
 /**

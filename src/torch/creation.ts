@@ -1,6 +1,7 @@
 // Tensor factories (torch.tensor, zeros, randn, ...) and the global RNG / thread settings.
 import { native } from './native.js';
 import { Tensor, op, wrap, type Dtype, type TypedArray } from './tensor.js';
+import { DTYPES, dtypeOfArray } from '../util/dtypes.js';
 
 export interface TensorOptions { dtype?: Dtype; device?: string; requiresGrad?: boolean }
 
@@ -9,25 +10,10 @@ function finish(t: Tensor, o: TensorOptions | undefined): Tensor {
   return t;
 }
 
-function dtypeOfTypedArray(a: TypedArray): Dtype {
-  if (a instanceof Float32Array) return 'float32';
-  if (a instanceof Float64Array) return 'float64';
-  if (a instanceof BigInt64Array) return 'int64';
-  if (a instanceof Int32Array) return 'int32';
-  if (a instanceof Int16Array) return 'int16';
-  if (a instanceof Int8Array) return 'int8';
-  return 'uint8';
-}
-
-const TYPED: Partial<Record<Dtype, (n: number) => TypedArray>> = {
-  float32: (n) => new Float32Array(n), float64: (n) => new Float64Array(n), int64: (n) => new BigInt64Array(n),
-  int32: (n) => new Int32Array(n), int16: (n) => new Int16Array(n), int8: (n) => new Int8Array(n),
-  uint8: (n) => new Uint8Array(n), bool: (n) => new Uint8Array(n),
-};
 
 /** A tensor from a typed array (copied) with a shape; dtype defaults to the array's own. */
 export function fromTypedArray(data: TypedArray, shape: number[], opts: TensorOptions = {}): Tensor {
-  const own = dtypeOfTypedArray(data);
+  const own = dtypeOfArray(data);
   const dtype = opts.dtype ?? own;
   // bytes other than 0/1 are not valid bools: convert uint8 -> bool with != 0 (to('bool')) instead of copying
   let t = new Tensor(native.fromBuffer(data, shape, own));
@@ -56,13 +42,15 @@ export function tensor(data: number | boolean | unknown[] | TypedArray, opts: Te
     else if (flat.length && flat.every((v) => Number.isInteger(v))) dtype = 'int64';
     else dtype = 'float32';
   }
-  const arr = TYPED[dtype] ? TYPED[dtype]!(n) : new Float32Array(n);
+  // float16/bfloat16 have no typed array: fill float32, convert below
+  const holder = Object.hasOwn(DTYPES, dtype) && DTYPES[dtype].array ? dtype : 'float32';
+  const arr = new (DTYPES[holder].array!)(n);
   for (let i = 0; i < n; i++) {
     const v = flat[i];
     if (typeof v !== 'number' && typeof v !== 'boolean') throw new TypeError(`tensor: element ${i} is ${typeof v}, expected a number or boolean`);
     (arr as any)[i] = arr instanceof BigInt64Array ? BigInt(Math.trunc(Number(v))) : dtype === 'bool' ? (v ? 1 : 0) : Number(v);
   }
-  let t = new Tensor(native.fromBuffer(arr, shape, TYPED[dtype] ? dtype : 'float32'));
+  let t = new Tensor(native.fromBuffer(arr, shape, holder));
   if (t.dtype !== dtype) { const c = t.to(dtype); t.dispose(); t = c; }
   if (opts.device && opts.device !== 'cpu') { const c = t.to(opts.device); t.dispose(); t = c; }
   return finish(t, opts);

@@ -4,11 +4,12 @@ import { native, type Handle } from './native.js';
 import { callOpRaw, type OpKey } from './ops.js';
 import { track } from './scope.js';
 
-export type Dtype = 'float32' | 'float64' | 'int64' | 'int32' | 'int16' | 'int8' | 'uint8' | 'bool' | 'float16' | 'bfloat16';
+import { DTYPES, type Dtype, type TypedArray } from '../util/dtypes.js';
+
+export type { Dtype, TypedArray } from '../util/dtypes.js';
 export type MemoryFormat = 'contiguous_format' | 'channels_last' | 'preserve_format';
 export type Scalar = number | boolean;
 export type TensorLike = Tensor | number | boolean;
-export type TypedArray = Float32Array | Float64Array | Int32Array | Int16Array | Int8Array | Uint8Array | BigInt64Array;
 export type Reduction = 'none' | 'mean' | 'sum';
 
 export const REDUCTION: Record<Reduction, number> = { none: 0, mean: 1, sum: 2 };
@@ -118,17 +119,11 @@ export class Tensor {
 
   /** A copy of the data, row-major, in the typed array matching the dtype. */
   data(): TypedArray {
-    const buf = native.toBuffer(this.h);
-    switch (this.dtype) {
-      case 'float32': return new Float32Array(buf);
-      case 'float64': return new Float64Array(buf);
-      case 'int64': return new BigInt64Array(buf);
-      case 'int32': return new Int32Array(buf);
-      case 'int16': return new Int16Array(buf);
-      case 'int8': return new Int8Array(buf);
-      case 'uint8': case 'bool': return new Uint8Array(buf);
-      default: { const f = this.to('float32'); try { return new Float32Array(native.toBuffer(f.h)); } finally { f.dispose(); } }
-    }
+    const array = DTYPES[this.dtype].array;
+    if (array) return new array(native.toBuffer(this.h));
+    // float16 / bfloat16: no JS typed array holds them
+    const f = this.to('float32');
+    try { return new Float32Array(native.toBuffer(f.h)); } finally { f.dispose(); }
   }
   /** The data as plain JS numbers (int64 converted to Number). */
   toFloat64Array(): Float64Array {
@@ -333,7 +328,6 @@ function flatArgs(a: number[] | [number[]]): number[] {
   return a.length === 1 && Array.isArray(a[0]) ? (a[0] as number[]) : (a as number[]);
 }
 
-const DTYPES = new Set(['float32', 'float64', 'int64', 'int32', 'int16', 'int8', 'uint8', 'bool', 'float16', 'bfloat16']);
 export function isDtype(s: string): s is Dtype {
-  return DTYPES.has(s);
+  return Object.hasOwn(DTYPES, s);
 }

@@ -6,16 +6,10 @@ import { closeSync, existsSync, fstatSync, openSync, readSync } from 'node:fs';
 import { native } from '../native.js';
 import { writeFileAtomic } from '../../util/atomic.js';
 import { Tensor, type Dtype } from '../tensor.js';
+import { DTYPES, DTYPE_NAMES } from '../../util/dtypes.js';
 
-const ST_TO_DTYPE: Record<string, Dtype> = {
-  F64: 'float64', F32: 'float32', F16: 'float16', BF16: 'bfloat16', I64: 'int64', I32: 'int32', I16: 'int16',
-  I8: 'int8', U8: 'uint8', BOOL: 'bool',
-};
-const DTYPE_TO_ST: Record<Dtype, string> = {
-  float64: 'F64', float32: 'F32', float16: 'F16', bfloat16: 'BF16', int64: 'I64', int32: 'I32', int16: 'I16',
-  int8: 'I8', uint8: 'U8', bool: 'BOOL',
-};
-const ITEM_SIZE: Record<string, number> = { F64: 8, F32: 4, F16: 2, BF16: 2, I64: 8, I32: 4, I16: 2, I8: 1, U8: 1, BOOL: 1 };
+/** The dtypes by their safetensors code (from the one dtype table, util/dtypes.ts). */
+const ST_TO_DTYPE: Record<string, Dtype> = Object.fromEntries(DTYPE_NAMES.map((d) => [DTYPES[d].safetensors, d]));
 /** The reference implementation's Dtype enum order (it sorts tensors by it, descending). */
 const ST_RANK: Record<string, number> = { BOOL: 0, U8: 1, I8: 2, I16: 3, F16: 4, BF16: 5, I32: 6, F32: 7, F64: 8, I64: 9 };
 /** Known to the format but not to libtorch 1.13 / csgnet: named in errors. */
@@ -37,7 +31,7 @@ export function saveSafetensors(path: string, tensors: Record<string, Tensor>, m
   for (const [name, t] of Object.entries(tensors)) {
     if (!(t instanceof Tensor)) throw new TypeError(`saveSafetensors: '${name}' is not a Tensor`);
     if (name === '__metadata__') throw new Error("saveSafetensors: '__metadata__' is reserved and cannot name a tensor");
-    const st = DTYPE_TO_ST[t.dtype];
+    const st = Object.hasOwn(DTYPES, t.dtype) ? DTYPES[t.dtype].safetensors : undefined;
     if (!st) throw new Error(`saveSafetensors: '${name}' has dtype ${t.dtype}, which safetensors cannot store`);
     entries.push({ name, st, shape: t.shape, bytes: new Uint8Array(native.toBuffer(t.h)) });
   }
@@ -127,9 +121,9 @@ function parseHeader(fd: number, path: string) {
     if (name === '__proto__') throw new Error(`loadSafetensors: ${path}: bad header JSON (a tensor cannot be named '__proto__')`);
     if (v === null || typeof v !== 'object' || Array.isArray(v)) throw new Error(`loadSafetensors: ${path}: bad header JSON (entry '${name}' is not an object)`);
     const { dtype, shape, data_offsets: off } = v;
-    if (typeof dtype !== 'string' || !Object.hasOwn(ITEM_SIZE, dtype)) {
+    if (typeof dtype !== 'string' || !Object.hasOwn(ST_TO_DTYPE, dtype)) {
       const why = UNSUPPORTED.has(dtype) ? 'not supported by csgnet' : 'unknown';
-      throw new Error(`loadSafetensors: ${path}: tensor '${name}' has ${why} dtype ${JSON.stringify(dtype)} (known: ${Object.keys(ITEM_SIZE).join(', ')})`);
+      throw new Error(`loadSafetensors: ${path}: tensor '${name}' has ${why} dtype ${JSON.stringify(dtype)} (known: ${Object.keys(ST_TO_DTYPE).join(', ')})`);
     }
     if (!Array.isArray(shape) || shape.length > MAX_DIMS || shape.some((d) => !Number.isSafeInteger(d) || d < 0)) {
       throw new Error(`loadSafetensors: ${path}: tensor '${name}' has a bad shape ${JSON.stringify(shape)}`);
@@ -141,7 +135,7 @@ function parseHeader(fd: number, path: string) {
       throw new Error(`loadSafetensors: ${path}: tensor '${name}' data_offsets [${off}] are out of range (the data section has ${dataLen} bytes; truncated file?)`);
     }
     // Exact (bigint) size: large dimensions must not round, overflow to Infinity or give NaN with a 0.
-    const need = shape.reduce((a: bigint, b: number) => a * BigInt(b), 1n) * BigInt(ITEM_SIZE[dtype]!);
+    const need = shape.reduce((a: bigint, b: number) => a * BigInt(b), 1n) * BigInt(DTYPES[ST_TO_DTYPE[dtype]].itemSize);
     if (BigInt(off[1] - off[0]) !== need) {
       throw new Error(`loadSafetensors: ${path}: tensor '${name}' spans ${off[1] - off[0]} bytes but ${dtype} [${shape}] needs ${need}`);
     }
