@@ -9,7 +9,7 @@ import { spawnSync } from 'node:child_process';
 import { packageRoot } from '../src/util/paths.js';
 import { readNpy, writeNpy } from '../src/io/npy.js';
 import { miMatrix, mis } from '../src/metrics/mutual_info.js';
-import { analysisKey, keyDifference } from '../src/metrics/run_analysis.js';
+import { analysisKey, keyDifference } from '../src/app/run_analysis.js';
 import { checkpointPath } from '../src/csg/checkpoint.js';
 
 const tmp = mkdtempSync(join(tmpdir(), 'csgnet-cli-'));

@@ -10,6 +10,7 @@ import { spawnSync } from 'node:child_process';
 import { packageRoot } from '../src/util/paths.js';
 import { writeNpy } from '../src/io/npy.js';
 import { miMatrix, mis } from '../src/metrics/mutual_info.js';
+import { analysisKey } from '../src/app/analysis_key.js';
 
 const tmp = mkdtempSync(join(tmpdir(), 'csgnet-start-'));
 process.on('exit', () => rmSync(tmp, { recursive: true, force: true }));
@@ -82,8 +83,9 @@ test('compare on analysed runs loads no native addon', () => {
     mkdirSync(join(dir, 'analysis'), { recursive: true });
     writeFileSync(join(dir, 'config.json'), JSON.stringify({ train: { model: 'resnet20', strategy },
       dataset: { name: 'fashion-mnist', classes: ['a', 'b'], channels: 1, height: 28, width: 28 } }));
-    writeFileSync(join(dir, 'checkpoints', 'last.safetensors'), ''); // only its mtime matters here
-    writeFileSync(join(dir, 'analysis', 'analysis.json'), JSON.stringify({ split: 'test', accuracy: acc, density, mis: 0.25,
+    writeFileSync(join(dir, 'checkpoints', 'last.safetensors'), ''); // only its bytes matter here (the cache key)
+    const key = analysisKey(dir, { split: 'test', checkpoint: 'last', limit: 0 });
+    writeFileSync(join(dir, 'analysis', 'analysis.json'), JSON.stringify({ key, split: 'test', accuracy: acc, density, mis: 0.25,
       mean_specificity: 0.5, agreement: density === null ? null : 0.75, class_filter_accuracy: { mean_balanced: 0.6 } }));
     runs.push(dir);
   }

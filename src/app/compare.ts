@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import type { AnalysisResult } from './run_analysis.js';
 import { analysisKey, keyDifference, type AnalysisKey, type AnalyzeOptions } from './analysis_key.js';
 import { readRunInfo } from '../csg/run_info.js';
-import { table, fmt } from '../cli/format.js';
+import { table, fmt } from '../report/table.js';
 import { writeFileAtomic } from '../util/atomic.js';
 
 export interface ComparisonRow {

@@ -11,11 +11,11 @@ import { writeFileAtomic } from '../util/atomic.js';
 import { analysisKey, type AnalysisKey, type AnalyzeOptions } from './analysis_key.js';
 
 export { analysisKey, keyDifference, type AnalysisKey, type AnalyzeOptions } from './analysis_key.js';
-import { miMatrixAsync, mis as misScore, type MiMatrixOptions } from './mutual_info.js';
+import { miMatrixAsync, mis as misScore, type MiMatrixOptions } from '../metrics/mutual_info.js';
 import {
   assignmentAgreement, correlationMatrix, gateAssignment, histogram, miAssignment, orderByAssignment,
   relatedFilterCounts, specificity,
-} from './analysis.js';
+} from '../metrics/analysis.js';
 
 export interface AnalysisResult {
   /** What produced this analysis (see AnalysisKey). */
@@ -74,8 +74,8 @@ export function classFilterAccuracy(run: OpenRun, features: Float32Array, labels
 export interface AnalysisWithData { result: AnalysisResult; features: Float32Array; gate: number[][] | null }
 
 export async function analyzeRun(dir: string, o: AnalyzeOptions = {}): Promise<AnalysisWithData> {
+  const run = openRun(dir, o.checkpoint ?? 'last'); // first: names a folder that is not a run
   const key = analysisKey(dir, o);
-  const run = openRun(dir, o.checkpoint ?? 'last');
   const split = o.split ?? 'test';
   const ds = await runDataset(run, split);
   const C = ds.numClasses;

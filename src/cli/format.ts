@@ -1,15 +1,7 @@
-// Plain-text tables for the terminal.
-export function table(header: string[], rows: (string | number)[][]): string {
-  const cells = [header, ...rows.map((r) => r.map((v) => (typeof v === 'number' ? fmt(v) : v)))];
-  const widths = header.map((_, i) => Math.max(...cells.map((r) => String(r[i] ?? '').length)));
-  const line = (r: (string | number)[]) => r.map((v, i) => String(v ?? '').padEnd(widths[i])).join('  ').trimEnd();
-  return [line(cells[0]), widths.map((w) => '-'.repeat(w)).join('  '), ...cells.slice(1).map(line)].join('\n');
-}
+// What the terminal shows for eval, gate and info.
+import { table, fmt } from '../report/table.js';
 
-export function fmt(v: number | null | undefined, digits = 4): string {
-  if (v === null || v === undefined || Number.isNaN(v)) return '-';
-  return Number.isInteger(v) ? String(v) : v.toFixed(digits);
-}
+export { table, fmt } from '../report/table.js';
 
 export function formatEvaluation(e: { run: string; epoch: number; split: string; accuracy: number; density: number | null; n: number;
   classes: string[]; per_class_accuracy: number[]; confusion: number[][] }): string {

@@ -5,7 +5,7 @@
 import { Command, Option } from 'commander';
 import { mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { int, num, numList, oneOf, shapeArg, threadsOption, trainTop } from './options.js';
+import { addRunOptions, int, num, numList, oneOf, shapeArg, splitOption, threadsOption, trainTop } from './options.js';
 import { PRESETS, type TrainConfig } from '../csg/config.js';
 import { MODEL_NAMES } from '../models/names.js';
 import { KNOWN_DATASETS } from '../data/names.js';
@@ -132,11 +132,8 @@ program.command('train').description('train an STD or CSG model; writes RUN_DIR/
     }
   });
 
-program.command('eval').description('accuracy, per-class accuracy, confusion matrix and gate density of a run (STD path)')
-  .requiredOption('--run <dir>', 'run folder')
-  .option('--checkpoint <which>', 'last, best or a checkpoint file', 'last')
-  .addOption(new Option('--split <s>', 'evaluation split').choices(['test', 'train', 'val']).default('test'))
-  .option('--limit <n>', 'evaluate only the first N images', int(0))
+addRunOptions(program.command('eval').description('accuracy, per-class accuracy, confusion matrix and gate density of a run (STD path)'),
+  { images: true, limit: 'evaluate only the first N images' })
   .addOption(threadsOption())
   .option('--json', 'print JSON')
   .action(async (o) => {
@@ -151,12 +148,8 @@ program.command('eval').description('accuracy, per-class accuracy, confusion mat
     console.log(formatEvaluation(out));
   });
 
-program.command('features').description('write GAP features of the last conv layer (STD path) as DIR/features.npy and DIR/labels.npy')
-  .requiredOption('--run <dir>', 'run folder')
+addRunOptions(program.command('features').description('write GAP features of the last conv layer (STD path) as DIR/features.npy and DIR/labels.npy'), { images: true })
   .requiredOption('--out <dir>', 'output folder')
-  .option('--checkpoint <which>', 'last, best or a checkpoint file', 'last')
-  .addOption(new Option('--split <s>', 'split').choices(['test', 'train', 'val']).default('test'))
-  .option('--limit <n>', 'only the first N images', int(0))
   .addOption(threadsOption())
   .action(async (o) => {
     const { openRun, runDataset, extractFeatures } = await import('../csg/run.js');
@@ -170,9 +163,7 @@ program.command('features').description('write GAP features of the last conv lay
     console.log(`wrote ${join(o.out, 'features.npy')} [${f.n}, ${f.k}] float32 and ${join(o.out, 'labels.npy')} [${f.n}] int64`);
   });
 
-program.command('gate').description('show the gate G [filters x classes] and the filter-to-class assignment')
-  .requiredOption('--run <dir>', 'run folder')
-  .option('--checkpoint <which>', 'last, best or a checkpoint file', 'last')
+addRunOptions(program.command('gate').description('show the gate G [filters x classes] and the filter-to-class assignment'))
   .addOption(threadsOption())
   .option('--json', 'print JSON')
   .action(async (o) => {
@@ -212,23 +203,31 @@ program.command('demo').description('the main job: train STD and CSG ResNet-20 o
   .addOption(new Option('--progress <mode>', 'progress display').choices(['auto', 'plain', 'none']).default('auto'))
   .addOption(threadsOption())
   .action(async (o) => {
-    const { runDemo } = await import('./demo.js');
-    await runDemo({ out: o.out, epochs: o.epochs, limit: o.limit, model: o.model, progress: o.progress });
+    const { runDemo } = await import('../app/demo.js');
+    const { formatComparison } = await import('../app/compare.js');
+    const { progressEvents } = await import('./progress.js');
+    const { onStopSignals } = await import('./signals.js');
+    const log = (s: string) => process.stderr.write(s + '\n');
+    const stop = onStopSignals(log);
+    try {
+      const r = await runDemo({ out: o.out, epochs: o.epochs, limit: o.limit, model: o.model, log, signal: stop.signal, events: progressEvents(o.progress, log) });
+      if (r.interrupted) { process.exitCode = stop.exitCode(); return; }
+      console.log('\n' + formatComparison(r.rows));
+      console.log(`\nRun folders: ${r.dirs.join(', ')} (csgnet eval --run DIR, csgnet gate --run DIR, csgnet analyze --run DIR --out DIR)`);
+    } finally {
+      stop.dispose();
+    }
   });
 
-program.command('analyze').description('MIS, MI matrix, gate density, filter-class assignment and figures of a run -> DIR/analysis.json')
-  .requiredOption('--run <dir>', 'run folder')
+addRunOptions(program.command('analyze').description('MIS, MI matrix, gate density, filter-class assignment and figures of a run -> DIR/analysis.json'), { images: true })
   .requiredOption('--out <dir>', 'output folder')
-  .option('--checkpoint <which>', 'last, best or a checkpoint file', 'last')
-  .addOption(new Option('--split <s>', 'split').choices(['test', 'train', 'val']).default('test'))
-  .option('--limit <n>', 'only the first N images', int(0))
   .option('--n-neighbors <n>', 'kNN neighbours of the MI estimator', int(1), 3)
   .option('--balanced', 'balanced sampling of negatives (released script option)')
   .option('--normalize-columns', 'divide each column of the MI matrix by its sum (released script option)')
   .addOption(threadsOption())
   .option('--json', 'print the analysis JSON')
   .action(async (o) => {
-    const { analyzeRun, writeAnalysis } = await import('../metrics/run_analysis.js');
+    const { analyzeRun, writeAnalysis } = await import('../app/run_analysis.js');
     const a = await analyzeRun(o.run, { split: o.split, limit: o.limit, checkpoint: o.checkpoint,
       mi: { nNeighbors: o.nNeighbors, balanceNegatives: !!o.balanced, normalizeColumns: !!o.normalizeColumns } });
     const files = await writeAnalysis(a, o.out);
@@ -247,7 +246,7 @@ program.command('mis').description('MI matrix and MIS of any features: F.npy [N,
   .option('--random-state <n>', 'seed of the noise (sklearn random_state)', int(0), 0)
   .option('--balanced', 'balanced sampling of negatives')
   .option('--normalize-columns', 'divide each column of M by its sum')
-  .addOption(threadsOption('threads (as on every command; the MI matrix still picks its worker threads itself)'))
+  .addOption(threadsOption('worker threads of the MI matrix (0 = automatic: every core, at most 8, for large inputs); results are identical with any count'))
   .option('--json', 'print JSON {mis, mi_matrix, seconds}')
   .action(async (o) => {
     const { readNpy } = await import('../io/npy.js');
@@ -259,7 +258,8 @@ program.command('mis').description('MI matrix and MIS of any features: F.npy [N,
     const { validateLabels } = await import('../metrics/labels.js');
     const { labels, numClasses: C } = validateLabels(l, o.labels, n, '--labels');
     const t0 = performance.now();
-    const M = await miMatrixAsync(f.data, n, k, labels, C, { nNeighbors: o.nNeighbors, randomState: o.randomState, balanceNegatives: !!o.balanced, normalizeColumns: !!o.normalizeColumns });
+    const M = await miMatrixAsync(f.data, n, k, labels, C, { nNeighbors: o.nNeighbors, randomState: o.randomState, balanceNegatives: !!o.balanced, normalizeColumns: !!o.normalizeColumns,
+      workers: o.threads || undefined });
     const seconds = (performance.now() - t0) / 1000;
     const score = mis(M, C, k);
     const matrix = Array.from({ length: C }, (_, c) => Array.from(M.subarray(c * k, (c + 1) * k)));
@@ -270,10 +270,10 @@ program.command('mis').description('MI matrix and MIS of any features: F.npy [N,
 program.command('compare').description('compare runs: accuracy, density, MIS, mean specificity, gate/MI agreement')
   .argument('<runs...>', 'run folders')
   .option('--out <dir>', 'also write comparison.md and comparison.json here')
-  .addOption(new Option('--split <s>', 'split').choices(['test', 'train', 'val']).default('test'))
+  .addOption(splitOption())
   .addOption(threadsOption('intra-op threads of libtorch for runs not analysed yet (0 = every core, or OMP_NUM_THREADS when set)'))
   .action(async (runs: string[], o) => {
-    const { compareRuns, formatComparison, writeComparison } = await import('../metrics/compare.js');
+    const { compareRuns, formatComparison, writeComparison } = await import('../app/compare.js');
     const rows = await compareRuns(runs, { split: o.split, log: (s) => process.stderr.write(s + '\n') });
     console.log(formatComparison(rows));
     if (o.out) console.log(`wrote ${writeComparison(rows, o.out).join(', ')}`);

@@ -1,5 +1,5 @@
 // Flag parsers that reject bad values with a message naming the flag (commander's InvalidArgumentError).
-import { InvalidArgumentError, Option } from 'commander';
+import { InvalidArgumentError, Option, type Command } from 'commander';
 
 export function int(min = 0) {
   return (v: string): number => {
@@ -48,4 +48,23 @@ export function trainTop(v: string): 'all' | number {
  *  (src/torch/threads.ts: now if libtorch is loaded, else when it loads). */
 export function threadsOption(description = 'intra-op threads of libtorch (0 = every core, or OMP_NUM_THREADS when set)'): Option {
   return new Option('--threads <n>', description).argParser(int(0));
+}
+
+/**
+ * The options of every command that reads a run, declared once: --run and --checkpoint, and with
+ * `images` also --split and --limit (which images of the run's dataset to use).
+ */
+export function addRunOptions(cmd: Command, o: { images?: boolean; limit?: string } = {}): Command {
+  cmd.addOption(new Option('--run <dir>', 'run folder').makeOptionMandatory());
+  cmd.addOption(new Option('--checkpoint <which>', 'last, best or a checkpoint file').default('last'));
+  if (o.images) {
+    cmd.addOption(splitOption());
+    cmd.addOption(new Option('--limit <n>', o.limit ?? 'only the first N images').argParser(int(0)));
+  }
+  return cmd;
+}
+
+/** --split: which part of the run's dataset (val is the held-out part of train, or test). */
+export function splitOption(): Option {
+  return new Option('--split <s>', 'split').choices(['test', 'train', 'val']).default('test');
 }
