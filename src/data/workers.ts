@@ -6,8 +6,8 @@
 // resolved options over the same pixels in shared memory: the dataset's own images when they
 // already live in a SharedArrayBuffer (every dataset loader allocates them with sharedBytes), else
 // one shared copy per pool; the caller's dataset is never modified. The batch's arrays come back
-// as transferred buffers. Batches are yielded in order, so the result is exactly loader.epoch(): crops, flips
-// and order depend only on (seed, epoch, sample), never on which thread made them.
+// as transferred buffers. Batches are yielded in order, so the result is exactly loader.epoch():
+// crops, flips and order depend only on (seed, epoch, sample), never on which thread made them.
 //
 // The workers live as long as the loader (started on first use, reused every epoch, so memory
 // stays flat over long runs); they hold the process open only while a batch is being made, so a
