@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { Rng, mixSeed } from '../src/data/rng.js';
 import { splitDataset, subset } from '../src/data/split.js';
 import { BatchLoader, type Batch } from '../src/data/loader.js';
-import type { ImageDataset } from '../src/data/dataset.js';
+import { sharedBytes, type ImageDataset } from '../src/data/dataset.js';
 
 function synth(n: number, c: number, h: number, w: number, numClasses: number, labelOf = (i: number) => i % numClasses): ImageDataset {
   const images = new Uint8Array(n * c * h * w); // not shared: worker threads must cope with that too
@@ -133,8 +133,7 @@ test('loader workers: shared pixels, early stop, reuse across epochs, close, bad
   const it = L.batches(2, { workers: 2 })[Symbol.asyncIterator]();
   const first = await it.next();
   assert.deepEqual(first.value, want[0]);
-  // The dataset's pixels were moved to shared memory once, same bytes.
-  assert.ok(ds.images.buffer instanceof SharedArrayBuffer);
+  // The workers read a shared copy of the pixels; this thread's batches are unchanged.
   assert.deepEqual(collect(L.epoch(2)), want);
   // Stopping early (a `break` in for-await) leaves the workers idle, ready for the next epoch.
   assert.deepEqual(await it.return!(), { done: true, value: undefined });
@@ -164,6 +163,30 @@ test('loader workers: shared pixels, early stop, reuse across epochs, close, bad
   assert.throws(() => L.batches(0, { workers: 1, prefetchFactor: 0 }), /prefetchFactor must be a positive integer/);
   assert.throws(() => L.batches(-1, { workers: 1 }), /epoch must be a non-negative integer/);
   assert.throws(() => L.batches(0, { startBatch: -2 }), /startBatch must be a non-negative integer/);
+});
+
+test("loader workers leave the caller's dataset object untouched; shared pixels are used as they are", async () => {
+  const ds = synth(30, 2, 6, 6, 3); // pixels in an ordinary ArrayBuffer
+  const before = { ...ds };
+  const bytes = ds.images.slice();
+  const L = new BatchLoader(ds, { batchSize: 4, seed: 5, cropPadding: 1, hflip: true });
+  const want = collect(L.epoch(1));
+  assert.deepEqual(await collectAsync(L.batches(1, { workers: 2 })), want);
+  assert.deepEqual(await collectAsync(L.batches(1, { workers: 3 })), want, 'a pool of another size');
+  await L.close();
+  assert.deepEqual(await collectAsync(L.batches(1, { workers: 1 })), want, 'a pool after close()');
+  await L.close();
+  assert.deepEqual(Object.keys(ds), Object.keys(before));
+  for (const k of Object.keys(before) as (keyof ImageDataset)[]) assert.equal(ds[k], before[k], `dataset.${k} was replaced`);
+  assert.ok(!(ds.images.buffer instanceof SharedArrayBuffer), "the caller's pixels stay in their own buffer");
+  assert.deepEqual(ds.images, bytes);
+  // Pixels already in shared memory (every dataset loader's) go to the workers without a copy.
+  const shared = { ...ds, images: sharedBytes(ds.images.length) };
+  shared.images.set(ds.images);
+  const S = new BatchLoader(shared, { batchSize: 4, seed: 5, cropPadding: 1, hflip: true });
+  assert.deepEqual(await collectAsync(S.batches(1, { workers: 2 })), want);
+  assert.equal((S as unknown as { pool: { sharedImages: Uint8Array } }).pool.sharedImages, shared.images);
+  await S.close();
 });
 
 test('loader: no shuffle, dropLast, limit, option errors', () => {

@@ -14,36 +14,9 @@
 import { imageSize, type ImageDataset } from './dataset.js';
 import { fmix32, mixSeed, Rng } from './rng.js';
 import { poolFor, prefetchEpoch, type PrefetchOptions, type WorkerPool } from './workers.js';
+import type { Batch, LoaderOptions, ResolvedLoaderOptions } from './batch.js';
 
-export interface Batch {
-  /** Normalised pixels, B*C*H*W, CHW per sample. */
-  x: Float32Array;
-  shape: [number, number, number, number];
-  y: Int32Array;
-  /** Dataset indices of the samples. */
-  indices: Int32Array;
-}
-
-export interface LoaderOptions {
-  batchSize: number;
-  /** Shuffle every epoch (default true). Without shuffling samples come in index order. */
-  shuffle?: boolean;
-  /** Seed for shuffling and augmentation (default 0). */
-  seed?: number;
-  /** Drop the last incomplete batch (default false). */
-  dropLast?: boolean;
-  /** Random-crop padding p in pixels (0 = no random crop; default 0). */
-  cropPadding?: number;
-  /** Random horizontal flip with probability 0.5 (default false). */
-  hflip?: boolean;
-  /** Normalise with mean/std (default true); false gives v/255. */
-  normalize?: boolean;
-  /** Override the dataset's per-channel mean/std (in [0,1] units). */
-  mean?: number[];
-  std?: number[];
-  /** Use only the first `limit` samples of the dataset. */
-  limit?: number;
-}
+export type { Batch, LoaderOptions } from './batch.js';
 
 export interface EpochOptions {
   /** First batch to produce (for resuming mid-epoch). */
@@ -68,7 +41,7 @@ export class BatchLoader {
   /** Samples used per epoch (dataset length or limit). */
   readonly size: number;
   /** The options with defaults filled in (worker threads rebuild the loader from them). */
-  readonly options: Required<Omit<LoaderOptions, 'mean' | 'std' | 'limit'>> & { mean: number[]; std: number[]; limit: number };
+  readonly options: ResolvedLoaderOptions;
   private readonly lut: Float32Array; // channels*256: value of raw pixel v in channel c
   private pool: WorkerPool | undefined;
   private readonly spare: Float32Array[] = []; // recycled pixel buffers for the next batches

@@ -1,11 +1,12 @@
 // Worker thread of workers.ts: rebuilds the BatchLoader over the shared pixels and makes the
 // batches it is asked for. Loads no native code (the addon stays in the main thread).
 import { parentPort, workerData } from 'node:worker_threads';
-import { BatchLoader, type LoaderOptions } from './loader.js';
+import { BatchLoader } from './loader.js';
+import type { ResolvedLoaderOptions } from './batch.js';
 import type { ImageDataset } from './dataset.js';
 import type { WorkerReply, WorkerRequest } from './workers.js';
 
-const { dataset, options } = workerData as { dataset: ImageDataset; options: LoaderOptions };
+const { dataset, options } = workerData as { dataset: ImageDataset; options: ResolvedLoaderOptions };
 const loader = new BatchLoader(dataset, options);
 let orderEpoch = -1;
 let order: Int32Array = new Int32Array(0);

@@ -3,16 +3,17 @@
 //
 // Why threads: a training step blocks the main thread inside libtorch, so a batch can only be
 // made in parallel with it on another thread. Each worker rebuilds the BatchLoader from its
-// resolved options over the same pixels: the dataset's images live in a SharedArrayBuffer
-// (sharedBytes), so they are shared, not copied; the batch's arrays come back as transferred
-// buffers. Batches are yielded in order, so the result is exactly loader.epoch(): crops, flips
-// and order depend only on (seed, epoch, sample), never on which thread made them.
+// resolved options over the same pixels in shared memory: the dataset's own images when they
+// already live in a SharedArrayBuffer (every dataset loader allocates them with sharedBytes), else
+// one shared copy per pool; the caller's dataset is never modified. The batch's arrays come back
+// as transferred buffers. Batches are yielded in order, so the result is exactly loader.epoch():
+// crops, flips and order depend only on (seed, epoch, sample), never on which thread made them.
 //
 // The workers live as long as the loader (started on first use, reused every epoch, so memory
 // stays flat over long runs); they hold the process open only while a batch is being made, so a
 // loader nobody closes does not keep node alive.
 import { Worker } from 'node:worker_threads';
-import type { Batch, BatchLoader } from './loader.js';
+import type { Batch, BatchSource, ResolvedLoaderOptions } from './batch.js';
 import { toShared, type ImageDataset } from './dataset.js';
 
 export interface PrefetchOptions {
@@ -38,9 +39,19 @@ export class WorkerPool {
   private nextRecycle = 0;
   /** Set once a worker failed or the pool was closed; a broken pool is replaced by the loader. */
   failure: Error | undefined;
+  /** The caller's pixels this pool was made for (never modified), and what the workers read. */
+  readonly source: Uint8Array;
+  readonly sharedImages: Uint8Array;
 
-  constructor(dataset: ImageDataset, options: BatchLoader['options'], readonly size: number) {
-    const workerData = { dataset, options };
+  /**
+   * Starts `size` workers over `dataset`. Pixels not yet in shared memory are copied there (a
+   * snapshot: later writes to `dataset.images` do not reach the workers), or taken over from
+   * `previous` when that pool was made for the same array.
+   */
+  constructor(dataset: ImageDataset, options: ResolvedLoaderOptions, readonly size: number, previous?: WorkerPool) {
+    this.source = dataset.images;
+    this.sharedImages = previous?.source === dataset.images ? previous.sharedImages : toShared(dataset.images);
+    const workerData = { dataset: { ...dataset, images: this.sharedImages }, options };
     this.busy = new Array(size).fill(0);
     this.workers = Array.from({ length: size }, (_, k) => {
       const w = new Worker(WORKER_URL, { workerData, name: `csgnet-loader-${k}` });
@@ -93,18 +104,15 @@ export class WorkerPool {
   }
 }
 
-/** The worker pool of a loader, made on first use; the dataset's pixels move to shared memory once. */
-export function poolFor(loader: BatchLoader, current: WorkerPool | undefined, size: number): WorkerPool {
+/** The worker pool of a loader: `current` while it fits, else a new one (reusing its shared pixels). */
+export function poolFor(loader: BatchSource, current: WorkerPool | undefined, size: number): WorkerPool {
   if (current && current.size === size && !current.failure) return current;
   void current?.close();
-  const ds = loader.dataset;
-  const images = toShared(ds.images);
-  if (images !== ds.images) (ds as { images: Uint8Array }).images = images;
-  return new WorkerPool({ ...ds, images }, loader.options, size);
+  return new WorkerPool(loader.dataset, loader.options, size, current);
 }
 
 /** Batches startBatch.. of an epoch, up to pool.size * factor in flight, yielded in order. */
-export async function* prefetchEpoch(loader: BatchLoader, pool: WorkerPool, epoch: number, startBatch: number, factor: number): AsyncGenerator<Batch, void, undefined> {
+export async function* prefetchEpoch(loader: BatchSource, pool: WorkerPool, epoch: number, startBatch: number, factor: number): AsyncGenerator<Batch, void, undefined> {
   const nb = loader.batchesPerEpoch;
   const results = new Map<number, Promise<Batch>>();
   let nextToSend = startBatch;

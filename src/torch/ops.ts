@@ -1,5 +1,6 @@
 // The registry of ATen operators csgnet uses: one line per op, resolved lazily to a dispatcher
-// handle. Tensor methods and functional ops call `callOp(key, ...)`; adding an op is one line here.
+// handle. Tensor methods and functional ops call `op(key, ...)` (tensor.ts), which wraps `callOpRaw`
+// below; adding an op is one line here.
 import { native, type Handle } from './native.js';
 import { TorchError } from './errors.js';
 

@@ -32,7 +32,8 @@ function dims(d: number | number[]): number[] {
 
 export class Tensor {
   readonly __isTensor = true as const;
-  /** The native handle; null after dispose(). */
+  /** The native handle. dispose() frees its at::Tensor but keeps the handle: then isDisposed is true
+   *  and any use throws 'tensor was disposed'. */
   h: Handle;
 
   constructor(h: Handle) {

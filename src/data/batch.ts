@@ -1,0 +1,44 @@
+// What a batch loader makes and is made from. loader.ts (the loader), workers.ts (the worker pool) and
+// loader_worker.ts (a worker thread) all depend on these types, so none of them imports the others
+// in a circle.
+import type { ImageDataset } from './dataset.js';
+
+export interface Batch {
+  /** Normalised pixels, B*C*H*W, CHW per sample. */
+  x: Float32Array;
+  shape: [number, number, number, number];
+  y: Int32Array;
+  /** Dataset indices of the samples. */
+  indices: Int32Array;
+}
+
+export interface LoaderOptions {
+  batchSize: number;
+  /** Shuffle every epoch (default true). Without shuffling samples come in index order. */
+  shuffle?: boolean;
+  /** Seed for shuffling and augmentation (default 0). */
+  seed?: number;
+  /** Drop the last incomplete batch (default false). */
+  dropLast?: boolean;
+  /** Random-crop padding p in pixels (0 = no random crop; default 0). */
+  cropPadding?: number;
+  /** Random horizontal flip with probability 0.5 (default false). */
+  hflip?: boolean;
+  /** Normalise with mean/std (default true); false gives v/255. */
+  normalize?: boolean;
+  /** Override the dataset's per-channel mean/std (in [0,1] units). */
+  mean?: number[];
+  std?: number[];
+  /** Use only the first `limit` samples of the dataset. */
+  limit?: number;
+}
+
+/** LoaderOptions with every default filled in (worker threads rebuild the loader from them). */
+export type ResolvedLoaderOptions = Required<Omit<LoaderOptions, 'mean' | 'std' | 'limit'>> & { mean: number[]; std: number[]; limit: number };
+
+/** What the worker pool needs to know of a loader (BatchLoader is one). */
+export interface BatchSource {
+  readonly dataset: ImageDataset;
+  readonly options: ResolvedLoaderOptions;
+  readonly batchesPerEpoch: number;
+}
