@@ -3,7 +3,7 @@
 import { isAbsolute, relative, resolve } from 'node:path';
 import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
 import { createHash } from 'node:crypto';
-import { checkpointPath } from '../csg/run_info.js';
+import { checkpointPath } from '../csg/run_dir.js';
 import type { MiMatrixOptions } from '../metrics/mutual_info.js';
 
 export interface AnalyzeOptions { split?: 'test' | 'train' | 'val'; limit?: number; checkpoint?: string; mi?: MiMatrixOptions }

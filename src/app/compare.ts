@@ -3,7 +3,7 @@ import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { AnalysisResult } from './run_analysis.js';
 import { analysisKey, keyDifference, type AnalysisKey, type AnalyzeOptions } from './analysis_key.js';
-import { readRunInfo } from '../csg/run_info.js';
+import { RunDir, readRunInfo } from '../csg/run_dir.js';
 import { table, fmt } from '../report/table.js';
 import { writeFileAtomic } from '../util/atomic.js';
 
@@ -36,13 +36,14 @@ export async function compareRuns(dirs: string[], o: { log?: (s: string) => void
   for (const dir of dirs) {
     const info = readRunInfo(dir);
     const opts: AnalyzeOptions = { split: o.split ?? 'test', checkpoint: 'last', limit: 0 };
-    const cached = join(dir, 'analysis', 'analysis.json');
+    const analysisDir = new RunDir(dir, '--run').analysisDir;
+    const cached = join(analysisDir, 'analysis.json');
     let { a, why } = cachedAnalysis(cached, analysisKey(dir, opts));
     if (!a) {
       o.log?.(`analyzing ${dir} (features, MI matrix, figures)${why ? `: ${why}` : ''} ...`);
       const { analyzeRun, writeAnalysis } = await import('./run_analysis.js'); // libtorch only when a run needs it
       const full = await analyzeRun(dir, opts);
-      await writeAnalysis(full, join(dir, 'analysis'));
+      await writeAnalysis(full, analysisDir);
       a = full.result;
     }
     out.push({ run: dir, model: info.config.model, strategy: info.config.strategy, accuracy: a.accuracy, density: a.density, mis: a.mis,

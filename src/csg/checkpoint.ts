@@ -10,7 +10,7 @@ export interface Snapshot {
   state: any;
 }
 
-export { CHECKPOINT_DIR, checkpointPath } from './run_info.js';
+export { CHECKPOINT_DIR, checkpointPath } from './run_dir.js';
 
 export function saveSnapshot(path: string, snap: Snapshot): void {
   saveSafetensors(path, snap.tensors, { format: 'csgnet-checkpoint', state: JSON.stringify(snap.state) });

@@ -9,9 +9,9 @@ import { BatchLoader, loadDataset, splitDataset, type ImageDataset } from '../da
 import type { ClassSpecificGate } from './gate.js';
 import { createModelAndGate } from './model.js';
 import { checkpointPath, loadSnapshot, withPrefix } from './checkpoint.js';
-import { readRunInfo, type RunInfo } from './run_info.js';
+import { readRunInfo, type RunInfo } from './run_dir.js';
 
-export { readRunInfo, type RunInfo } from './run_info.js';
+
 
 export interface OpenRun extends RunInfo {
   model: CsgBackbone;

@@ -13,8 +13,8 @@ import { join, resolve } from 'node:path';
 import { copyFileAtomic, isTempName, removeStaleTemps, writeFileAtomic } from '../util/atomic.js';
 import { faultPoint } from '../util/faults.js';
 import { FolderLock } from '../util/lock.js';
-import { readSafetensorsHeader } from '../torch/io/safetensors.js';
-import { CHECKPOINT_DIR, checkpointPath } from './checkpoint.js';
+import { readSafetensorsHeader } from '../io/safetensors_header.js';
+import type { TrainConfig } from './config.js';
 
 /** One line of metrics.jsonl: an epoch's training and validation figures. */
 export interface EpochMetrics {
@@ -33,6 +33,23 @@ export interface EpochMetrics {
 export const CONFIG_FILE = 'config.json';
 export const METRICS_FILE = 'metrics.jsonl';
 export const LOCK_FILE = 'lock';
+/** Where `compare` keeps a run's analysis (analysis.json and figures). */
+export const ANALYSIS_DIR = 'analysis';
+
+export const CHECKPOINT_DIR = 'checkpoints';
+
+/** RUN_DIR/checkpoints/{last,best}.safetensors, or `which` itself when it is a file path. */
+export function checkpointPath(runDir: string, which: 'last' | 'best' | string): string {
+  if (which === 'last' || which === 'best') return join(runDir, CHECKPOINT_DIR, `${which}.safetensors`);
+  return which;
+}
+
+/** A run as config.json describes it: its training configuration and its dataset's shape and classes. */
+export interface RunInfo {
+  dir: string;
+  config: TrainConfig;
+  dataset: { name: string; classes: string[]; channels: number; height: number; width: number };
+}
 
 export class RunDirError extends Error {}
 
@@ -49,6 +66,7 @@ export class RunDir {
   get metricsFile(): string { return join(this.dir, METRICS_FILE); }
   get checkpointDir(): string { return join(this.dir, CHECKPOINT_DIR); }
   get lockFile(): string { return join(this.dir, LOCK_FILE); }
+  get analysisDir(): string { return join(this.dir, ANALYSIS_DIR); }
   checkpoint(which: 'last' | 'best' | string): string { return checkpointPath(this.dir, which); }
 
   /** Whether the folder holds a csgnet run (its config.json). */
@@ -120,6 +138,14 @@ export class RunDir {
     }
   }
 
+  /** config.json's description of the run; errors name the folder or the file. */
+  readInfo(): RunInfo {
+    if (!this.isRun()) throw new RunDirError(`${this.dir} is not a csgnet run folder (${this.configFile} not found)`);
+    const parsed = this.readConfig();
+    if (!parsed?.train || !parsed?.dataset) throw new RunDirError(`${this.configFile}: missing "train" or "dataset" section`);
+    return { dir: this.dir, config: parsed.train, dataset: parsed.dataset };
+  }
+
   /** Appends one metrics line and makes it durable. */
   appendMetrics(m: EpochMetrics): void {
     const line = Buffer.from(JSON.stringify(m) + '\n', 'utf8');
@@ -170,6 +196,11 @@ export class RunDir {
   copyLastToBest(): void {
     copyFileAtomic(this.checkpoint('last'), this.checkpoint('best'));
   }
+}
+
+/** config.json of run folder `dir` (no lock taken: for reading a run). */
+export function readRunInfo(dir: string): RunInfo {
+  return new RunDir(dir, '--run').readInfo();
 }
 
 /** Parsed metrics of a run folder (a partial line from a kill is skipped). */
