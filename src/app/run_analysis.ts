@@ -1,17 +1,15 @@
 // Interpretability analysis of a run (method.md section 4): GAP features of the STD path, the
 // one-vs-rest MI matrix and MIS, gate density, filter-class assignments and their agreement,
 // per-filter specificity, feature correlations, and per-class accuracy with only a class's filters.
-import { isAbsolute, join, relative, resolve } from 'node:path';
-import { closeSync, fstatSync, mkdirSync, openSync, readSync } from 'node:fs';
-import { createHash } from 'node:crypto';
+import { join } from 'node:path';
+import { mkdirSync } from 'node:fs';
 import * as torch from '../torch/index.js';
 import { extractFeatures, openRun, runDataset, type OpenRun } from '../csg/run.js';
-import { checkpointPath } from '../csg/checkpoint.js';
 import { writeFileAtomic } from '../util/atomic.js';
+import { miMatrixAsync, mis as misScore } from '../metrics/mutual_info.js';
 import { analysisKey, type AnalysisKey, type AnalyzeOptions } from './analysis_key.js';
 
 export { analysisKey, keyDifference, type AnalysisKey, type AnalyzeOptions } from './analysis_key.js';
-import { miMatrixAsync, mis as misScore, type MiMatrixOptions } from '../metrics/mutual_info.js';
 import {
   assignmentAgreement, correlationMatrix, gateAssignment, histogram, miAssignment, orderByAssignment,
   relatedFilterCounts, specificity,

@@ -5,7 +5,7 @@
 import { Command, Option } from 'commander';
 import { mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { addRunOptions, int, num, numList, oneOf, shapeArg, splitOption, threadsOption, trainTop } from './options.js';
+import { addRunOptions, int, num, numList, shapeArg, splitOption, threadsOption, trainTop } from './options.js';
 import { PRESETS, type TrainConfig } from '../csg/config.js';
 import { MODEL_NAMES } from '../models/names.js';
 import { KNOWN_DATASETS } from '../data/names.js';

@@ -1,7 +1,6 @@
 // Checkpoints: one safetensors file per snapshot holding model, gate, optimizer and RNG tensors,
 // with the JSON trainer state in its metadata. Written atomically (temp file + rename).
 import { existsSync } from 'node:fs';
-import { join } from 'node:path';
 import type { Tensor } from '../torch/index.js';
 import { loadSafetensors, saveSafetensors } from '../torch/io/safetensors.js';
 

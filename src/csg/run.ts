@@ -1,7 +1,5 @@
 // Opening a finished (or interrupted) run folder: its config, model and gate from a checkpoint,
 // and the STD-path analyses every command shares (evaluation, GAP features).
-import { existsSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import * as torch from '../torch/index.js';
 import type { Tensor } from '../torch/index.js';
 import type { CsgBackbone } from '../models/types.js';

@@ -2,7 +2,7 @@
 // filters, then global average pooling + fc. features(x) is the second block's pooled map
 // [N, 64, 7, 7] for 28x28 inputs (ReLU'd, max pooling keeps it non-negative).
 import type { Tensor } from '../torch/tensor.js';
-import { AdaptiveAvgPool2d, Conv2d, Linear, MaxPool2d, Module, ReLU, chain } from '../torch/nn/index.js';
+import { AdaptiveAvgPool2d, Conv2d, Linear, MaxPool2d, ReLU, chain } from '../torch/nn/index.js';
 import { GapBackbone } from './types.js';
 
 export interface LeNetOptions { inChannels?: number; numClasses?: number; filters?: [number, number] }

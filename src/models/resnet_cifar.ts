@@ -3,7 +3,7 @@
 // the shape changes are projections (1x1 conv + BN, "option B") as in ../shared/reference/csg_reference.py;
 // parameter names follow torchvision (conv1, bn1, layer1.0.conv1, layer2.0.downsample.0, fc, ...).
 import type { Tensor } from '../torch/tensor.js';
-import { AdaptiveAvgPool2d, BatchNorm2d, Conv2d, Linear, Module, ReLU, Sequential, chain, init } from '../torch/nn/index.js';
+import { AdaptiveAvgPool2d, BatchNorm2d, Conv2d, Linear, ReLU, Sequential, chain, init } from '../torch/nn/index.js';
 import { GapBackbone } from './types.js';
 import { BasicBlock } from './resnet.js';
 

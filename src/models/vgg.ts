@@ -6,7 +6,7 @@
 // Initialisation as torchvision: convs kaiming_normal_(fan_out, relu) with zero bias, BN 1/0,
 // Linear N(0, 0.01) with zero bias.
 import type { Tensor } from '../torch/tensor.js';
-import { AdaptiveAvgPool2d, BatchNorm2d, Conv2d, Linear, MaxPool2d, Module, ReLU, Sequential, chain, init } from '../torch/nn/index.js';
+import { AdaptiveAvgPool2d, BatchNorm2d, Conv2d, Linear, MaxPool2d, Module, ReLU, Sequential, init } from '../torch/nn/index.js';
 import { GapBackbone } from './types.js';
 
 export const VGG_CFGS: Record<'vgg11' | 'vgg16', (number | 'M')[]> = {
