@@ -2,3 +2,4 @@
 // assignment, specificity, correlation and the helpers the figures use.
 export * from './mutual_info.js';
 export * from './analysis.js';
+export * from './localization/index.js';
