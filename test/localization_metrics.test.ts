@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { loadGolden, assertClose } from './helpers.js';
 import {
   TopFractionIoU, GradMapIoU, activMapThresholds, activMapLocalization, MaxBoxAccV2, PxAP, PointingGame,
-  EnergyPointingGame, contourBoxes, boxIoU, topThreshold, byClass, pointingTolerance, minMaxNormalise, quantise255,
+  EnergyPointingGame, contourBoxes, boxIoU, bestBoxIoUs, topThreshold, byClass, pointingTolerance, minMaxNormalise, quantise255,
 } from '../src/metrics/localization/index.js';
 
 type Num = number | 'nan';
@@ -84,6 +84,21 @@ test('contour boxes: 8-connected components and holes, as the golden derives the
   const ring = new Uint8Array(25); [6, 7, 8, 11, 13, 16, 17, 18].forEach((p) => { ring[p] = 1; });
   assert.deepEqual(contourBoxes(ring, 5, 5), [[1, 1, 4, 4], [1, 1, 4, 4]]);
   assert.deepEqual(contourBoxes(new Uint8Array(9), 3, 3), [[0, 0, 0, 0]]);
+});
+
+test('the union-find sweep over thresholds gives the boxes of a labelling per threshold', () => {
+  const thrs = Array.from({ length: 256 }, (_, t) => t);
+  for (let i = 0; i < N; i++) {
+    const q = quantise255(minMaxNormalise(maps.subarray(i * H * W, (i + 1) * H * W)));
+    for (const holes of [true, false]) {
+      const swept = bestBoxIoUs(q, H, W, thrs, boxes, 4 * i, holes);
+      for (const t of thrs) {
+        const fg = q.map((v) => (v > t ? 1 : 0));
+        const direct = Math.max(...contourBoxes(fg, H, W, holes).map((b) => boxIoU(b, boxes, 4 * i)));
+        assert.equal(swept.get(t), direct, `image ${i}, threshold ${t}, holes ${holes}`);
+      }
+    }
+  }
 });
 
 test('box IoU uses the inclusive +1 convention of calculate_multiple_iou', () => {

@@ -6,6 +6,7 @@ export * from './per_class.js';
 export * from './iou.js';
 export * from './activmap.js';
 export * from './components.js';
+export * from './sweep.js';
 export * from './normalise.js';
 export * from './max_box_acc.js';
 export * from './pxap.js';

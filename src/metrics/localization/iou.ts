@@ -1,7 +1,7 @@
 // The released code's mask conventions (method.md section 5): top-30 % binarisation and
 // IoU(b, m) = sum(min(b, m)) / sum(max(b, m)) over binary maps.
 import { checkMasks, checkMaps, checkShape } from './check.js';
-import { LocalizationMetric, mean } from './per_class.js';
+import { LocalizationMetric, meanInOrder } from './per_class.js';
 
 /**
  * The threshold that keeps the top `fraction` of the values: `top = int(count * fraction)`,
@@ -62,7 +62,7 @@ export class TopFractionIoU extends LocalizationMetric<number, IoUSummary> {
 
   reduce(ious: number[]): IoUSummary {
     const above = this.opts.hitAbove ?? 0.3;
-    return { meanIoU: mean(ious), hitRate: mean(ious.map((v) => (v > above ? 1 : 0))) };
+    return { meanIoU: meanInOrder(ious), hitRate: meanInOrder(ious.map((v) => (v > above ? 1 : 0))) };
   }
 }
 
@@ -94,11 +94,11 @@ export class GradMapIoU extends LocalizationMetric<number, IoUSummary> {
       for (let p = 0; p < this.hw; p++) b[p] = this.maps[off + p] > above ? 1 : 0;
       ious.push(maskIoU(b, this.masks, 0, i * this.hw, this.hw));
     }
-    return mean(ious);
+    return meanInOrder(ious);
   }
 
   reduce(ious: number[]): IoUSummary {
     const atLeast = this.opts.hitAtLeast ?? 0.2;
-    return { meanIoU: mean(ious), hitRate: mean(ious.map((v) => (v >= atLeast ? 1 : 0))) };
+    return { meanIoU: meanInOrder(ious), hitRate: meanInOrder(ious.map((v) => (v >= atLeast ? 1 : 0))) };
   }
 }

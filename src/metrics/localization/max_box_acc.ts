@@ -1,7 +1,7 @@
 // MaxBoxAccV2 as wsolevaluation computes it (Choe et al., CVPR 2020; evaluation.py, BoxEvaluator with
 // multi_contour_eval and iou_threshold_list [30, 50, 70]).
 import { checkBoxes, checkMaps, checkShape } from './check.js';
-import { boxIoU, contourBoxes } from './components.js';
+import { bestBoxIoUs } from './sweep.js';
 import { camThresholds, minMaxNormalise, quantise255 } from './normalise.js';
 import { LocalizationMetric } from './per_class.js';
 
@@ -25,6 +25,7 @@ export class MaxBoxAccV2 extends LocalizationMetric<Float64Array, MaxBoxAccResul
   private readonly w: number;
   private readonly taus: number[];
   private readonly deltas: number[];
+  private readonly holes: boolean;
   constructor(private readonly maps: Float32Array, private readonly boxes: ArrayLike<number>, shape: readonly [number, number, number],
     opts: { deltas?: number[]; holes?: boolean } = {}) {
     checkShape('shape', shape, 3);
@@ -36,28 +37,15 @@ export class MaxBoxAccV2 extends LocalizationMetric<Float64Array, MaxBoxAccResul
     this.deltas = opts.deltas ?? [30, 50, 70];
     this.holes = opts.holes ?? true;
   }
-  private readonly holes: boolean;
 
   perImage(i: number): Float64Array {
     const hw = this.h * this.w;
     const q = quantise255(minMaxNormalise(this.maps.subarray(i * hw, (i + 1) * hw)));
     let qmax = 0;
     for (const v of q) if (v > qmax) qmax = v;
-    const cache = new Map<number, number>();
-    const fg = new Uint8Array(hw);
-    const best = new Float64Array(this.taus.length);
-    this.taus.forEach((tau, t) => {
-      const thr = Math.trunc(tau * qmax);
-      let v = cache.get(thr);
-      if (v === undefined) {
-        for (let p = 0; p < hw; p++) fg[p] = q[p] > thr ? 1 : 0;
-        v = 0;
-        for (const b of contourBoxes(fg, this.h, this.w, this.holes)) v = Math.max(v, boxIoU(b, this.boxes, 4 * i));
-        cache.set(thr, v);
-      }
-      best[t] = v;
-    });
-    return best;
+    const thr = this.taus.map((tau) => Math.trunc(tau * qmax));
+    const byThr = bestBoxIoUs(q, this.h, this.w, thr, this.boxes, 4 * i, this.holes);
+    return Float64Array.from(thr, (t) => byThr.get(t)!);
   }
 
   reduce(records: Float64Array[]): MaxBoxAccResult {

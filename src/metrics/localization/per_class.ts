@@ -22,7 +22,7 @@ export function byClass<R, T>(records: readonly R[], labels: ArrayLike<number>, 
 }
 
 /** Plain sum in index order and mean (NaN for none). */
-export function mean(values: readonly number[]): number {
+export function meanInOrder(values: readonly number[]): number {
   let s = 0;
   for (const v of values) s += v;
   return values.length ? s / values.length : NaN;

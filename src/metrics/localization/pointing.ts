@@ -1,7 +1,7 @@
 // The pointing game (Zhang et al., 2016, as TorchRay scores it) and the energy-based pointing game
 // (Score-CAM, Wang et al., 2020).
 import { checkBoxes, checkMaps, checkMasks, checkShape } from './check.js';
-import { LocalizationMetric, mean } from './per_class.js';
+import { LocalizationMetric, meanInOrder } from './per_class.js';
 
 /** Default tolerance: 15 px at 224 px, scaled linearly with the larger image side (not rounded). */
 export const pointingTolerance = (h: number, w: number): number => (15 * Math.max(h, w)) / 224;
@@ -42,7 +42,7 @@ export class PointingGame extends LocalizationMetric<number, { hitRate: number }
   }
 
   reduce(hits: number[]): { hitRate: number } {
-    return { hitRate: mean(hits) };
+    return { hitRate: meanInOrder(hits) };
   }
 }
 
@@ -78,6 +78,6 @@ export class EnergyPointingGame extends LocalizationMetric<number, { energy: num
   }
 
   reduce(shares: number[]): { energy: number } {
-    return { energy: mean(shares) };
+    return { energy: meanInOrder(shares) };
   }
 }
