@@ -1,0 +1,61 @@
+// GradMap (method.md section 5): for an image of class y and each of class y's top filters (the 30 of
+// highest mean activation on y, FilterClassStats.topFilters), the gradient of the filter's spatial mean
+// activation w.r.t. the input; L2 norm over colour channels; divided by its RMS over pixels (a map that is
+// all zero, e.g. of a dead filter, stays zero); Gaussian blur (sigma 30 px and kernel 61 at 128 px, both
+// scaled with the image size: gradMapBlur). Binarising at > 1 is the metric's job.
+//
+// Batched: one forward per batch and one backward per filter the batch needs. In eval mode images do not
+// interact, so d(sum_n mean_hw A[n, k]) / dx[n] is image n's own gradient.
+import * as torch from '../torch/index.js';
+import type { Tensor } from '../torch/index.js';
+import type { CsgBackbone } from '../models/types.js';
+import { Explainer, type Explanation, type ExplainerOptions } from './base.js';
+
+/** The blur at an image size: sigma = 30 s, kernel = 2 floor(30 s + 0.5) + 1 with s = min(H, W) / 128 (61 at 128 px). */
+export function gradMapBlur(height: number, width: number): { kernelSize: number; sigma: number } {
+  const s = Math.min(height, width) / 128;
+  return { kernelSize: 2 * Math.floor(30 * s + 0.5) + 1, sigma: 30 * s };
+}
+
+export class GradMap extends Explainer {
+  readonly name = 'gradmap';
+
+  /** topFilters[c]: class c's filters, best first, all of one length (FilterClassStats.topFilters(30)). */
+  constructor(model: CsgBackbone, readonly topFilters: number[][], o: ExplainerOptions = {}) {
+    super(model, o);
+    if (topFilters.length !== model.numClasses) throw new Error(`gradmap: topFilters needs one list per class (${model.numClasses}), got ${topFilters.length}`);
+    const m = topFilters[0]!.length;
+    for (const [c, f] of topFilters.entries()) {
+      if (f.length !== m || m === 0) throw new Error(`gradmap: every class needs the same non-zero number of filters (class 0: ${m}, class ${c}: ${f.length})`);
+      for (const k of f) if (!(Number.isInteger(k) && k >= 0 && k < model.numFilters)) throw new Error(`gradmap: filter ${k} of class ${c} out of range [0, ${model.numFilters})`);
+    }
+  }
+
+  protected compute(x: Tensor, labels: Tensor | undefined): Explanation {
+    const targets = this.targetsFor(x, labels);
+    const t = Array.from(targets.toFloat64Array());
+    const [N, , H, W] = x.shape;
+    const M = this.topFilters[0]!.length;
+    const { kernelSize, sigma } = gradMapBlur(H!, W!);
+    // which (image, slot) each filter serves
+    const uses = new Map<number, [number, number][]>();
+    t.forEach((c, n) => this.topFilters[c]!.forEach((k, j) => { if (!uses.has(k)) uses.set(k, []); uses.get(k)!.push([n, j]); }));
+    const slots: Tensor[] = new Array(N! * M);
+    const xin = x.detach().requiresGrad_(true);
+    const means = torch.enableGrad(() => this.model.features(xin).mean([2, 3]));   // [N, K], one forward
+    const filters = [...uses.keys()];
+    filters.forEach((k, i) => {
+      const g = torch.grad(means.select(1, k).sum(), xin, { retainGraph: i < filters.length - 1 })[0]!;   // [N, C, H, W]
+      const maps = torch.noGrad(() => {
+        const norm = g.square().sum(1, true).sqrt();                    // L2 over colour channels [N, 1, H, W]
+        const rms = norm.square().mean([1, 2, 3], true).sqrt();
+        const unit = norm.div(rms).where(rms.gt(0), torch.zerosLike(norm));
+        return torch.F.gaussianBlur(unit, kernelSize, sigma);
+      });
+      for (const [n, j] of uses.get(k)!) slots[n * M + j] = maps.select(0, n).select(0, 0);
+    });
+    const maps = torch.stack(slots).reshape(N!, M, H!, W!);
+    const idx = torch.tensor(t.map((c) => this.topFilters[c]!).flat(), { dtype: 'int64' }).reshape(N!, M);
+    return { maps, targets, filters: idx };
+  }
+}
