@@ -4,8 +4,8 @@
 // all zero, e.g. of a dead filter, stays zero); Gaussian blur (sigma 30 px and kernel 61 at 128 px, both
 // scaled with the image size: gradMapBlur). Binarising at > 1 is the metric's job.
 //
-// Batched: one forward per batch and one backward per filter the batch needs. In eval mode images do not
-// interact, so d(sum_n mean_hw A[n, k]) / dx[n] is image n's own gradient.
+// Batched: per batch, one forward and one backward per filter for each class group of images (compute()).
+// In eval mode images do not interact, so d(sum_n mean_hw A[n, k]) / dx[n] is image n's own gradient.
 import * as torch from '../torch/index.js';
 import type { Tensor } from '../torch/index.js';
 import type { CsgBackbone } from '../models/types.js';
@@ -36,26 +36,39 @@ export class GradMap extends Explainer {
     const t = Array.from(targets.toFloat64Array());
     const [N, , H, W] = x.shape;
     const M = this.topFilters[0]!.length;
-    const { kernelSize, sigma } = gradMapBlur(H!, W!);
-    // which (image, slot) each filter serves
-    const uses = new Map<number, [number, number][]>();
-    t.forEach((c, n) => this.topFilters[c]!.forEach((k, j) => { if (!uses.has(k)) uses.set(k, []); uses.get(k)!.push([n, j]); }));
-    const slots: Tensor[] = new Array(N! * M);
-    const xin = x.detach().requiresGrad_(true);
-    const means = torch.enableGrad(() => this.model.features(xin).mean([2, 3]));   // [N, K], one forward
-    const filters = [...uses.keys()];
-    filters.forEach((k, i) => {
-      const g = torch.grad(means.select(1, k).sum(), xin, { retainGraph: i < filters.length - 1 })[0]!;   // [N, C, H, W]
-      const maps = torch.noGrad(() => {
-        const norm = g.square().sum(1, true).sqrt();                    // L2 over colour channels [N, 1, H, W]
-        const rms = norm.square().mean([1, 2, 3], true).sqrt();
-        const unit = norm.div(rms).where(rms.gt(0), torch.zerosLike(norm));
-        return torch.F.gaussianBlur(unit, kernelSize, sigma);
+    const blur = gradMapBlur(H!, W!);
+    // Images grouped by class: every image of a group needs the same M filters, so each backward serves
+    // the whole group (a batch-wide backward per filter would also differentiate the images that don't
+    // need that filter: with 10 classes, K = 64 and 30 filters per class about twice the work).
+    const order: number[] = [];
+    const blocks: Tensor[] = [];
+    for (const c of [...new Set(t)].sort((a, b) => a - b)) {
+      const rows = t.flatMap((v, n) => (v === c ? [n] : []));
+      order.push(...rows);
+      blocks.push(this.classMaps(x.indexSelect(0, torch.tensor(rows, { dtype: 'int64' })), this.topFilters[c]!, blur));
+    }
+    const inverse = new Array<number>(N!);
+    order.forEach((n, i) => { inverse[n] = i; });
+    const maps = torch.cat(blocks, 0).indexSelect(0, torch.tensor(inverse, { dtype: 'int64' }));
+    const filters = torch.tensor(t.map((c) => this.topFilters[c]!).flat(), { dtype: 'int64' }).reshape(N!, M);
+    return { maps, targets, filters };
+  }
+
+  /** [n, M, H, W] for images xs of one class: one forward, one backward per filter. */
+  private classMaps(xs: Tensor, filters: number[], blur: { kernelSize: number; sigma: number }): Tensor {
+    return torch.tidy(() => {
+      const xin = xs.detach().requiresGrad_(true);
+      const means = torch.enableGrad(() => this.model.features(xin).mean([2, 3]));   // [n, K]
+      const per = filters.map((k, j) => {
+        const g = torch.grad(means.select(1, k).sum(), xin, { retainGraph: j < filters.length - 1 })[0]!;   // [n, C, H, W]
+        return torch.noGrad(() => {
+          const norm = g.square().sum(1, true).sqrt();                    // L2 over colour channels [n, 1, H, W]
+          const rms = norm.square().mean([1, 2, 3], true).sqrt();
+          const unit = norm.div(rms).where(rms.gt(0), torch.zerosLike(norm));
+          return torch.F.gaussianBlur(unit, blur.kernelSize, blur.sigma);
+        });
       });
-      for (const [n, j] of uses.get(k)!) slots[n * M + j] = maps.select(0, n).select(0, 0);
+      return torch.cat(per, 1);
     });
-    const maps = torch.stack(slots).reshape(N!, M, H!, W!);
-    const idx = torch.tensor(t.map((c) => this.topFilters[c]!).flat(), { dtype: 'int64' }).reshape(N!, M);
-    return { maps, targets, filters: idx };
   }
 }
