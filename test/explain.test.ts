@@ -121,6 +121,20 @@ test('GradMap: top-30 filters per class, batched input gradients, RMS normalisat
   assert.equal(r.maps.requiresGrad, false);
   disposeAll(r);
   assert.equal(new FilterClassStats(8, 3).topFilters(30)[0]!.length, 8, 'fewer filters than 30: all of them');
+
+  // images grouped by class inside: a shuffled batch must come back in its own order
+  const perm = torch.tensor([3, 1, 0, 2], { dtype: 'int64' });
+  const [xp, yp, expected] = torch.tidy(() => [x.indexSelect(0, perm), labels.indexSelect(0, perm), T.gradmap!.indexSelect(0, perm)]);
+  const rp = new GradMap(model, top).explain(xp!, yp!);
+  close(rp.maps, expected!, 'gradmap of a shuffled batch');
+  disposeAll(rp);
+  // target 'prediction' is GradMap with the predicted classes as labels
+  const pred = torch.tidy(() => T.logits!.argmax(1));
+  const a = new GradMap(model, top, { target: 'prediction' }).explain(x), b = new GradMap(model, top).explain(x, pred);
+  assert.deepEqual(nums(a.targets), nums(pred));
+  assert.deepEqual(nums(a.maps), nums(b.maps));
+  disposeAll(a); disposeAll(b);
+  for (const t of [perm, xp!, yp!, expected!, pred]) t.dispose();
 });
 
 test('no tensors or gradient tapes leak; CAM, CSG-CAM and ActivMap run entirely without gradient recording', () => {
