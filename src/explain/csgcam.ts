@@ -23,7 +23,7 @@ export class CsgCam extends Explainer {
   protected compute(x: Tensor, labels: Tensor | undefined): Explanation {
     const { features, logits } = this.forward(x);
     const targets = this.targets(logits, labels);
-    const w = torch.noGrad(() => this.gate.to(features.dtype).indexSelect(1, targets).t());   // [N, K]
+    const w = torch.noGrad(() => this.gate.to({ dtype: features.dtype, device: features.device }).indexSelect(1, targets).t());   // [N, K]
     return { maps: this.upsample(this.weightedSum(features, w), x).squeeze(1), targets };
   }
 
