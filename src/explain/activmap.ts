@@ -1,0 +1,17 @@
+// ActivMap (method.md section 5): every filter's map A_k, upsampled to the input size. Binarising at the
+// per-filter thresholds (activMapThresholds in filter_stats.ts) is the metric's job.
+import * as torch from '../torch/index.js';
+import type { Tensor } from '../torch/index.js';
+import { Explainer, type Explanation } from './base.js';
+
+export class ActivMap extends Explainer {
+  readonly name = 'activmap';
+
+  protected compute(x: Tensor, labels: Tensor | undefined): Explanation {
+    const { features, logits } = this.forward(x);
+    const targets = this.targets(logits, labels);
+    const [N, K] = features.shape;
+    const filters = torch.arange(0, K, 1, { dtype: 'int64' }).unsqueeze(0).expand([N, K]).contiguous();
+    return { maps: this.upsample(features, x), targets, filters };
+  }
+}
