@@ -11,7 +11,7 @@ import * as torch from '../src/torch/index.js';
 import type { Tensor } from '../src/torch/index.js';
 import { loadSafetensors } from '../src/torch/io/safetensors.js';
 import { createModel, type CsgBackbone } from '../src/models/index.js';
-import { ActivMap, Cam, CsgCam, FilterClassStats, GradCam, GradCamPlusPlus, GradMap, activMapThresholds, gradMapBlur, type Explainer } from '../src/explain/index.js';
+import { ActivMap, Cam, CsgCam, FilterClassStats, GradCam, GradCamPlusPlus, GradMap, activationThresholds, gradMapBlur, type Explainer } from '../src/explain/index.js';
 import { ClassSpecificGate } from '../src/csg/gate.js';
 
 const nums = (t: Tensor): number[] => Array.from(t.toFloat64Array());
@@ -99,10 +99,10 @@ test('ActivMap: every filter upsampled; per-filter thresholds T_k, also accumula
   assert.deepEqual(nums(r.filters!.select(0, 3)), Array.from({ length: 64 }, (_, k) => k));
   torch.tidy(() => close(r.maps.narrow(1, 0, 16), T.activmap16!, 'activmap (first 16 filters)'));
   disposeAll(r);
-  const t1 = activMapThresholds(model, [{ x }]);
+  const t1 = activationThresholds(model, [{ x }]);
   close(t1, T.activ_thresholds!, 'T_k');
   const halves = torch.tidy(() => [{ x: x.narrow(0, 0, 1) }, { x: x.narrow(0, 1, 3) }]);
-  const t2 = activMapThresholds(model, halves);
+  const t2 = activationThresholds(model, halves);
   close(t2, t1, 'the same thresholds from two batches (another batch size may round convolutions differently)');
   t1.dispose(); t2.dispose(); for (const h of halves) h.x.dispose();
 });

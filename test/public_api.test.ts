@@ -20,7 +20,8 @@ test('package.json main, types and every exports target exist', () => {
 test("'csgnet' gives the library: torch namespace, models, data, the CSG method, metrics, .npy I/O", async () => {
   const csgnet = await load('csgnet');
   for (const name of ['torch', 'TorchError', 'createModel', 'MODEL_NAMES', 'loadDataset', 'BatchLoader', 'Trainer', 'RunDir', 'ClassSpecificGate',
-    'trainStep', 'CIFAR_PRESET', 'openRun', 'evaluateRun', 'extractFeatures', 'mis', 'miMatrixAsync', 'gateAssignment', 'readNpy', 'writeNpy']) {
+    'trainStep', 'CIFAR_PRESET', 'openRun', 'evaluateRun', 'extractFeatures', 'mis', 'miMatrixAsync', 'gateAssignment', 'readNpy', 'writeNpy',
+    'Cam', 'GradCam', 'CsgCam', 'GradMap', 'MaxBoxAccV2', 'PxAP']) {
     assert.ok(csgnet[name] !== undefined, `csgnet exports ${name}`);
   }
   const { torch, createModel } = csgnet;
@@ -28,6 +29,6 @@ test("'csgnet' gives the library: torch namespace, models, data, the CSG method,
   const logits = torch.tidy(() => torch.keep(model.forward(torch.randn([2, 1, 28, 28]))));
   assert.deepEqual(logits.shape, [2, 10]);
   assert.throws(() => torch.ones([2, 3]).mm(torch.ones([2, 3])), (e: any) => e instanceof csgnet.TorchError && e.op === 'aten::mm');
-  for (const sub of ['torch', 'models', 'data', 'csg', 'metrics', 'io']) assert.ok(Object.keys(await load(`csgnet/${sub}`)).length >= 2, `csgnet/${sub}`);
+  for (const sub of ['torch', 'models', 'data', 'csg', 'metrics', 'explain', 'io']) assert.ok(Object.keys(await load(`csgnet/${sub}`)).length >= 2, `csgnet/${sub}`);
   assert.equal((await load('csgnet/torch')).Tensor, torch.Tensor, 'one module instance behind both paths');
 });

@@ -2,6 +2,7 @@
 // every filter on every class (CSG-CAM's filter-to-class assignment for STD models, GradMap's top
 // filters per class) and ActivMap's per-filter thresholds T_k (method.md section 5).
 import * as torch from '../torch/index.js';
+import { activMapThresholds } from '../metrics/localization/activmap.js';
 import type { Tensor } from '../torch/index.js';
 import type { CsgBackbone } from '../models/types.js';
 import { gateAssignment } from '../metrics/analysis.js';
@@ -69,26 +70,25 @@ export class FilterClassStats {
 }
 
 /**
- * ActivMap's per-filter thresholds T_k [K]: over all N x h x w activations of filter k on the evaluation
- * set, sorted ascending, the value at [-int(0.3 * count)] (the released code's top-30 % rule). Holds every
- * activation of the set at once (N h w K floats: 10,000 images of 16 x 16 x 64 maps take 655 MB).
+ * ActivMap's per-filter thresholds T_k [K] of a model on an evaluation set: its last-layer activations
+ * [N, K, h, w] gathered batch by batch, then the metric's own rule (metrics/localization
+ * activMapThresholds: the top-30 % value of each filter's N x h x w activations). Holds every activation
+ * of the set at once (10,000 images of 16 x 16 x 64 maps take 655 MB).
  */
-export function activMapThresholds(model: CsgBackbone, batches: Iterable<{ x: Tensor }>, fraction = 0.3): Tensor {
-  if (model.training) throw new Error('activMapThresholds: the model is in training mode; call model.eval() first');
-  const parts: Tensor[] = [];
-  try {
-    for (const b of batches) {
-      parts.push(torch.tidy(() => torch.noGrad(() => { const a = model.features(b.x); return a.transpose(0, 1).reshape(a.shape[1], -1); })));
-    }
-    if (!parts.length) throw new Error('activMapThresholds: no batches');
-    return torch.tidy(() => {
-      const all = torch.cat(parts, 1);
-      const count = all.shape[1];
-      const top = Math.floor(fraction * count);
-      const k = top > 0 ? count - top + 1 : 1;   // 1-based rank of sorted[-top] (sorted[0] when top is 0, as Python's [-0])
-      return all.kthvalue(k, 1)[0];
-    });
-  } finally {
-    for (const p of parts) p.dispose();
+export function activationThresholds(model: CsgBackbone, batches: Iterable<{ x: Tensor }>, fraction = 0.3): Tensor {
+  if (model.training) throw new Error('activationThresholds: the model is in training mode; call model.eval() first');
+  const parts: Float32Array[] = [];
+  let shape: number[] = [];
+  for (const b of batches) {
+    torch.tidy(() => torch.noGrad(() => {
+      const a = model.features(b.x).contiguous();
+      shape = shape.length ? [shape[0] + a.shape[0], ...a.shape.slice(1)] : a.shape;
+      parts.push(a.data() as Float32Array);
+    }));
   }
+  if (!parts.length) throw new Error('activationThresholds: no batches');
+  const all = new Float32Array(parts.reduce((n, p) => n + p.length, 0));
+  let off = 0;
+  for (const p of parts) { all.set(p, off); off += p.length; }
+  return torch.tensor(activMapThresholds(all, shape as [number, number, number, number], fraction));
 }

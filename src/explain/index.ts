@@ -7,4 +7,4 @@ export { GradCamPlusPlus } from './gradcampp.js';
 export { CsgCam } from './csgcam.js';
 export { ActivMap } from './activmap.js';
 export { GradMap, gradMapBlur } from './gradmap.js';
-export { FilterClassStats, activMapThresholds, type LabelledBatch } from './filter_stats.js';
+export { FilterClassStats, activationThresholds, type LabelledBatch } from './filter_stats.js';
