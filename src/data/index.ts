@@ -3,6 +3,8 @@ export * from './rng.js';
 export * from './idx.js';
 export * from './cifar.js';
 export * from './imagefolder.js';
+export * from './masks.js';
+export * from './cluttered.js';
 export * from './split.js';
 export * from './loader.js';
 export * from './registry.js';
