@@ -282,6 +282,29 @@ program.command('compare').description('compare runs: accuracy, density, MIS, me
     if (o.out) console.log(`wrote ${writeComparison(rows, o.out).join(', ')}`);
   });
 
+const data = program.command('data').description('make datasets');
+data.command('cluttered').description('write cluttered Fashion-MNIST / MNIST with masks: DIR/images/<class>/<i>.png, DIR/masks/<class>/<i>.png, DIR/annotations.json (boxes)')
+  .requiredOption('--out <dir>', 'output folder (new or empty)')
+  .addOption(new Option('--source <name>', 'idx dataset the items come from').choices(['fashion-mnist', 'mnist']).default('fashion-mnist'))
+  .option('--data-root <dir>', 'folder of the idx files (Fashion-MNIST defaults to /usr/share/datasets/fashion-mnist)')
+  .addOption(new Option('--split <s>', 'source split').choices(['train', 'test']).default('test'))
+  .option('--limit <n>', 'only the first N images (0 = all)', int(0), 0)
+  .option('--canvas <n>', 'canvas side', int(1), 64)
+  .option('--distractors <n>', '8x8 distractors per image', int(0), 6)
+  .option('--seed <n>', 'generation seed', int(0), 0)
+  .action(async (o) => {
+    const { existsSync, readdirSync } = await import('node:fs');
+    if (o.out.trim() === '') throw new Error('--out: empty path');
+    if (existsSync(o.out) && readdirSync(o.out).length > 0) throw new Error(`--out ${o.out}: the folder exists and is not empty`);
+    const { loadMnistLike } = await import('../data/idx.js');
+    const { clutterDataset } = await import('../data/cluttered.js');
+    const { writeMaskedFolder } = await import('../data/masks.js');
+    const settings = { canvas: o.canvas, distractors: o.distractors, seed: o.seed, limit: o.limit };
+    const ds = clutterDataset(loadMnistLike(o.dataRoot, o.split, o.source), o.split, settings, `cluttered-${o.source}`);
+    await writeMaskedFolder(ds, o.out, { generator: { dataset: `cluttered-${o.source}`, split: o.split, ...settings } });
+    console.log(`wrote ${ds.length} images, masks and boxes of cluttered-${o.source} ${o.split} to ${o.out}`);
+  });
+
 program.command('info').description('libtorch version, the BLAS and oneDNN actually loaded, thread counts, CUDA; warns about a slow setup')
   .addOption(threadsOption())
   .option('--json', 'print JSON')

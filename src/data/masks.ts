@@ -181,5 +181,5 @@ export async function writeMaskedFolder(ds: ImageDataset, dir: string, extra: Re
     onProgress?.(i + 1, n);
   }
   const annotations = { ...extra, classes: folders, class_names: ds.classNames, box_convention: '[x0, y0, x1, y1] in pixels, x1 and y1 inclusive', boxes };
-  writeFileAtomic(join(dir, 'annotations.json'), JSON.stringify(annotations, null, 1) + '\n');
+  writeFileAtomic(join(dir, 'annotations.json'), JSON.stringify(annotations) + '\n');
 }
