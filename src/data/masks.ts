@@ -164,7 +164,9 @@ export async function writeMaskedFolder(ds: ImageDataset, dir: string, extra: Re
   const folders = ds.classNames.map(classFolderName);
   if (new Set(folders).size !== folders.length) throw new Error(`writeMaskedFolder: class names ${JSON.stringify(ds.classNames)} do not give distinct folder names`);
   const pad = Math.max(5, String(Math.max(0, n - 1)).length);
-  for (const sub of ['images', 'masks']) for (const f of folders) mkdirSync(join(dir, sub, f), { recursive: true });
+  // Folders only for the classes present (the loader refuses empty class folders); annotations.json
+  // lists every class, so labels keep their indices.
+  for (const l of new Set(ds.labels)) for (const sub of ['images', 'masks']) mkdirSync(join(dir, sub, folders[l]!), { recursive: true });
   const boxes: Record<string, number[]> = {};
   for (let i = 0; i < n; i++) {
     const rel = `${folders[ds.labels[i]!]}/${String(i).padStart(pad, '0')}.png`;
