@@ -5,6 +5,7 @@ export * from './cifar.js';
 export * from './imagefolder.js';
 export * from './masks.js';
 export * from './cluttered.js';
+export * from './vocpart.js';
 export * from './split.js';
 export * from './loader.js';
 export * from './registry.js';

@@ -4,6 +4,7 @@ import { loadCifar } from './cifar.js';
 import { firstImage, imageSizeOf, listClassFolders, loadImageFolder } from './imagefolder.js';
 import { loadMnistLike, type Split } from './idx.js';
 import { loadCluttered } from './cluttered.js';
+import { loadVocPart } from './vocpart.js';
 import { annotatedClasses, maskedLayout } from './masks.js';
 import { existsSync, statSync } from 'node:fs';
 import { join } from 'node:path';
@@ -48,6 +49,9 @@ async function loadAny(name: string, opts: LoadDatasetOptions): Promise<ImageDat
     case 'fashion-mnist':
     case 'mnist':
       return loadMnistLike(opts.root, opts.split, n);
+    case 'voc-part':
+      if (opts.size !== undefined && typeof opts.size !== 'number') throw new Error(`voc-part: size must be one number (square crops), got ${JSON.stringify(opts.size)} (--image-size)`);
+      return loadVocPart(opts.root!, opts.split, { size: opts.size, concurrency: opts.concurrency });
     case 'cluttered-fashion-mnist':
     case 'cluttered-mnist':
       return loadCluttered(n === 'cluttered-mnist' ? 'mnist' : 'fashion-mnist', opts.root, opts.split, { canvas: opts.canvas, distractors: opts.distractors, seed: opts.clutterSeed });
