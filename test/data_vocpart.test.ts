@@ -7,6 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import sharp from 'sharp';
 import { decodeBmp } from '../src/io/bmp.js';
+import { Rng } from '../src/data/rng.js';
 import { checkDataset } from '../src/data/dataset.js';
 import { loadDataset } from '../src/data/registry.js';
 import { IMAGENET_MEAN, IMAGENET_STD, VOC_PART_CLASSES } from '../src/data/vocpart.js';
@@ -128,4 +129,27 @@ test('VOC Part errors name the file or the flag', async () => {
   unlinkSync(join(d2, 'obj_img', 'badname.jpg'));
   writeFileSync(join(d2, 'obj_img', 'cat-1-2008_000001.jpg'), Buffer.from('not a jpeg'));
   await assert.rejects(loadDataset('voc-part', { root, split: 'train', size: S }), /cannot decode image .*cat-1-2008_000001\.jpg/);
+});
+
+test('BMP reader fuzz: 1,000 mutated files each decode consistently or fail with an error naming the file', () => {
+  const seeds = [encodeBmp(5, 3, 8, (x, y) => x + y), encodeBmp(6, 4, 24, (x, y) => [x, y, 7]), encodeBmp(3, 5, 32, (x) => [x, 1, 2], true)];
+  const fields = [2, 10, 14, 18, 22, 26, 28, 30, 34, 46];
+  const interesting = [0, 1, 8, 12, 24, 32, 40, 54, 124, 255, 256, 0x7fffffff, 0x80000000, 0xffffffff];
+  const rng = new Rng(31);
+  for (let t = 0; t < 1000; t++) {
+    const b = Buffer.from(seeds[t % 3]!);
+    let bytes: Buffer = b;
+    switch (rng.int(4)) {
+      case 0: bytes = b.subarray(0, rng.int(b.length + 1)); break;
+      case 1: for (let i = 0; i < 3; i++) b[rng.int(b.length)]! ^= 1 << rng.int(8); break;
+      case 2: b.writeUInt32LE(interesting[rng.int(interesting.length)]!, fields[rng.int(fields.length)]!); break;
+      default: b.writeInt32LE(-(1 + rng.int(64)), [18, 22][rng.int(2)]!);
+    }
+    try {
+      const m = decodeBmp(bytes, 'fuzz/f.bmp');
+      assert.equal(m.data.length, m.width * m.height * m.channels);
+    } catch (e) {
+      assert.match((e as Error).message, /^fuzz\/f\.bmp: /, `mutation ${t}`);
+    }
+  }
 });
