@@ -42,6 +42,9 @@ export interface TrainConfig {
   hflip: boolean;
   /** Resize for imagefolder datasets (pixels). */
   imageSize?: number;
+  /** cluttered-* datasets: canvas side and number of 8x8 distractors (defaults 64 and 6). */
+  canvas?: number;
+  distractors?: number;
   // method
   lambda: number;
   rho: number;
@@ -116,6 +119,8 @@ export function validateConfig(c: TrainConfig): void {
   };
   posInt('epochs'); posInt('batchSize'); posInt('limit', 0); posInt('valLimit', 0); posInt('threads', 0); posInt('workers', 0); posInt('checkpointEvery', 0);
   posInt('warmup', 0); posInt('period'); posInt('phaseMin', 0); posInt('cropPadding', 0);
+  if (c.canvas !== undefined && !(Number.isInteger(c.canvas) && c.canvas > 0)) fail('canvas', `must be a positive integer, got ${c.canvas}`);
+  if (c.distractors !== undefined && !(Number.isInteger(c.distractors) && c.distractors >= 0)) fail('distractors', `must be a non-negative integer, got ${c.distractors}`);
   if (!Number.isSafeInteger(c.seed) || c.seed < 0) fail('seed', `must be a non-negative integer, got ${c.seed}`);
   if (c.strategy !== 'std' && c.strategy !== 'csg') fail('strategy', `must be std or csg, got ${JSON.stringify(c.strategy)}`);
   if (c.phaseMin > c.period) fail('phaseMin', `(${c.phaseMin}) must be <= period (${c.period})`);

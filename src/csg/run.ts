@@ -40,12 +40,12 @@ export async function runDataset(info: RunInfo, split: 'train' | 'test' | 'val')
   const c = info.config;
   if (split === 'val') {
     if (c.valFraction > 0) {
-      const full = await loadDataset(c.dataset, { root: c.dataRoot, split: 'train', size: c.imageSize });
+      const full = await loadDataset(c.dataset, { root: c.dataRoot, split: 'train', size: c.imageSize, canvas: c.canvas, distractors: c.distractors });
       return splitDataset(full, c.valFraction, c.seed).val;
     }
     split = 'test';
   }
-  return loadDataset(c.dataset, { root: c.dataRoot, split, size: c.imageSize });
+  return loadDataset(c.dataset, { root: c.dataRoot, split, size: c.imageSize, canvas: c.canvas, distractors: c.distractors });
 }
 
 export interface Evaluation {

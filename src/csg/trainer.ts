@@ -193,10 +193,10 @@ export class Trainer {
     try {
       if (config.threads) torch.setNumThreads(config.threads);
       torch.manualSeed(config.seed);
-      let train = await loadDataset(config.dataset, { root: config.dataRoot, split: 'train', size: config.imageSize });
+      let train = await loadDataset(config.dataset, { root: config.dataRoot, split: 'train', size: config.imageSize, canvas: config.canvas, distractors: config.distractors });
       let val: ImageDataset;
       if (config.valFraction > 0) ({ train, val } = splitDataset(train, config.valFraction, config.seed));
-      else val = await loadDataset(config.dataset, { root: config.dataRoot, split: 'test', size: config.imageSize });
+      else val = await loadDataset(config.dataset, { root: config.dataRoot, split: 'test', size: config.imageSize, canvas: config.canvas, distractors: config.distractors });
       const trainer = new Trainer(config, dir, train, val, log);
       if (snap) trainer.restore(snap);
       if (!dir.isRun()) {

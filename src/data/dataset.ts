@@ -23,6 +23,29 @@ export interface ImageDataset {
   mean: number[];
   /** Per-channel standard deviation in [0,1] units (length === channels), all > 0. */
   std: number[];
+  /** Optional object masks: length*height*width uint8, 1 = object, 0 = background (datasets with
+   *  localization annotations: cluttered MNIST-likes, image folders with masks/, VOC Part). */
+  masks?: Uint8Array;
+  /** Optional object boxes: length*4 int32, [x0, y0, x1, y1] per image in pixels, x1/y1 inclusive
+   *  (wsolevaluation's convention); with masks, the mask's tight box unless given separately. */
+  boxes?: Int32Array;
+}
+
+/** Tight box [x0, y0, x1, y1] (inclusive) of the nonzero pixels of an h x w mask, or null if empty. */
+export function maskBox(mask: ArrayLike<number>, height: number, width: number, offset = 0): [number, number, number, number] | null {
+  let x0 = width, y0 = height, x1 = -1, y1 = -1;
+  for (let y = 0; y < height; y++) {
+    const row = offset + y * width;
+    for (let x = 0; x < width; x++) {
+      if (mask[row + x]) {
+        if (x < x0) x0 = x;
+        if (x > x1) x1 = x;
+        if (y < y0) y0 = y;
+        y1 = y;
+      }
+    }
+  }
+  return x1 < 0 ? null : [x0, y0, x1, y1];
 }
 
 /** Bytes per image (C*H*W). */
@@ -66,6 +89,14 @@ export function checkDataset(ds: ImageDataset): void {
   if (ds.labels.length !== ds.length) throw new Error(`${where}: ${ds.labels.length} labels for ${ds.length} images`);
   if (ds.mean.length !== ds.channels || ds.std.length !== ds.channels) throw new Error(`${where}: mean/std must have ${ds.channels} entries (got ${ds.mean.length}/${ds.std.length})`);
   for (const s of ds.std) if (!(s > 0)) throw new Error(`${where}: std entries must be > 0, got ${s}`);
+  if (ds.masks !== undefined && ds.masks.length !== ds.length * ds.height * ds.width) throw new Error(`${where}: masks hold ${ds.masks.length} bytes, expected ${ds.length}*${ds.height}*${ds.width} = ${ds.length * ds.height * ds.width}`);
+  if (ds.boxes !== undefined) {
+    if (ds.boxes.length !== ds.length * 4) throw new Error(`${where}: boxes hold ${ds.boxes.length} numbers, expected ${ds.length}*4`);
+    for (let i = 0; i < ds.length; i++) {
+      const [x0, y0, x1, y1] = ds.boxes.subarray(4 * i, 4 * i + 4);
+      if (!(x0! >= 0 && y0! >= 0 && x0! <= x1! && y0! <= y1! && x1! < ds.width && y1! < ds.height)) throw new Error(`${where}: box [${x0}, ${y0}, ${x1}, ${y1}] of sample ${i} is not inside the ${ds.width}x${ds.height} image (x1, y1 inclusive)`);
+    }
+  }
   for (let i = 0; i < ds.length; i++) {
     const l = ds.labels[i]!;
     if (l < 0 || l >= ds.numClasses) throw new Error(`${where}: label ${l} of sample ${i} is out of range [0, ${ds.numClasses})`);

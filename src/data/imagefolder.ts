@@ -12,6 +12,7 @@ import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import sharp from 'sharp';
 import { computeMeanStd, sharedBytes, type ImageDataset } from './dataset.js';
+import { annotatedClasses, attachMasks, maskedLayout } from './masks.js';
 
 export interface ImageFolderOptions {
   /** Target size: a number for square images or [height, width]. Default: the size of the first image. */
@@ -105,12 +106,13 @@ export function scanImageFolder(root: string, classNames?: string[]): { classNam
   return { classNames: [...names], files, labels };
 }
 
-async function decode(file: string, channels: 1 | 3, h: number, w: number): Promise<Buffer> {
+async function decode(file: string, channels: 1 | 3, h: number, w: number, decoded?: { height: number; width: number }): Promise<Buffer> {
   try {
     let img = sharp(file, { failOn: 'error', limitInputPixels: MAX_IMAGE_PIXELS }).removeAlpha();
     img = channels === 1 ? img.toColourspace('b-w') : img.toColourspace('srgb');
     let { data, info } = await img.raw({ depth: 'uchar' }).toBuffer({ resolveWithObject: true });
     if (info.channels !== channels) throw new Error(`decoded to ${info.channels} channels, expected ${channels}`);
+    if (decoded) { decoded.height = info.height; decoded.width = info.width; }
     if (info.width !== w || info.height !== h) {
       // Resize only when needed, so images already at the target size keep their exact pixels.
       ({ data, info } = await sharp(data, { raw: { width: info.width, height: info.height, channels } })
@@ -143,8 +145,16 @@ export async function imageSizeOf(file: string): Promise<[number, number]> {
   }
 }
 
-/** Loads an image folder into memory (HWC from sharp is transposed to CHW). */
+/** Loads an image folder into memory (HWC from sharp is transposed to CHW). A folder in the masked
+ *  layout (images/ beside masks/ or annotations.json, see masks.ts) also gets masks and boxes. */
 export async function loadImageFolder(root: string, opts: ImageFolderOptions = {}): Promise<ImageDataset> {
+  const layout = maskedLayout(root);
+  if (!layout) return (await loadPlain(root, opts)).ds;
+  const { ds, files, sizes } = await loadPlain(layout.images, { ...opts, classNames: opts.classNames ?? annotatedClasses(layout) });
+  return attachMasks(ds, layout, files, sizes, opts.concurrency);
+}
+
+async function loadPlain(root: string, opts: ImageFolderOptions): Promise<{ ds: ImageDataset; files: string[]; sizes: Int32Array }> {
   const { classNames, files, labels } = scanImageFolder(root, opts.classNames);
   const channels: 1 | 3 = opts.grayscale ? 1 : 3;
   let height: number, width: number;
@@ -166,13 +176,16 @@ export async function loadImageFolder(root: string, opts: ImageFolderOptions = {
   } catch (e) {
     throw new Error(`imagefolder: ${files.length} images of ${channels}x${height}x${width} in ${root} do not fit in memory (${(e as Error).message}); pass a smaller size (--image-size)`);
   }
+  const sizes = new Int32Array(2 * files.length);
   let next = 0;
   let failed: Error | undefined;
   const worker = async () => {
     while (failed === undefined && next < files.length) {
       const i = next++;
       try {
-        const data = await decode(files[i]!, channels, height, width);
+        const decoded = { height: 0, width: 0 };
+        const data = await decode(files[i]!, channels, height, width, decoded);
+        sizes[2 * i] = decoded.height; sizes[2 * i + 1] = decoded.width;
         const base = i * per;
         for (let c = 0; c < channels; c++) {
           const dst = base + c * hw;
@@ -186,8 +199,10 @@ export async function loadImageFolder(root: string, opts: ImageFolderOptions = {
   await Promise.all(Array.from({ length: Math.min(concurrency, files.length) }, worker));
   if (failed) throw failed;
   const { mean, std } = computeMeanStd(images, files.length, channels, height, width);
-  return {
+  const ds: ImageDataset = {
     name: opts.name ?? 'imagefolder', numClasses: classNames.length, classNames,
     channels, height, width, length: files.length, images, labels: Int32Array.from(labels), mean, std,
   };
+  return { ds, files, sizes };
 }
+

@@ -3,6 +3,9 @@ import type { ImageDataset } from './dataset.js';
 import { loadCifar } from './cifar.js';
 import { firstImage, imageSizeOf, listClassFolders, loadImageFolder } from './imagefolder.js';
 import { loadMnistLike, type Split } from './idx.js';
+import { loadCluttered } from './cluttered.js';
+import { loadVocPart } from './vocpart.js';
+import { annotatedClasses, maskedLayout } from './masks.js';
 import { existsSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 
@@ -22,6 +25,10 @@ export interface LoadDatasetOptions {
   grayscale?: boolean;
   /** imagefolder only: decode concurrency. */
   concurrency?: number;
+  /** cluttered-* only: canvas side (default 64), 8x8 distractors (default 6), generation seed (default 0). */
+  canvas?: number;
+  distractors?: number;
+  clutterSeed?: number;
 }
 
 /** Loads a dataset split; an empty one is an error naming the folder (every loader also checks its files). */
@@ -37,11 +44,17 @@ async function loadAny(name: string, opts: LoadDatasetOptions): Promise<ImageDat
   }
   const n = name as DatasetName;
   if (opts.split !== 'train' && opts.split !== 'test') throw new Error(`${n}: split must be 'train' or 'test', got ${JSON.stringify(opts.split)}`);
-  if (n !== 'fashion-mnist' && opts.root === undefined) throw new Error(`${n}: no data folder given (pass --data-root DIR)`);
+  if (n !== 'fashion-mnist' && n !== 'cluttered-fashion-mnist' && opts.root === undefined) throw new Error(`${n}: no data folder given (pass --data-root DIR)`);
   switch (n) {
     case 'fashion-mnist':
     case 'mnist':
       return loadMnistLike(opts.root, opts.split, n);
+    case 'voc-part':
+      if (opts.size !== undefined && typeof opts.size !== 'number') throw new Error(`voc-part: size must be one number (square crops), got ${JSON.stringify(opts.size)} (--image-size)`);
+      return loadVocPart(opts.root!, opts.split, { size: opts.size, concurrency: opts.concurrency });
+    case 'cluttered-fashion-mnist':
+    case 'cluttered-mnist':
+      return loadCluttered(n === 'cluttered-mnist' ? 'mnist' : 'fashion-mnist', opts.root, opts.split, { canvas: opts.canvas, distractors: opts.distractors, seed: opts.clutterSeed });
     case 'cifar10':
     case 'cifar100':
       return loadCifar(opts.root!, opts.split, n);
@@ -59,9 +72,10 @@ async function loadAny(name: string, opts: LoadDatasetOptions): Promise<ImageDat
       let classNames: string[] | undefined, size = opts.size;
       const trainDir = join(root, 'train');
       if (hasSplits && opts.split === 'test' && isDir(trainDir)) {
-        classNames = listClassFolders(trainDir);
+        const trainLayout = maskedLayout(trainDir);
+        classNames = annotatedClasses(trainLayout) ?? listClassFolders(trainLayout?.images ?? trainDir);
         if (size === undefined) {
-          const first = firstImage(trainDir);
+          const first = firstImage(trainLayout?.images ?? trainDir);
           if (first) size = await imageSizeOf(first);
         }
       }

@@ -9,13 +9,21 @@ export function subset(ds: ImageDataset, indices: ArrayLike<number>, name = ds.n
   const n = indices.length;
   const images = sharedBytes(n * per);
   const labels = new Int32Array(n);
+  const hw = ds.height * ds.width;
+  const masks = ds.masks ? sharedBytes(n * hw) : undefined;
+  const boxes = ds.boxes ? new Int32Array(n * 4) : undefined;
   for (let k = 0; k < n; k++) {
     const i = indices[k]!;
     if (!Number.isInteger(i) || i < 0 || i >= ds.length) throw new Error(`subset of '${ds.name}': index ${i} (position ${k}) is out of range [0, ${ds.length})`);
     images.set(ds.images.subarray(i * per, (i + 1) * per), k * per);
     labels[k] = ds.labels[i]!;
+    masks?.set(ds.masks!.subarray(i * hw, (i + 1) * hw), k * hw);
+    boxes?.set(ds.boxes!.subarray(i * 4, i * 4 + 4), k * 4);
   }
-  return { ...ds, name, length: n, images, labels, classNames: [...ds.classNames], mean: [...ds.mean], std: [...ds.std] };
+  const out: ImageDataset = { ...ds, name, length: n, images, labels, classNames: [...ds.classNames], mean: [...ds.mean], std: [...ds.std] };
+  if (masks) out.masks = masks; else delete out.masks;
+  if (boxes) out.boxes = boxes; else delete out.boxes;
+  return out;
 }
 
 export interface SplitResult {
