@@ -5,7 +5,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { loadGolden, assertClose } from './helpers.js';
 import {
-  TopFractionIoU, GradMapIoU, activMapThresholds, activMapLocalization, MaxBoxAccV2, PxAP, PointingGame,
+  TopFractionIoU, GradMapIoU, activMapThresholds, activMapLocalization, ActivMapAccumulator, MaxBoxAccV2, PxAP, PointingGame,
   EnergyPointingGame, contourBoxes, boxIoU, bestBoxIoUs, topThreshold, byClass, pointingTolerance, minMaxNormalise, quantise255,
 } from '../src/metrics/localization/index.js';
 
@@ -71,6 +71,12 @@ test('ActivMap: thresholds T_k, per (filter, class) IoU and success, related cla
   close(r.perClass, g.activmap.perClass, 'perClass');
   close(r.overall, g.activmap.overall, 'overall');
   assert.equal(r.overall.filters, K);
+  // Fed in two batches (as csgnet localize does), the accumulator gives the very same numbers.
+  const cut = 7, per = K * H * W;
+  const acc = new ActivMapAccumulator(K, C, T)
+    .add(up.subarray(0, cut * per), [cut, K, H, W], masks.subarray(0, cut * H * W), labels.slice(0, cut))
+    .add(up.subarray(cut * per), [N - cut, K, H, W], masks.subarray(cut * H * W), labels.slice(cut));
+  assert.deepEqual(acc.result(), r);
 });
 
 test('contour boxes: 8-connected components and holes, as the golden derives them from scipy.ndimage.label', () => {
