@@ -33,3 +33,18 @@ export function formatInfo(i: import('../torch/info.js').TorchInfo): string {
   const w = Math.max(...rows.map(([k]) => k.length));
   return rows.map(([k, v]) => `${k.padEnd(w)}  ${v}`).join('\n');
 }
+
+/** The overall figures of `csgnet localize`, one row per method. */
+export function formatLocalization(r: { run: string; settings: { images: number; split: string }; methods: Record<string, any> }): string {
+  const rows: (string | number)[][] = [];
+  for (const [m, v] of Object.entries(r.methods)) {
+    if (v?.top30_iou) {
+      const o = (k: string) => v[k].overall;
+      rows.push([m, o('top30_iou').meanIoU, o('top30_iou').hitRate, o('max_box_acc_v2').maxBoxAccV2, o('pxap').pxap,
+        o('pointing_game').hitRate, o('energy_pointing_game').energy]);
+    } else if (m === 'activmap') rows.push([m, v.overall.meanIoU, v.overall.successRate, '-', '-', '-', '-']);
+    else if (m === 'gradmap') rows.push([m, v.overall.meanIoU, v.overall.hitRate, '-', '-', '-', '-']);
+  }
+  return `${r.run} (${r.settings.images} ${r.settings.split} images)\n` +
+    table(['method', 'mean IoU', 'hit rate', 'MaxBoxAccV2', 'PxAP', 'pointing', 'energy'], rows);
+}

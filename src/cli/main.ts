@@ -242,6 +242,31 @@ addRunOptions(program.command('analyze').description('MIS, MI matrix, gate densi
     console.log(`wrote ${files.join(', ')}`);
   });
 
+addRunOptions(program.command('localize').description('localization maps of a run (CAM, Grad-CAM, Grad-CAM++, CSG-CAM, ActivMap, GradMap) scored against masks -> DIR/localization.json, overlays.png'),
+  { images: true })
+  .requiredOption('--out <dir>', 'output folder')
+  .option('--methods <list>', 'comma-separated methods', 'cam,gradcam,gradcampp,csgcam,activmap,gradmap')
+  .addOption(new Option('--target <t>', 'class each map explains').choices(['label', 'prediction']).default('label'))
+  .option('--batch <n>', 'images per batch', int(1), 64)
+  .option('--gradmap-filters <n>', "GradMap's filters per class", int(1), 30)
+  .option('--save-maps', 'also write maps/<method>.npy [N, H, W], masks.npy and labels.npy')
+  .addOption(new Option('--progress <mode>', 'progress display').choices(['auto', 'plain', 'none']).default('auto'))
+  .addOption(threadsOption())
+  .action(async (o) => {
+    const { localizeRun } = await import('../app/localize.js');
+    const { countProgress } = await import('./progress.js');
+    const log = (s: string) => process.stderr.write(s + '\n');
+    let bar: ReturnType<typeof countProgress> | null = null;
+    const { report, files } = await localizeRun({ run: o.run, checkpoint: o.checkpoint, split: o.split, limit: o.limit,
+      methods: String(o.methods).split(',').map((m) => m.trim()).filter(Boolean) as any, target: o.target, batchSize: o.batch,
+      gradMapFilters: o.gradmapFilters, saveMaps: !!o.saveMaps, out: o.out, log,
+      progress: (done, total) => { bar ??= countProgress(o.progress, 'localize', total, log); bar.update(done); } });
+    (bar as ReturnType<typeof countProgress> | null)?.stop();
+    const { formatLocalization } = await import('./format.js');
+    console.log(formatLocalization(report));
+    console.log(`wrote ${files.join(', ')}`);
+  });
+
 program.command('mis').description('MI matrix and MIS of any features: F.npy [N, K] float, L.npy [N] integer labels')
   .requiredOption('--features <file>', 'features .npy')
   .requiredOption('--labels <file>', 'labels .npy')

@@ -64,3 +64,27 @@ export function progressEvents(mode: ProgressMode, log: (s: string) => void): Tr
     checkpoint: () => { /* the bar goes on; an interrupt's own message says where it saved */ },
   };
 }
+
+/** A plain count with an ETA (a bar on a TTY, about ten lines otherwise): `update(done)` up to `total`. */
+export function countProgress(mode: ProgressMode, label: string, total: number, log: (s: string) => void): { update(done: number): void; stop(): void } {
+  const tty = mode === 'auto' && process.stderr.isTTY;
+  if (mode === 'none') return { update() {}, stop() {} };
+  if (tty) {
+    const bar = new cliProgress.SingleBar({ format: `${label} {bar} {value}/{total} | ETA {eta_formatted}`, stream: process.stderr, clearOnComplete: true },
+      cliProgress.Presets.shades_classic);
+    bar.start(total, 0);
+    return { update: (d) => bar.update(d), stop: () => bar.stop() };
+  }
+  const t0 = performance.now();
+  let last = -1;
+  return {
+    update: (d) => {
+      const tenth = Math.floor((d * 10) / total);
+      if (tenth === last) return;
+      last = tenth;
+      const secs = (performance.now() - t0) / 1000;
+      log(`${label}: ${d}/${total}, ETA ${(d ? (secs * (total - d)) / d : 0).toFixed(0)} s`);
+    },
+    stop() {},
+  };
+}

@@ -1,0 +1,223 @@
+// `csgnet localize`: every explainer of a run's model on a dataset with masks, scored by every
+// localization metric, per class and overall (method.md section 5). Two passes over the images: the
+// first gathers what some methods need from the whole set (per-class mean activations: CSG-CAM of an
+// STD model and GradMap's top filters; ActivMap's per-filter thresholds), the second explains batch by
+// batch. Class maps are kept whole (N x H x W floats per method) for the set-level metrics; the
+// per-filter methods are scored a batch at a time (their maps would be N x K x H x W).
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import * as torch from '../torch/index.js';
+import type { Tensor } from '../torch/index.js';
+import { BatchLoader, maskBox, type ImageDataset } from '../data/index.js';
+import { openRun, runDataset, type OpenRun } from '../csg/run.js';
+import {
+  ActivMap, Cam, CsgCam, FilterClassStats, GradCam, GradCamPlusPlus, GradMap, activationThresholds, type Explainer, type Target,
+} from '../explain/index.js';
+import {
+  ActivMapAccumulator, EnergyPointingGame, GradMapIoU, MaxBoxAccV2, PointingGame, PxAP, TopFractionIoU, byClass,
+} from '../metrics/localization/index.js';
+import { writeNpy } from '../io/npy.js';
+import { writeFileAtomic } from '../util/atomic.js';
+
+export const LOCALIZE_METHODS = ['cam', 'gradcam', 'gradcampp', 'csgcam', 'activmap', 'gradmap'] as const;
+export type LocalizeMethod = typeof LOCALIZE_METHODS[number];
+const CLASS_MAP_METHODS: readonly LocalizeMethod[] = ['cam', 'gradcam', 'gradcampp', 'csgcam'];
+
+export interface LocalizeOptions {
+  run: string;
+  checkpoint?: string;
+  split?: 'test' | 'train' | 'val';
+  /** Only the first N images (0 = all). */
+  limit?: number;
+  methods?: readonly LocalizeMethod[];
+  target?: Target;
+  batchSize?: number;
+  /** GradMap's filters per class (method.md: 30). */
+  gradMapFilters?: number;
+  /** Also write maps/<method>.npy [N, H, W] float32, masks.npy and labels.npy. */
+  saveMaps?: boolean;
+  out: string;
+  log?: (line: string) => void;
+  /** Called after each batch of the explaining pass. */
+  progress?: (done: number, total: number) => void;
+}
+
+export interface LocalizationReport {
+  run: string;
+  checkpoint: string;
+  epoch: number;
+  strategy: string;
+  settings: { split: string; images: number; target: Target; methods: LocalizeMethod[]; height: number; width: number; gradmap_filters: number };
+  classes: string[];
+  /** Per method: every metric overall and per class (class-map methods), or its own protocol (ActivMap, GradMap). */
+  methods: Partial<Record<LocalizeMethod, unknown>>;
+}
+
+/** The dataset's boxes, or each mask's tight box (x1, y1 inclusive) when the dataset has none. */
+function boxesOf(ds: ImageDataset, n: number): Int32Array {
+  if (ds.boxes) return ds.boxes.subarray(0, 4 * n);
+  const { height: h, width: w } = ds;
+  const out = new Int32Array(4 * n);
+  for (let i = 0; i < n; i++) out.set(maskBox(ds.masks!, h, w, i * h * w) ?? [0, 0, 0, 0], 4 * i);
+  return out;
+}
+
+/** Every batch as tensors (x in the run's memory format, labels int64) with its first index. */
+function* tensorBatches(run: OpenRun, ds: ImageDataset, n: number, batchSize: number): Generator<{ x: Tensor; labels: Tensor; start: number; count: number }> {
+  const loader = new BatchLoader(ds, { batchSize, shuffle: false, limit: n });
+  let start = 0;
+  for (const b of loader.epoch(0)) {
+    const x = torch.keep(torch.fromTypedArray(b.x, b.shape).contiguous(run.config.memoryFormat));
+    const labels = torch.keep(torch.fromTypedArray(b.y, [b.y.length], { dtype: 'int64' }));
+    try {
+      yield { x, labels, start, count: b.y.length };
+    } finally {
+      x.dispose(); labels.dispose();
+    }
+    start += b.y.length;
+  }
+}
+
+export async function localizeRun(o: LocalizeOptions): Promise<{ report: LocalizationReport; files: string[] }> {
+  const methods = [...(o.methods ?? LOCALIZE_METHODS)];
+  for (const m of methods) if (!LOCALIZE_METHODS.includes(m)) throw new Error(`--methods: unknown method '${m}' (known: ${LOCALIZE_METHODS.join(', ')})`);
+  const split = o.split ?? 'test', target = o.target ?? 'label', batchSize = o.batchSize ?? 64, topN = o.gradMapFilters ?? 30;
+  const run = openRun(o.run, o.checkpoint ?? 'last');
+  const ds = await runDataset(run, split);
+  if (!ds.masks) {
+    throw new Error(`${run.config.dataset} (${split} split) has no object masks: localize needs a dataset with masks ` +
+      '(cluttered-fashion-mnist, cluttered-mnist, an image folder with masks/, VOC Part)');
+  }
+  const n = o.limit ? Math.min(o.limit, ds.length) : ds.length;
+  const { height: H, width: W } = ds, hw = H * W, C = ds.numClasses;
+  const masks = ds.masks.subarray(0, n * hw);
+  const boxes = boxesOf(ds, n);
+  const labels = Int32Array.from(ds.labels.subarray(0, n));
+  const model = run.model;
+  model.eval();
+
+  // Pass 1: what the whole set decides.
+  const needStats = methods.includes('gradmap') || (methods.includes('csgcam') && !run.gate);
+  const stats = needStats ? FilterClassStats.of(model, tensorBatches(run, ds, n, batchSize)) : null;
+  const thresholds = methods.includes('activmap') ? activationThresholds(model, tensorBatches(run, ds, n, batchSize)) : null;
+
+  const explainers = new Map<LocalizeMethod, Explainer>();
+  for (const m of methods) {
+    const opts = { target };
+    if (m === 'cam') explainers.set(m, new Cam(model, opts));
+    if (m === 'gradcam') explainers.set(m, new GradCam(model, opts));
+    if (m === 'gradcampp') explainers.set(m, new GradCamPlusPlus(model, opts));
+    if (m === 'csgcam') explainers.set(m, new CsgCam(model, run.gate ?? stats!.assignmentGate(), opts));
+    if (m === 'activmap') explainers.set(m, new ActivMap(model, opts));
+    if (m === 'gradmap') explainers.set(m, new GradMap(model, stats!.topFilters(Math.min(topN, model.numFilters)), opts));
+  }
+
+  // Pass 2: explain and score.
+  const classMaps = new Map<LocalizeMethod, Float32Array>();
+  for (const m of methods) if (CLASS_MAP_METHODS.includes(m) || (m === 'gradmap' && o.saveMaps)) classMaps.set(m, new Float32Array(n * hw));
+  const activ = thresholds ? new ActivMapAccumulator(model.numFilters, C, thresholds.toFloat64Array()) : null;
+  const gradIoUs: number[] = [];
+  let done = 0;
+  for (const b of tensorBatches(run, ds, n, batchSize)) {
+    const bMasks = masks.subarray(b.start * hw, (b.start + b.count) * hw);
+    const bLabels = labels.subarray(b.start, b.start + b.count);
+    for (const [m, ex] of explainers) {
+      const e = ex.explain(b.x, b.labels);
+      try {
+        const maps = e.maps.contiguous().data() as Float32Array;
+        if (m === 'activmap') activ!.add(maps, e.maps.shape as [number, number, number, number], bMasks, bLabels);
+        else if (m === 'gradmap') {
+          const shape = e.maps.shape as [number, number, number, number];
+          gradIoUs.push(...new GradMapIoU(maps, bMasks, shape).records());
+          // Saved as one map per image: the mean of its filters' maps.
+          const keep = classMaps.get(m);
+          if (keep) for (let i = 0; i < b.count; i++) for (let p = 0; p < hw; p++) {
+            let s = 0;
+            for (let f = 0; f < shape[1]; f++) s += maps[(i * shape[1] + f) * hw + p];
+            keep[(b.start + i) * hw + p] = s / shape[1];
+          }
+        } else classMaps.get(m)!.set(maps, b.start * hw);
+      } finally {
+        e.maps.dispose(); e.targets.dispose(); e.filters?.dispose();
+      }
+    }
+    done += b.count;
+    o.progress?.(done, n);
+  }
+
+  const results: Partial<Record<LocalizeMethod, unknown>> = {};
+  const shape = [n, H, W] as const;
+  for (const m of methods) {
+    if (m === 'activmap') { results[m] = activ!.result(); continue; }
+    if (m === 'gradmap') {
+      const probe = new GradMapIoU(new Float32Array(hw), new Uint8Array(hw), [1, 1, H, W]);
+      results[m] = byClass(gradIoUs, labels, C, (r) => probe.reduce(r));
+      continue;
+    }
+    const maps = classMaps.get(m)!;
+    results[m] = {
+      top30_iou: new TopFractionIoU(maps, masks, shape).evaluate(labels, C),
+      max_box_acc_v2: new MaxBoxAccV2(maps, boxes, shape).evaluate(labels, C),
+      pxap: new PxAP(maps, masks, shape).evaluate(labels, C),
+      pointing_game: new PointingGame(maps, masks, shape).evaluate(labels, C),
+      energy_pointing_game: new EnergyPointingGame(maps, boxes, shape).evaluate(labels, C),
+    };
+  }
+
+  const report: LocalizationReport = {
+    run: o.run, checkpoint: run.checkpoint, epoch: run.epoch, strategy: run.config.strategy,
+    settings: { split, images: n, target, methods, height: H, width: W, gradmap_filters: Math.min(topN, model.numFilters) },
+    classes: ds.classNames, methods: results,
+  };
+  mkdirSync(o.out, { recursive: true });
+  const files = [join(o.out, 'localization.json')];
+  writeFileAtomic(files[0], JSON.stringify(report, (_k, v) => (typeof v === 'number' && !Number.isFinite(v) ? null : v), 2) + '\n');
+  if (o.saveMaps) {
+    mkdirSync(join(o.out, 'maps'), { recursive: true });
+    for (const [m, maps] of classMaps) {
+      const f = join(o.out, 'maps', `${m}.npy`);
+      writeNpy(f, maps, [n, H, W]);
+      files.push(f);
+    }
+    writeNpy(join(o.out, 'masks.npy'), masks, [n, H, W]);
+    writeNpy(join(o.out, 'labels.npy'), BigInt64Array.from(labels, (v) => BigInt(v)), [n]);
+    files.push(join(o.out, 'masks.npy'), join(o.out, 'labels.npy'));
+  }
+  files.push(await writeOverlays(ds, classMaps, Math.min(n, 8), join(o.out, 'overlays.png')));
+  o.log?.(`localized ${n} images with ${methods.join(', ')}`);
+  return { report, files };
+}
+
+/** A grid, one row per image: the image, its mask, then each class-map method's map (min-max, a heat colormap). */
+async function writeOverlays(ds: ImageDataset, maps: Map<LocalizeMethod, Float32Array>, rows: number, file: string): Promise<string> {
+  const { height: H, width: W, channels } = ds, hw = H * W;
+  const cols = 2 + maps.size, pad = 2;
+  const gw = cols * (W + pad) + pad, gh = rows * (H + pad) + pad;
+  const rgb = new Uint8Array(gw * gh * 3).fill(255);
+  const put = (r: number, c: number, pixel: (p: number) => [number, number, number]) => {
+    const ox = pad + c * (W + pad), oy = pad + r * (H + pad);
+    for (let y = 0; y < H; y++) for (let x = 0; x < W; x++) rgb.set(pixel(y * W + x), ((oy + y) * gw + ox + x) * 3);
+  };
+  for (let i = 0; i < rows; i++) {
+    const img = ds.images.subarray(i * channels * hw, (i + 1) * channels * hw);
+    put(i, 0, (p) => (channels >= 3 ? [img[p], img[hw + p], img[2 * hw + p]] : [img[p], img[p], img[p]]) as [number, number, number]);
+    put(i, 1, (p) => (ds.masks![i * hw + p] ? [255, 255, 255] : [0, 0, 0]));
+    let c = 2;
+    for (const m of maps.values()) {
+      const map = m.subarray(i * hw, (i + 1) * hw);
+      let lo = Infinity, hi = -Infinity;
+      for (const v of map) { if (v < lo) lo = v; if (v > hi) hi = v; }
+      put(i, c++, (p) => heat(hi > lo ? (map[p] - lo) / (hi - lo) : 0));
+    }
+  }
+  const { default: sharp } = await import('sharp');
+  const png = await sharp(Buffer.from(rgb), { raw: { width: gw, height: gh, channels: 3 } }).png().toBuffer();
+  writeFileAtomic(file, png);
+  return file;
+}
+
+/** A jet-like colormap for v in [0, 1]. */
+function heat(v: number): [number, number, number] {
+  const c = (x: number) => Math.round(255 * Math.min(1, Math.max(0, x)));
+  return [c(1.5 - Math.abs(4 * v - 3)), c(1.5 - Math.abs(4 * v - 2)), c(1.5 - Math.abs(4 * v - 1))];
+}
