@@ -11,6 +11,7 @@ import { checkDataset, maskBox, type ImageDataset } from '../src/data/dataset.js
 import { DEFAULT_FASHION_MNIST_DIR } from '../src/data/idx.js';
 import { loadDataset } from '../src/data/registry.js';
 import { subset } from '../src/data/split.js';
+import { CIFAR_PRESET, validateConfig } from '../src/csg/config.js';
 
 const tmp = mkdtempSync(join(tmpdir(), 'csgnet-cluttered-'));
 after(() => rmSync(tmp, { recursive: true, force: true }));
@@ -184,4 +185,12 @@ test('cluttered Fashion-MNIST test split: every mask nonempty and inside its box
     if (outside > 0) withClutter++;
   }
   assert.ok(withClutter > 9000, `${withClutter} of 10000 images show distractors outside the item's box`);
+});
+
+test('training configuration: --canvas / --distractors are checked and belong to the cluttered-* datasets', () => {
+  const base = { ...structuredClone(CIFAR_PRESET), dataset: 'cluttered-fashion-mnist' };
+  validateConfig({ ...base, canvas: 64, distractors: 6 });
+  assert.throws(() => validateConfig({ ...base, canvas: 0 }), /canvas must be a positive integer, got 0/);
+  assert.throws(() => validateConfig({ ...base, distractors: 1.5 }), /distractors must be a non-negative integer, got 1.5/);
+  assert.throws(() => validateConfig({ ...base, dataset: 'fashion-mnist', distractors: 2 }), /distractors \(--distractors\) applies only to the cluttered-\* datasets, not to fashion-mnist/);
 });

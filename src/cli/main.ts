@@ -326,7 +326,12 @@ data.command('cluttered').description('write cluttered Fashion-MNIST / MNIST wit
     const { writeMaskedFolder } = await import('../data/masks.js');
     const settings = { canvas: o.canvas, distractors: o.distractors, seed: o.seed, limit: o.limit };
     const ds = clutterDataset(loadMnistLike(o.dataRoot, o.split, o.source), o.split, settings, `cluttered-${o.source}`);
-    await writeMaskedFolder(ds, o.out, { generator: { dataset: `cluttered-${o.source}`, split: o.split, ...settings } });
+    let shown = -1;
+    const progress = (done: number, total: number) => {
+      const pct = Math.floor((100 * done) / total);
+      if (process.stderr.isTTY && pct !== shown) { shown = pct; process.stderr.write(`\rwriting ${done}/${total} (${pct} %)${done === total ? '\n' : ''}`); }
+    };
+    await writeMaskedFolder(ds, o.out, { generator: { dataset: `cluttered-${o.source}`, split: o.split, ...settings } }, progress);
     console.log(`wrote ${ds.length} images, masks and boxes of cluttered-${o.source} ${o.split} to ${o.out}`);
   });
 

@@ -121,6 +121,7 @@ export function validateConfig(c: TrainConfig): void {
   posInt('warmup', 0); posInt('period'); posInt('phaseMin', 0); posInt('cropPadding', 0);
   if (c.canvas !== undefined && !(Number.isInteger(c.canvas) && c.canvas > 0)) fail('canvas', `must be a positive integer, got ${c.canvas}`);
   if (c.distractors !== undefined && !(Number.isInteger(c.distractors) && c.distractors >= 0)) fail('distractors', `must be a non-negative integer, got ${c.distractors}`);
+  if ((c.canvas !== undefined || c.distractors !== undefined) && !c.dataset.startsWith('cluttered-')) fail(c.canvas !== undefined ? 'canvas' : 'distractors', `(--${c.canvas !== undefined ? 'canvas' : 'distractors'}) applies only to the cluttered-* datasets, not to ${c.dataset}`);
   if (!Number.isSafeInteger(c.seed) || c.seed < 0) fail('seed', `must be a non-negative integer, got ${c.seed}`);
   if (c.strategy !== 'std' && c.strategy !== 'csg') fail('strategy', `must be std or csg, got ${JSON.stringify(c.strategy)}`);
   if (c.phaseMin > c.period) fail('phaseMin', `(${c.phaseMin}) must be <= period (${c.period})`);

@@ -168,19 +168,29 @@ export async function writeMaskedFolder(ds: ImageDataset, dir: string, extra: Re
   // lists every class, so labels keep their indices.
   for (const l of new Set(ds.labels)) for (const sub of ['images', 'masks']) mkdirSync(join(dir, sub, folders[l]!), { recursive: true });
   const boxes: Record<string, number[]> = {};
-  for (let i = 0; i < n; i++) {
-    const rel = `${folders[ds.labels[i]!]}/${String(i).padStart(pad, '0')}.png`;
+  const encode = async (i: number) => {
     const hwc = Buffer.alloc(C * hw);
     for (let c = 0; c < C; c++) for (let k = 0; k < hw; k++) hwc[k * C + c] = ds.images[(i * C + c) * hw + k]!;
     const mask = Buffer.alloc(hw);
-    for (let k = 0; k < hw; k++) mask[k] = ds.masks[i * hw + k] ? 255 : 0;
-    const img = await sharp(hwc, { raw: { width: W, height: H, channels: C as 1 | 3 } }).png().toBuffer();
-    const m = await sharp(mask, { raw: { width: W, height: H, channels: 1 } }).png().toBuffer();
-    writeFileAtomic(join(dir, 'images', rel), img);
-    writeFileAtomic(join(dir, 'masks', rel), m);
-    const b = ds.boxes ? Array.from(ds.boxes.subarray(4 * i, 4 * i + 4)) : maskBox(ds.masks, H, W, i * hw);
-    if (b) boxes[rel] = b;
-    onProgress?.(i + 1, n);
+    for (let k = 0; k < hw; k++) mask[k] = ds.masks![i * hw + k] ? 255 : 0;
+    return Promise.all([
+      sharp(hwc, { raw: { width: W, height: H, channels: C as 1 | 3 } }).png().toBuffer(),
+      sharp(mask, { raw: { width: W, height: H, channels: 1 } }).png().toBuffer(),
+    ]);
+  };
+  // PNG encoding runs on libuv's threads, a window of images at a time; the writes stay in order.
+  const WINDOW = 16;
+  for (let start = 0; start < n; start += WINDOW) {
+    const ids = Array.from({ length: Math.min(WINDOW, n - start) }, (_, k) => start + k);
+    const pngs = await Promise.all(ids.map(encode));
+    ids.forEach((i, k) => {
+      const rel = `${folders[ds.labels[i]!]}/${String(i).padStart(pad, '0')}.png`;
+      writeFileAtomic(join(dir, 'images', rel), pngs[k]![0]);
+      writeFileAtomic(join(dir, 'masks', rel), pngs[k]![1]);
+      const b = ds.boxes ? Array.from(ds.boxes.subarray(4 * i, 4 * i + 4)) : maskBox(ds.masks!, H, W, i * hw);
+      if (b) boxes[rel] = b;
+    });
+    onProgress?.(start + ids.length, n);
   }
   const annotations = { ...extra, classes: folders, class_names: ds.classNames, box_convention: '[x0, y0, x1, y1] in pixels, x1 and y1 inclusive', boxes };
   writeFileAtomic(join(dir, 'annotations.json'), JSON.stringify(annotations) + '\n');
