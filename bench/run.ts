@@ -86,6 +86,7 @@ async function main(): Promise<void> {
   if (which.includes('all') || which.includes('epoch')) say(csgEpochBench());
   if (which.includes('all') || which.includes('loader')) for (const r of await loaderBench()) say(r);
   if (which.includes('all') || which.includes('cli')) for (const r of (await import('../src/bench/cli.js')).benchCli()) say(r);
+  if (which.includes('all') || which.includes('localize')) for (const r of await (await import('../src/bench/localize.js')).benchLocalize()) say(r);
   if (which.includes('all') || which.includes('charts')) for (const f of [64, 2048]) say(await (await import('../src/bench/charts.js')).benchCharts({ filters: f, classes: 10, repeats: 5 }));
   if (which.includes('all') || which.includes('mis')) {
     const { benchMis } = await import('./mis.js');
