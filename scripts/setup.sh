@@ -5,7 +5,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-pkgs=(libtorch-dev libopenblas0-pthread dataset-fashion-mnist g++ make python3)
+pkgs=(libtorch-dev libopenblas0-pthread dataset-fashion-mnist g++ make python3 chromium)
 if [ "${CSGNET_WITH_PYTHON:-0}" = 1 ]; then pkgs+=(python3-torch python3-sklearn python3-numpy); fi
 missing=()
 for p in "${pkgs[@]}"; do
