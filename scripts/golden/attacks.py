@@ -18,6 +18,7 @@ classified); targets are (label + 1) mod 10. Writes test/golden/attacks.safetens
   pgd_targeted_start, pgd_targeted  targeted PGD (a larger eps) from its own stored start
   pgdl2_start, pgdl2_1, pgdl2  PGD-L2 from its stored start (already scaled into the ball): one step / all steps
   cw, cw_targeted              CW after cw_steps Adam steps (cw_c, cw_kappa, cw_lr)
+  cw_abort                     CW with cw_abort_lr, stopped early by torchattacks' abort (cw_abort_ran steps run)
 Settings go into the metadata (JSON under `settings`).
 """
 import json
@@ -37,7 +38,7 @@ MEAN, STD = 0.1307, 0.3081
 # Budgets where some images resist and some don't (the model is fragile: logit spread ~4, see make_model)
 S = dict(fgsm_eps=0.01, bim_eps=0.01, bim_alpha=0.002, bim_steps=10, pgd_eps=0.01, pgd_alpha=0.001, pgd_steps=20,
          pgd_targeted_eps=0.03, pgd_targeted_alpha=0.003, pgdl2_eps=0.1, pgdl2_alpha=0.02, pgdl2_steps=10,
-         cw_c=1.0, cw_kappa=0.0, cw_lr=0.01, cw_steps=10)
+         cw_c=1.0, cw_kappa=0.0, cw_lr=0.01, cw_steps=10, cw_abort_lr=0.1, cw_abort_steps=30)
 
 
 class Pixel(nn.Module):
@@ -131,7 +132,9 @@ def cw(model, images, labels, c, kappa, steps, lr, targeted=False):
     best_Lx = torch.full((len(images),), 1e10)
     prev_cost = 1e10
     optimizer = torch.optim.Adam([w], lr=lr)
+    ran = 0
     for step in range(steps):
+        ran += 1
         adv_images = tanh_space(w)
         current_Lx = nn.MSELoss(reduction='none')(nn.Flatten()(adv_images), nn.Flatten()(images)).sum(dim=1)
         outputs = model(adv_images)
@@ -147,7 +150,7 @@ def cw(model, images, labels, c, kappa, steps, lr, targeted=False):
             if cost > prev_cost * 0.9999:
                 break
             prev_cost = cost
-    return best_adv_images
+    return best_adv_images, ran
 
 
 def images(n, g):
@@ -195,11 +198,15 @@ def main():
     out['pgdl2_start'] = pgdl2_start(x, S['pgdl2_eps'], g)
     out['pgdl2_1'] = pgdl2(model, x, labels, S['pgdl2_eps'], S['pgdl2_alpha'], 1, out['pgdl2_start'])
     out['pgdl2'] = pgdl2(model, x, labels, S['pgdl2_eps'], S['pgdl2_alpha'], S['pgdl2_steps'], out['pgdl2_start'])
-    out['cw'] = cw(model, x, labels, S['cw_c'], S['cw_kappa'], S['cw_steps'], S['cw_lr'])
-    out['cw_targeted'] = cw(model, x, targets, S['cw_c'], S['cw_kappa'], S['cw_steps'], S['cw_lr'], targeted=True)
+    out['cw'], _ = cw(model, x, labels, S['cw_c'], S['cw_kappa'], S['cw_steps'], S['cw_lr'])
+    out['cw_targeted'], _ = cw(model, x, targets, S['cw_c'], S['cw_kappa'], S['cw_steps'], S['cw_lr'], targeted=True)
+    # a large lr makes the cost oscillate: the early abort stops the run (after cw_abort_ran of cw_abort_steps steps)
+    out['cw_abort'], ran = cw(model, x, labels, S['cw_c'], S['cw_kappa'], S['cw_abort_steps'], S['cw_abort_lr'])
+    assert ran < S['cw_abort_steps'], ran
+    S['cw_abort_ran'] = ran
     report = {}
     with torch.no_grad():
-        for k in ('fgsm', 'fgsm_targeted', 'bim', 'pgd', 'pgd_targeted', 'pgdl2', 'cw', 'cw_targeted'):
+        for k in ('fgsm', 'fgsm_targeted', 'bim', 'pgd', 'pgd_targeted', 'pgdl2', 'cw', 'cw_targeted', 'cw_abort'):
             pred = model(out[k]).argmax(1)
             tgt = targets if k.endswith('targeted') else labels
             ok = (pred == tgt) if k.endswith('targeted') else (pred != tgt)
