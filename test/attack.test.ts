@@ -222,6 +222,8 @@ test('bad input is refused with a clear message', () => {
   assert.throws(() => new PGD(model, { eps: 0.01, startNoise: torch.zeros([1, 1, 16, 16]) }).perturb(x, labels), /startNoise must have x01's shape/);
   assert.throws(() => new PGD(model, { eps: 0.01, startNoise: T.pgd_targeted_start! }).perturb(x, labels), /startNoise must lie in the Linf ball of radius eps 0.01/);
   assert.throws(() => new PGDL2(model, { eps: 0.01, startNoise: T.pgdl2_start! }).perturb(x, labels), /startNoise must lie in the L2 ball/);
+  assert.throws(() => new BIM(model, { startNoise: T.pgd_start! }), /bim: startNoise is not supported/);
+  assert.throws(() => new CW(model, { loss: (_x, logits) => logits.sum() }), /cw: the loss option is not supported/);
   assert.throws(() => createAttack('deepfool' as AttackName, model, {}), /unknown attack 'deepfool'; one of fgsm, bim, pgd, pgd-l2, cw/);
   model.backbone.train();
   try { assert.throws(() => f.perturb(x, labels), /training mode; call model.eval\(\)/); } finally { model.backbone.eval(); }

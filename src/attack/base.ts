@@ -26,7 +26,11 @@ export interface AttackOptions {
   kappa?: number;
   /** cw: Adam learning rate on the tanh-space variable. */
   lr?: number;
-  /** extra objective: PGD/BIM maximise loss(x01, logits, labels) (per-batch scalar) instead of CE */
+  /**
+   * extra objective: PGD/BIM maximise loss(x01, logits, labels) (per-batch scalar) instead of CE (FGSM and
+   * PGD-L2 too; CW refuses it). It is always maximised: a targeted objective carries its own sign, and
+   * `targeted` then only decides what counts as success.
+   */
   loss?: (x01: Tensor, logits: Tensor, labels: Tensor) => Tensor;
   /**
    * pgd, pgd-l2: the random-start perturbation delta0 [N, C, H, W] to use (x0 = clamp(x + delta0, 0, 1)) instead

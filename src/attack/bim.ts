@@ -14,6 +14,7 @@ export class BIM extends Attack {
   /** Defaults as torchattacks: eps 8/255, alpha 2/255, 10 steps. */
   constructor(model: PixelModel, o: AttackOptions = {}) {
     super(model, o);
+    if (o.startNoise) throw new Error('bim: startNoise is not supported (no random start; only pgd and pgd-l2 have one)');
     this.eps = o.eps ?? 8 / 255;
     this.stepSize = o.stepSize ?? 2 / 255;
     this.steps = o.steps ?? 10;

@@ -23,6 +23,8 @@ export class CW extends Attack {
   /** Defaults as torchattacks: c 1, kappa 0, 50 steps, Adam lr 0.01. */
   constructor(model: PixelModel, o: AttackOptions = {}) {
     super(model, o);
+    if (o.loss) throw new Error('cw: the loss option is not supported (CW minimises its own L2 + margin objective); use pgd or bim');
+    if (o.startNoise) throw new Error('cw: startNoise is not supported (CW starts at the image itself)');
     this.c = o.c ?? 1;
     this.kappa = o.kappa ?? 0;
     this.steps = o.steps ?? 50;

@@ -10,6 +10,7 @@ export class FGSM extends Attack {
   /** Defaults as torchattacks: eps 8/255. */
   constructor(model: PixelModel, o: AttackOptions = {}) {
     super(model, o);
+    if (o.startNoise) throw new Error('fgsm: startNoise is not supported (no random start; only pgd and pgd-l2 have one)');
     this.eps = o.eps ?? 8 / 255;
   }
 
