@@ -59,6 +59,18 @@ function csgEpochBench(): object {
   }
 }
 
+function attackBench(): object {
+  const images = Number(process.env.BENCH_ATTACK_IMAGES ?? 256), batch = 128, steps = 40, eps = 0.1;
+  return import('../src/bench/attack.js').then(({ benchAttack }) => {
+    const ours = benchAttack({ images, batch, steps, eps, input: [1, 28, 28], threads });
+    const ref = jsonLines(run(PY, [join(root, 'bench', 'pytorch_pgd.py'), '--images', String(images), '--batch', String(batch),
+      '--steps', String(steps), '--eps', String(eps), '--input', '1x28x28', '--threads', String(threads)]))[0];
+    // > 1 means csgnet attacks faster than the same PGD in PyTorch.
+    return { bench: 'attack', attack: 'pgd', steps, eps, images, batch, input: '1x28x28', threads, csgnet_images_per_s: ours.images_per_s,
+      pytorch_images_per_s: ref.images_per_s, speedup_vs_pytorch: ours.images_per_s / ref.images_per_s };
+  });
+}
+
 async function loaderBench(): Promise<object[]> {
   const { benchLoader } = await import('../src/bench/loader.js');
   const out: object[] = [];
@@ -87,6 +99,7 @@ async function main(): Promise<void> {
   if (which.includes('all') || which.includes('loader')) for (const r of await loaderBench()) say(r);
   if (which.includes('all') || which.includes('cli')) for (const r of (await import('../src/bench/cli.js')).benchCli()) say(r);
   if (which.includes('all') || which.includes('localize')) for (const r of await (await import('../src/bench/localize.js')).benchLocalize()) say(r);
+  if (which.includes('all') || which.includes('attack')) say(await attackBench());
   if (which.includes('all') || which.includes('charts')) for (const f of [64, 2048]) say(await (await import('../src/bench/charts.js')).benchCharts({ filters: f, classes: 10, repeats: 5 }));
   if (which.includes('all') || which.includes('mis')) {
     const { benchMis } = await import('./mis.js');
