@@ -32,7 +32,7 @@ if [ -z "${npm_config_nodedir:-}" ] && [ -f /usr/include/node/node.h ]; then exp
 stamp=node_modules/.csgnet-installed
 addon=build/Release/csgnet_native.node
 if [ ! -f "$stamp" ] || [ package-lock.json -nt "$stamp" ] || [ ! -f "$addon" ]; then
-  npm ci --no-audit --no-fund
+  ONNXRUNTIME_NODE_INSTALL=skip npm ci --no-audit --no-fund  # onnxruntime-node: never download (its install script fetches CUDA libraries)
   touch "$stamp"
 elif [ -n "$(find native binding.gyp -newer "$addon" -print -quit)" ]; then
   # The addon's sources changed since it was built (e.g. after a pull): rebuild it, keep node_modules.
