@@ -303,7 +303,7 @@ program.command('mis').description('MI matrix and MIS of any features: F.npy [N,
     else console.log(`MIS ${score.toFixed(4)} over ${k} features, ${C} classes, ${n} samples (${seconds.toFixed(2)} s)`);
   });
 
-program.command('compare').description('compare runs: accuracy, density, MIS, mean specificity, gate/MI agreement')
+program.command('compare').description('compare runs: accuracy, density, MIS, mean specificity, gate/MI agreement; CSG-CAM and CAM localization of runs localized into RUN/localization')
   .argument('<runs...>', 'run folders')
   .option('--out <dir>', 'also write comparison.md and comparison.json here')
   .addOption(splitOption())
