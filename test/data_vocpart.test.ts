@@ -10,7 +10,7 @@ import { decodeBmp } from '../src/io/bmp.js';
 import { Rng } from '../src/data/rng.js';
 import { checkDataset } from '../src/data/dataset.js';
 import { loadDataset } from '../src/data/registry.js';
-import { IMAGENET_MEAN, IMAGENET_STD, VOC_PART_CLASSES } from '../src/data/vocpart.js';
+import { IMAGENET_MEAN, IMAGENET_STD, VOC_PART_CLASSES, loadVocPart, partMasksOf, type VocPartDataset } from '../src/data/vocpart.js';
 
 const tmp = mkdtempSync(join(tmpdir(), 'csgnet-vocpart-'));
 after(() => rmSync(tmp, { recursive: true, force: true }));
@@ -82,11 +82,22 @@ async function fixture(name: string): Promise<string> {
     const inside = (x: number, y: number) => x >= b[0]! && x <= b[2]! && y >= b[1]! && y <= b[3]!;
     // Masks in both depths the released data could use: 8-bit indices (cat) and 24-bit colour.
     writeFileSync(join(d, 'obj_mask', `${stem}.mask.bmp`), k === 0 ? encodeBmp(S, S, 8, (x, y) => (inside(x, y) ? 1 : 0)) : encodeBmp(S, S, 24, (x, y) => (inside(x, y) ? [128, 0, 0] : [0, 0, 0])));
+    if (stem.startsWith('dog')) continue;   // no part_mask/<stem>/: an image without parts
     mkdirSync(join(d, 'part_mask', stem), { recursive: true });
-    writeFileSync(join(d, 'part_mask', stem, 'head.bmp'), encodeBmp(S, S, 8, () => 0));
+    const ps = parts[stem] ?? { head: null };
+    for (const [part, pb] of Object.entries(ps)) {
+      const inPart = (x: number, y: number) => pb !== null && x >= pb[0]! && x <= pb[2]! && y >= pb[1]! && y <= pb[3]!;
+      writeFileSync(join(d, 'part_mask', stem, `${part}.bmp`), part === 'torso' ? encodeBmp(S, S, 24, (x, y) => (inPart(x, y) ? [0, 0, 7] : [0, 0, 0])) : encodeBmp(S, S, 8, (x, y) => (inPart(x, y) ? 3 : 0)));
+    }
+    writeFileSync(join(d, 'part_mask', stem, 'notes.txt'), 'not a mask');
   }
   return root;
 }
+/** Part boxes per crop (null: an all-zero mask); the dog has no part folder. */
+const parts: Record<string, Record<string, number[] | null>> = {
+  'cat-1-2008_000001': { torso: [3, 6, 9, 12], head: [2, 3, 5, 5] },
+  'bird-1-2008_000003': { beak: [5, 5, 5, 5], lwing: null },
+};
 
 test('VOC Part processed layout: splits from metadata, labels by class, masks and boxes, ImageNet normalisation', async () => {
   const root = await fixture('ok');
@@ -104,6 +115,38 @@ test('VOC Part processed layout: splits from metadata, labels by class, masks an
   const te = await loadDataset('voc-part', { root, split: 'test', size: S });
   assert.deepEqual(Array.from(te.labels), [0]);
   assert.deepEqual(Array.from(te.boxes!), [5, 5, 5, 5]);
+});
+
+test('VOC Part part masks: part_mask/<stem>/{part}.bmp per image, none without the folder, names sorted', async () => {
+  const root = await fixture('parts');
+  assert.equal((await loadDataset('voc-part', { root, split: 'train', size: S }) as VocPartDataset).parts, undefined, 'not loaded unless asked for');
+  const tr = await loadVocPart(root, 'train', { size: S, parts: true });
+  const p = tr.parts!, hw = S * S;
+  assert.deepEqual(p.names, ['head', 'torso']);
+  assert.deepEqual(Array.from(p.offsets), [0, 2, 2], 'cat: head and torso; dog: no part folder, no parts');
+  assert.deepEqual(Array.from(p.part), [0, 1]);
+  const rect = (b: number[] | null) => Uint8Array.from({ length: hw }, (_, k) => (b && k % S >= b[0]! && k % S <= b[2]! && Math.floor(k / S) >= b[1]! && Math.floor(k / S) <= b[3]! ? 1 : 0));
+  const cat = partMasksOf(p, 0, hw);
+  assert.deepEqual([...cat.keys()], ['head', 'torso']);
+  assert.deepEqual(cat.get('head'), rect(parts['cat-1-2008_000001']!.head!), '8-bit palette index 3 = part');
+  assert.deepEqual(cat.get('torso'), rect(parts['cat-1-2008_000001']!.torso!), '24-bit colour = part');
+  assert.equal(partMasksOf(p, 1, hw).size, 0);
+  assert.equal(p.masks.length, 2 * hw);
+  const te = await loadVocPart(root, 'test', { size: S, parts: true });
+  assert.deepEqual(te.parts!.names, ['beak', 'lwing']);
+  const bird = partMasksOf(te.parts!, 0, hw);
+  assert.deepEqual(bird.get('beak'), rect([5, 5, 5, 5]));
+  assert.deepEqual(bird.get('lwing'), rect(null), 'an all-zero part mask is kept');
+  // Bad part masks are errors naming the file.
+  const d = join(root, 'processed', `${S}x${S}`, 'part_mask');
+  writeFileSync(join(d, 'cat-1-2008_000001', 'torso.bmp'), encodeBmp(S, S - 1, 24, () => [1, 1, 1]));
+  await assert.rejects(loadVocPart(root, 'train', { size: S, parts: true }), /voc-part: part mask .*part_mask\/cat-1-2008_000001\/torso\.bmp is 16x15 but its image is 16x16/);
+  writeFileSync(join(d, 'cat-1-2008_000001', 'torso.bmp'), 'BM corrupt');
+  await assert.rejects(loadVocPart(root, 'train', { size: S, parts: true }), /part_mask\/cat-1-2008_000001\/torso\.bmp: not a BMP file/);
+  assert.ok(await loadVocPart(root, 'train', { size: S }), 'without parts the part masks are not read');
+  rmSync(join(d, 'bird-1-2008_000003'), { recursive: true });
+  writeFileSync(join(d, 'bird-1-2008_000003'), '');
+  await assert.rejects(loadVocPart(root, 'test', { size: S, parts: true }), /part_mask\/bird-1-2008_000003 is not a folder/);
 });
 
 test('VOC Part errors name the file or the flag', async () => {
