@@ -3,7 +3,8 @@
 // first gathers what some methods need from the whole set (per-class mean activations: CSG-CAM of an
 // STD model and GradMap's top filters; ActivMap's per-filter thresholds), the second explains batch by
 // batch. Class maps are kept whole (N x H x W floats per method) for the set-level metrics; the
-// per-filter methods are scored a batch at a time (their maps would be N x K x H x W).
+// per-filter methods are scored a batch at a time (their maps would be N x K x H x W). On VOC Part the
+// class-map methods also get the pointing game per part (part_pointing, from the part masks).
 //
 // Another dataset (LocalizeOptions.dataset, `--dataset`): a run is scored on any dataset with masks
 // whose images fit its model: the same channel count, the same number of classes with the same names
@@ -16,14 +17,14 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import * as torch from '../torch/index.js';
 import type { Tensor } from '../torch/index.js';
-import { BatchLoader, CLUTTER_DEFAULTS, classFolderName, loadDataset, maskBox, type ImageDataset } from '../data/index.js';
+import { BatchLoader, CLUTTER_DEFAULTS, classFolderName, loadDataset, maskBox, type ImageDataset, type VocPartDataset } from '../data/index.js';
 import { openRun, runDataset, type OpenRun } from '../csg/run.js';
 import { modelInfo } from '../models/registry.js';
 import {
   ActivMap, Cam, CsgCam, FilterClassStats, GradCam, GradCamPlusPlus, GradMap, activationThresholds, type Explainer, type Target,
 } from '../explain/index.js';
 import {
-  ActivMapAccumulator, EnergyPointingGame, GradMapIoU, MaxBoxAccV2, PointingGame, PxAP, TopFractionIoU, byClass,
+  ActivMapAccumulator, EnergyPointingGame, GradMapIoU, MaxBoxAccV2, PointingGame, PxAP, TopFractionIoU, byClass, partPointing,
 } from '../metrics/localization/index.js';
 import { writeNpy } from '../io/npy.js';
 import { writeFileAtomic } from '../util/atomic.js';
@@ -93,7 +94,8 @@ export interface LocalizationReport {
     height: number; width: number; gradmap_filters: number;
   };
   classes: string[];
-  /** Per method: every metric overall and per class (class-map methods), or its own protocol (ActivMap, GradMap). */
+  /** Per method: every metric overall and per class (class-map methods; on VOC Part also part_pointing,
+   *  the pointing game per part), or its own protocol (ActivMap, GradMap). */
   methods: Partial<Record<LocalizeMethod, unknown>>;
 }
 
@@ -129,7 +131,10 @@ async function datasetToScore(run: OpenRun, runDir: string, split: 'test' | 'tra
   log?: (line: string) => void): Promise<{ ds: ImageDataset; about: LocalizedDatasetInfo }> {
   const c = run.config, cluttered = (name: string) => name.startsWith('cluttered-');
   if (!d) {
-    const ds = await runDataset(run, split);
+    // VOC Part's own splits with their part masks (per-part pointing); its held-out 'val' split without.
+    const ds = c.dataset === 'voc-part' && split !== 'val'
+      ? await loadDataset(c.dataset, { root: c.dataRoot, split, size: c.imageSize, parts: true })
+      : await runDataset(run, split);
     return { ds, about: { name: c.dataset, root: c.dataRoot ?? null, own: true,
       canvas: cluttered(c.dataset) ? ds.height : null, distractors: cluttered(c.dataset) ? (c.distractors ?? CLUTTER_DEFAULTS.distractors) : null } };
   }
@@ -151,6 +156,7 @@ async function datasetToScore(run: OpenRun, runDir: string, split: 'test' | 'tra
     grayscale: d.name === 'imagefolder' ? channels === 1 : undefined,
     canvas: isCluttered ? (asked ?? rh) : undefined,
     distractors: distractors ?? undefined,
+    parts: d.name === 'voc-part' ? true : undefined,
   });
   if (ds.channels !== channels) throw new Error(`${d.name} images have ${ds.channels} channel(s) but ${trainedOn} takes ${channels}`);
   if (ds.numClasses !== classes.length) {
@@ -189,6 +195,7 @@ export async function localizeRun(o: LocalizeOptions): Promise<{ report: Localiz
   const masks = ds.masks.subarray(0, n * hw);
   const boxes = boxesOf(ds, n);
   const labels = Int32Array.from(ds.labels.subarray(0, n));
+  const parts = (ds as VocPartDataset).parts;
   const model = run.model;
   model.eval();
 
@@ -256,6 +263,7 @@ export async function localizeRun(o: LocalizeOptions): Promise<{ report: Localiz
       pxap: new PxAP(maps, masks, shape).evaluate(labels, C),
       pointing_game: new PointingGame(maps, masks, shape).evaluate(labels, C),
       energy_pointing_game: new EnergyPointingGame(maps, boxes, shape).evaluate(labels, C),
+      ...(parts ? { part_pointing: partPointing(maps, shape, { ...parts, offsets: parts.offsets.subarray(0, n + 1) }) } : {}),
     };
   }
 
