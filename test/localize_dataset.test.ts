@@ -82,8 +82,13 @@ test('incompatible datasets are refused naming both sides', async () => {
   await assert.rejects(localizeRun({ run: rgb, dataset: { name: 'cluttered-fashion-mnist' }, out }), /cluttered-fashion-mnist images have 1 channel\(s\) but run .*rgb \(trained on imagefolder\) takes 3/);
 });
 
-test('CLI: --dataset settings without --dataset are refused by name', () => {
+test('CLI: localize --dataset, and its settings without --dataset refused by name', () => {
   const cli = join(packageRoot(), 'dist', 'src', 'cli', 'main.js');
+  const ok = spawnSync(process.execPath, [cli, 'localize', '--run', run, '--dataset', 'imagefolder', '--data-root', folder, '--image-size', String(S), '--methods', 'cam',
+    '--limit', '6', '--out', join(tmp, 'cli'), '--progress', 'none', '--threads', '1'], { encoding: 'utf8', env: { ...process.env, OMP_NUM_THREADS: '1' } });
+  assert.equal(ok.status, 0, ok.stderr);
+  assert.match(ok.stdout, /\(6 test images of imagefolder\)/);
+  assert.equal(JSON.parse(readFileSync(join(tmp, 'cli', 'localization.json'), 'utf8')).settings.dataset.root, folder);
   const r = spawnSync(process.execPath, [cli, 'localize', '--run', run, '--data-root', folder], { encoding: 'utf8' });
   assert.equal(r.status, 1);
   assert.match(r.stderr, /--data-root applies with --dataset NAME/);
