@@ -1,8 +1,11 @@
-// Side-by-side comparison of runs: accuracy, density, MIS, mean specificity, gate/MI agreement.
+// Side-by-side comparison of runs: accuracy, density, MIS, mean specificity, gate/MI agreement, and
+// localization (CSG-CAM and CAM figures) for runs localized with `csgnet localize --run R` (its default
+// output RUN/localization). Columns are a list (COMPARISON_COLUMNS): a new figure is one more entry.
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { AnalysisResult } from './run_analysis.js';
 import { analysisKey, keyDifference, type AnalysisKey, type AnalyzeOptions } from './analysis_key.js';
+import { COMPARED_METHODS, METHOD_LABELS, readLocalizationSummary, type LocalizationSummary, type MethodSummary } from './localization_summary.js';
 import { RunDir, readRunInfo } from '../csg/run_dir.js';
 import { table, fmt } from '../report/table.js';
 import { writeFileAtomic } from '../util/atomic.js';
@@ -10,6 +13,8 @@ import { writeFileAtomic } from '../util/atomic.js';
 export interface ComparisonRow {
   run: string; model: string; strategy: string; accuracy: number; density: number | null; mis: number;
   mean_specificity: number; agreement: number | null; class_filter_accuracy: number;
+  /** RUN/localization/localization.json's figures when it is current (this split, the last checkpoint), else null. */
+  localization: LocalizationSummary | null;
 }
 
 /** RUN_DIR/analysis/analysis.json when its key equals `want`; otherwise null and the reason. */
@@ -38,7 +43,8 @@ export async function compareRuns(dirs: string[], o: { log?: (s: string) => void
     const opts: AnalyzeOptions = { split: o.split ?? 'test', checkpoint: 'last', limit: 0 };
     const analysisDir = new RunDir(dir, '--run').analysisDir;
     const cached = join(analysisDir, 'analysis.json');
-    let { a, why } = cachedAnalysis(cached, analysisKey(dir, opts));
+    const key = analysisKey(dir, opts);
+    let { a, why } = cachedAnalysis(cached, key);
     if (!a) {
       o.log?.(`analyzing ${dir} (features, MI matrix, figures)${why ? `: ${why}` : ''} ...`);
       const { analyzeRun, writeAnalysis } = await import('./run_analysis.js'); // libtorch only when a run needs it
@@ -46,22 +52,60 @@ export async function compareRuns(dirs: string[], o: { log?: (s: string) => void
       await writeAnalysis(full, analysisDir);
       a = full.result;
     }
+    const loc = readLocalizationSummary(dir, key.checkpoint, opts.split!);
+    if (loc.why) o.log?.(`${dir}: no localization figures: ${loc.why}`);
     out.push({ run: dir, model: info.config.model, strategy: info.config.strategy, accuracy: a.accuracy, density: a.density, mis: a.mis,
-      mean_specificity: a.mean_specificity, agreement: a.agreement, class_filter_accuracy: a.class_filter_accuracy.mean_balanced });
+      mean_specificity: a.mean_specificity, agreement: a.agreement, class_filter_accuracy: a.class_filter_accuracy.mean_balanced,
+      localization: loc.summary });
   }
   return out;
 }
 
-const HEADER = ['run', 'model', 'strategy', 'accuracy', 'density', 'MIS', 'mean specificity', 'gate/MI agreement', 'class-filter bal. acc'];
-const cells = (r: ComparisonRow) => [r.run, r.model, r.strategy, fmt(r.accuracy), fmt(r.density), fmt(r.mis), fmt(r.mean_specificity), fmt(r.agreement), fmt(r.class_filter_accuracy)];
+/** A column of the comparison table; `shown` (default: always) decides from all rows whether it appears. */
+export interface ComparisonColumn {
+  header: string;
+  cell: (r: ComparisonRow) => string;
+  shown?: (rows: readonly ComparisonRow[]) => boolean;
+}
+
+/** Localization columns of one method: shown when some run has that method's figures ('-' for the others). */
+function localizationColumns(m: typeof COMPARED_METHODS[number]): ComparisonColumn[] {
+  const figure = (header: string, k: keyof MethodSummary): ComparisonColumn => ({
+    header: `${METHOD_LABELS[m]} ${header}`,
+    cell: (r) => fmt(r.localization?.methods[m]?.[k]),
+    shown: (rows) => rows.some((r) => r.localization?.methods[m] !== undefined),
+  });
+  return [figure('IoU', 'mean_iou'), figure('hit rate', 'hit_rate'), figure('MaxBoxAccV2', 'max_box_acc_v2'), figure('PxAP', 'pxap')];
+}
+
+export const COMPARISON_COLUMNS: ComparisonColumn[] = [
+  { header: 'run', cell: (r) => r.run },
+  { header: 'model', cell: (r) => r.model },
+  { header: 'strategy', cell: (r) => r.strategy },
+  { header: 'accuracy', cell: (r) => fmt(r.accuracy) },
+  { header: 'density', cell: (r) => fmt(r.density) },
+  { header: 'MIS', cell: (r) => fmt(r.mis) },
+  { header: 'mean specificity', cell: (r) => fmt(r.mean_specificity) },
+  { header: 'gate/MI agreement', cell: (r) => fmt(r.agreement) },
+  { header: 'class-filter bal. acc', cell: (r) => fmt(r.class_filter_accuracy) },
+  ...COMPARED_METHODS.flatMap(localizationColumns),
+];
+
+/** The header and the cells of the columns shown for these rows. */
+export function comparisonTable(rows: readonly ComparisonRow[]): { header: string[]; cells: string[][] } {
+  const cols = COMPARISON_COLUMNS.filter((c) => c.shown?.(rows) ?? true);
+  return { header: cols.map((c) => c.header), cells: rows.map((r) => cols.map((c) => c.cell(r))) };
+}
 
 export function formatComparison(rows: ComparisonRow[]): string {
-  return table(HEADER, rows.map(cells));
+  const { header, cells } = comparisonTable(rows);
+  return table(header, cells);
 }
 
 export function comparisonMarkdown(rows: ComparisonRow[]): string {
   const line = (c: string[]) => `| ${c.join(' | ')} |`;
-  return [line(HEADER), line(HEADER.map(() => '---')), ...rows.map((r) => line(cells(r)))].join('\n') + '\n';
+  const { header, cells } = comparisonTable(rows);
+  return [line(header), line(header.map(() => '---')), ...cells.map(line)].join('\n') + '\n';
 }
 
 export function writeComparison(rows: ComparisonRow[], outDir: string): string[] {

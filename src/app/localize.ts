@@ -3,30 +3,69 @@
 // first gathers what some methods need from the whole set (per-class mean activations: CSG-CAM of an
 // STD model and GradMap's top filters; ActivMap's per-filter thresholds), the second explains batch by
 // batch. Class maps are kept whole (N x H x W floats per method) for the set-level metrics; the
-// per-filter methods are scored a batch at a time (their maps would be N x K x H x W).
+// per-filter methods are scored a batch at a time (their maps would be N x K x H x W). On VOC Part the
+// class-map methods also get the pointing game per part (part_pointing, from the part masks).
+//
+// Another dataset (LocalizeOptions.dataset, `--dataset`): a run is scored on any dataset with masks
+// whose images fit its model: the same channel count, the same number of classes with the same names
+// (compared as class folder names, so a folder written by `csgnet data cluttered` matches its source's
+// 'T-shirt/top') and the run's image size. Every csgnet backbone ends in global average pooling, so it
+// runs at any size from its minimum up; a size other than the run's is used only when asked for by name
+// (--image-size, or --canvas for cluttered-*), never by accident. The images are normalised with the
+// scored dataset's own statistics, as every split of every dataset is here.
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import * as torch from '../torch/index.js';
 import type { Tensor } from '../torch/index.js';
-import { BatchLoader, maskBox, type ImageDataset } from '../data/index.js';
+import { BatchLoader, CLUTTER_DEFAULTS, classFolderName, loadDataset, maskBox, type ImageDataset, type VocPartDataset } from '../data/index.js';
 import { openRun, runDataset, type OpenRun } from '../csg/run.js';
+import { modelInfo } from '../models/registry.js';
 import {
   ActivMap, Cam, CsgCam, FilterClassStats, GradCam, GradCamPlusPlus, GradMap, activationThresholds, type Explainer, type Target,
 } from '../explain/index.js';
 import {
-  ActivMapAccumulator, EnergyPointingGame, GradMapIoU, MaxBoxAccV2, PointingGame, PxAP, TopFractionIoU, byClass,
+  ActivMapAccumulator, EnergyPointingGame, GradMapIoU, MaxBoxAccV2, PointingGame, PxAP, TopFractionIoU, byClass, partPointing,
 } from '../metrics/localization/index.js';
 import { writeNpy } from '../io/npy.js';
 import { writeFileAtomic } from '../util/atomic.js';
+import { analysisKey, type AnalysisKey } from './analysis_key.js';
+import { localizationDir } from './localization_summary.js';
 
 export const LOCALIZE_METHODS = ['cam', 'gradcam', 'gradcampp', 'csgcam', 'activmap', 'gradmap'] as const;
 export type LocalizeMethod = typeof LOCALIZE_METHODS[number];
 const CLASS_MAP_METHODS: readonly LocalizeMethod[] = ['cam', 'gradcam', 'gradcampp', 'csgcam'];
 
+/** A dataset with masks other than the run's own (`csgnet localize --dataset`). */
+export interface LocalizeDataset {
+  /** A loadDataset name (KNOWN_DATASETS). */
+  name: string;
+  /** Its data folder (--data-root). */
+  root?: string;
+  /** imagefolder, voc-part: the side the images are loaded at (default: the run's image size). Any
+   *  dataset: a size other than the run's is accepted only when given here. */
+  imageSize?: number;
+  /** cluttered-*: canvas side (default: --image-size, else the run's image size) and distractors
+   *  (default: the run's when it was trained on a cluttered dataset, else the generator's 6). */
+  canvas?: number;
+  distractors?: number;
+}
+
+/** Which images were scored, as localization.json records it. */
+export interface LocalizedDatasetInfo {
+  name: string;
+  root: string | null;
+  /** True when it is the run's own dataset (its config's name, folder and settings). */
+  own: boolean;
+  canvas: number | null;
+  distractors: number | null;
+}
+
 export interface LocalizeOptions {
   run: string;
   checkpoint?: string;
   split?: 'test' | 'train' | 'val';
+  /** Score on this dataset instead of the run's own. */
+  dataset?: LocalizeDataset;
   /** Only the first N images (0 = all). */
   limit?: number;
   methods?: readonly LocalizeMethod[];
@@ -36,7 +75,8 @@ export interface LocalizeOptions {
   gradMapFilters?: number;
   /** Also write maps/<method>.npy [N, H, W] float32, masks.npy and labels.npy. */
   saveMaps?: boolean;
-  out: string;
+  /** Output folder; default RUN/localization (where compare looks), required with `dataset`. */
+  out?: string;
   log?: (line: string) => void;
   /** Called after each batch of the explaining pass. */
   progress?: (done: number, total: number) => void;
@@ -45,11 +85,17 @@ export interface LocalizeOptions {
 export interface LocalizationReport {
   run: string;
   checkpoint: string;
+  /** The checkpoint's path (relative to the run), size and SHA-256: compare shows only a current localization. */
+  checkpoint_key: AnalysisKey['checkpoint'];
   epoch: number;
   strategy: string;
-  settings: { split: string; images: number; target: Target; methods: LocalizeMethod[]; height: number; width: number; gradmap_filters: number };
+  settings: {
+    dataset: LocalizedDatasetInfo; split: string; images: number; target: Target; methods: LocalizeMethod[];
+    height: number; width: number; gradmap_filters: number;
+  };
   classes: string[];
-  /** Per method: every metric overall and per class (class-map methods), or its own protocol (ActivMap, GradMap). */
+  /** Per method: every metric overall and per class (class-map methods; on VOC Part also part_pointing,
+   *  the pointing game per part), or its own protocol (ActivMap, GradMap). */
   methods: Partial<Record<LocalizeMethod, unknown>>;
 }
 
@@ -78,14 +124,70 @@ function* tensorBatches(run: OpenRun, ds: ImageDataset, n: number, batchSize: nu
   }
 }
 
+const quote = (names: readonly string[]) => names.map((c) => `'${c}'`).join(', ');
+
+/** The run's own split, or `d` loaded to fit the run's model (module comment), with what to record. */
+async function datasetToScore(run: OpenRun, runDir: string, split: 'test' | 'train' | 'val', d: LocalizeDataset | undefined,
+  log?: (line: string) => void): Promise<{ ds: ImageDataset; about: LocalizedDatasetInfo }> {
+  const c = run.config, cluttered = (name: string) => name.startsWith('cluttered-');
+  if (!d) {
+    // VOC Part's own splits with their part masks (per-part pointing); its held-out 'val' split without.
+    const ds = c.dataset === 'voc-part' && split !== 'val'
+      ? await loadDataset(c.dataset, { root: c.dataRoot, split, size: c.imageSize, parts: true })
+      : await runDataset(run, split);
+    return { ds, about: { name: c.dataset, root: c.dataRoot ?? null, own: true,
+      canvas: cluttered(c.dataset) ? ds.height : null, distractors: cluttered(c.dataset) ? (c.distractors ?? CLUTTER_DEFAULTS.distractors) : null } };
+  }
+  const trainedOn = `run ${runDir} (trained on ${c.dataset})`;
+  if (split === 'val') throw new Error(`--split val is the held-out part of the run's own training data; with --dataset ${d.name} use train or test`);
+  const isCluttered = cluttered(d.name);
+  if (!isCluttered && (d.canvas !== undefined || d.distractors !== undefined)) {
+    throw new Error(`--${d.canvas !== undefined ? 'canvas' : 'distractors'} applies only to the cluttered-* datasets, not to ${d.name}`);
+  }
+  if (isCluttered && d.canvas !== undefined && d.imageSize !== undefined && d.canvas !== d.imageSize) {
+    throw new Error(`--canvas ${d.canvas} and --image-size ${d.imageSize} disagree (for ${d.name} both are the image side)`);
+  }
+  const { channels, height: rh, width: rw, classes } = run.dataset;
+  const asked = isCluttered ? (d.canvas ?? d.imageSize) : d.imageSize;
+  const distractors = isCluttered ? (d.distractors ?? (cluttered(c.dataset) ? c.distractors : undefined) ?? CLUTTER_DEFAULTS.distractors) : null;
+  const ds = await loadDataset(d.name, {
+    root: d.root, split,
+    size: d.name === 'imagefolder' ? (asked !== undefined ? asked : [rh, rw]) : d.name === 'voc-part' ? (asked ?? rh) : undefined,
+    grayscale: d.name === 'imagefolder' ? channels === 1 : undefined,
+    canvas: isCluttered ? (asked ?? rh) : undefined,
+    distractors: distractors ?? undefined,
+    parts: d.name === 'voc-part' ? true : undefined,
+  });
+  if (ds.channels !== channels) throw new Error(`${d.name} images have ${ds.channels} channel(s) but ${trainedOn} takes ${channels}`);
+  if (ds.numClasses !== classes.length) {
+    throw new Error(`${d.name} has ${ds.numClasses} classes (${quote(ds.classNames)}) but ${trainedOn} has ${classes.length} (${quote(classes)})`);
+  }
+  const differ = classes.flatMap((name, k) => (classFolderName(name) === classFolderName(ds.classNames[k]!) ? [] : [`label ${k}: '${ds.classNames[k]}' vs '${name}'`]));
+  if (differ.length) throw new Error(`${d.name} names its classes differently from ${trainedOn}: ${differ.join(', ')}`);
+  if (ds.height !== rh || ds.width !== rw) {
+    const sizeFlag = isCluttered ? '--canvas' : '--image-size';
+    if (asked === undefined) {
+      throw new Error(`${d.name} images are ${ds.width}x${ds.height} but ${trainedOn} takes ${rw}x${rh}; pass ${sizeFlag} ${Math.min(ds.height, ds.width)} ` +
+        'to score at that size anyway (the model ends in global average pooling)');
+    }
+    if (ds.height !== asked || ds.width !== asked) throw new Error(`--image-size ${asked}: ${d.name} images are ${ds.width}x${ds.height} (this dataset is not resized)`);
+    const min = modelInfo(c.model).minInputSize;
+    if (asked < min) throw new Error(`${sizeFlag} ${asked} is below the smallest input of ${c.model} (${min})`);
+    log?.(`scoring at ${ds.width}x${ds.height}, not the run's ${rw}x${rh} (asked for by ${sizeFlag})`);
+  }
+  return { ds, about: { name: d.name, root: d.root ?? null, own: false, canvas: isCluttered ? ds.height : null, distractors } };
+}
+
 export async function localizeRun(o: LocalizeOptions): Promise<{ report: LocalizationReport; files: string[] }> {
   const methods = [...(o.methods ?? LOCALIZE_METHODS)];
   for (const m of methods) if (!LOCALIZE_METHODS.includes(m)) throw new Error(`--methods: unknown method '${m}' (known: ${LOCALIZE_METHODS.join(', ')})`);
+  if (o.dataset && !o.out) throw new Error(`--out is required with --dataset (${localizationDir(o.run)} is the run's own dataset's localization, which compare reads)`);
+  const outDir = o.out ?? localizationDir(o.run);
   const split = o.split ?? 'test', target = o.target ?? 'label', batchSize = o.batchSize ?? 64, topN = o.gradMapFilters ?? 30;
   const run = openRun(o.run, o.checkpoint ?? 'last');
-  const ds = await runDataset(run, split);
+  const { ds, about } = await datasetToScore(run, o.run, split, o.dataset, o.log);
   if (!ds.masks) {
-    throw new Error(`${run.config.dataset} (${split} split) has no object masks: localize needs a dataset with masks ` +
+    throw new Error(`${about.name} (${split} split) has no object masks: localize needs a dataset with masks ` +
       '(cluttered-fashion-mnist, cluttered-mnist, an image folder with masks/, VOC Part)');
   }
   const n = o.limit ? Math.min(o.limit, ds.length) : ds.length;
@@ -93,6 +195,7 @@ export async function localizeRun(o: LocalizeOptions): Promise<{ report: Localiz
   const masks = ds.masks.subarray(0, n * hw);
   const boxes = boxesOf(ds, n);
   const labels = Int32Array.from(ds.labels.subarray(0, n));
+  const parts = (ds as VocPartDataset).parts;
   const model = run.model;
   model.eval();
 
@@ -150,8 +253,7 @@ export async function localizeRun(o: LocalizeOptions): Promise<{ report: Localiz
   for (const m of methods) {
     if (m === 'activmap') { results[m] = activ!.result(); continue; }
     if (m === 'gradmap') {
-      const probe = new GradMapIoU(new Float32Array(hw), new Uint8Array(hw), [1, 1, H, W]);
-      results[m] = byClass(gradIoUs, labels, C, (r) => probe.reduce(r));
+      results[m] = byClass(gradIoUs, labels, C, (r) => GradMapIoU.summarise(r));
       continue;
     }
     const maps = classMaps.get(m)!;
@@ -161,29 +263,30 @@ export async function localizeRun(o: LocalizeOptions): Promise<{ report: Localiz
       pxap: new PxAP(maps, masks, shape).evaluate(labels, C),
       pointing_game: new PointingGame(maps, masks, shape).evaluate(labels, C),
       energy_pointing_game: new EnergyPointingGame(maps, boxes, shape).evaluate(labels, C),
+      ...(parts ? { part_pointing: partPointing(maps, shape, { ...parts, offsets: parts.offsets.subarray(0, n + 1) }) } : {}),
     };
   }
 
   const report: LocalizationReport = {
-    run: o.run, checkpoint: run.checkpoint, epoch: run.epoch, strategy: run.config.strategy,
-    settings: { split, images: n, target, methods, height: H, width: W, gradmap_filters: Math.min(topN, model.numFilters) },
+    run: o.run, checkpoint: run.checkpoint, checkpoint_key: analysisKey(o.run, { checkpoint: o.checkpoint ?? 'last' }).checkpoint, epoch: run.epoch, strategy: run.config.strategy,
+    settings: { dataset: about, split, images: n, target, methods, height: H, width: W, gradmap_filters: Math.min(topN, model.numFilters) },
     classes: ds.classNames, methods: results,
   };
-  mkdirSync(o.out, { recursive: true });
-  const files = [join(o.out, 'localization.json')];
+  mkdirSync(outDir, { recursive: true });
+  const files = [join(outDir, 'localization.json')];
   writeFileAtomic(files[0], JSON.stringify(report, (_k, v) => (typeof v === 'number' && !Number.isFinite(v) ? null : v), 2) + '\n');
   if (o.saveMaps) {
-    mkdirSync(join(o.out, 'maps'), { recursive: true });
+    mkdirSync(join(outDir, 'maps'), { recursive: true });
     for (const [m, maps] of classMaps) {
-      const f = join(o.out, 'maps', `${m}.npy`);
+      const f = join(outDir, 'maps', `${m}.npy`);
       writeNpy(f, maps, [n, H, W]);
       files.push(f);
     }
-    writeNpy(join(o.out, 'masks.npy'), masks, [n, H, W]);
-    writeNpy(join(o.out, 'labels.npy'), BigInt64Array.from(labels, (v) => BigInt(v)), [n]);
-    files.push(join(o.out, 'masks.npy'), join(o.out, 'labels.npy'));
+    writeNpy(join(outDir, 'masks.npy'), masks, [n, H, W]);
+    writeNpy(join(outDir, 'labels.npy'), BigInt64Array.from(labels, (v) => BigInt(v)), [n]);
+    files.push(join(outDir, 'masks.npy'), join(outDir, 'labels.npy'));
   }
-  files.push(await writeOverlays(ds, classMaps, Math.min(n, 8), join(o.out, 'overlays.png')));
+  files.push(await writeOverlays(ds, classMaps, Math.min(n, 8), join(outDir, 'overlays.png')));
   o.log?.(`localized ${n} images with ${methods.join(', ')}`);
   return { report, files };
 }

@@ -35,7 +35,7 @@ export function formatInfo(i: import('../torch/info.js').TorchInfo): string {
 }
 
 /** The overall figures of `csgnet localize`, one row per method. */
-export function formatLocalization(r: { run: string; settings: { images: number; split: string }; methods: Record<string, any> }): string {
+export function formatLocalization(r: { run: string; settings: { images: number; split: string; dataset?: { name: string; own: boolean } }; methods: Record<string, any> }): string {
   const rows: (string | number)[][] = [];
   for (const [m, v] of Object.entries(r.methods)) {
     if (v?.top30_iou) {
@@ -45,6 +45,7 @@ export function formatLocalization(r: { run: string; settings: { images: number;
     } else if (m === 'activmap') rows.push([m, v.overall.meanIoU, v.overall.successRate, '-', '-', '-', '-']);
     else if (m === 'gradmap') rows.push([m, v.overall.meanIoU, v.overall.hitRate, '-', '-', '-', '-']);
   }
-  return `${r.run} (${r.settings.images} ${r.settings.split} images)\n` +
+  const of = r.settings.dataset && !r.settings.dataset.own ? ` of ${r.settings.dataset.name}` : '';
+  return `${r.run} (${r.settings.images} ${r.settings.split} images${of})\n` +
     table(['method', 'mean IoU', 'hit rate', 'MaxBoxAccV2', 'PxAP', 'pointing', 'energy'], rows);
 }

@@ -244,7 +244,12 @@ addRunOptions(program.command('analyze').description('MIS, MI matrix, gate densi
 
 addRunOptions(program.command('localize').description('localization maps of a run (CAM, Grad-CAM, Grad-CAM++, CSG-CAM, ActivMap, GradMap) scored against masks -> DIR/localization.json, overlays.png'),
   { images: true })
-  .requiredOption('--out <dir>', 'output folder')
+  .option('--out <dir>', 'output folder (default RUN/localization, where compare looks; required with --dataset)')
+  .addOption(new Option('--dataset <name>', "score on this dataset with masks instead of the run's own (same channels, classes and image size)").choices([...KNOWN_DATASETS]))
+  .option('--data-root <dir>', "--dataset's data folder")
+  .option('--image-size <n>', "--dataset: load imagefolder / voc-part images at N x N (default the run's size); another size than the run's only when given", int(1))
+  .option('--canvas <n>', "--dataset cluttered-*: canvas side (default the run's image size)", int(1))
+  .option('--distractors <n>', "--dataset cluttered-*: 8x8 distractors per image (default the run's, else 6)", int(0))
   .option('--methods <list>', 'comma-separated methods', 'cam,gradcam,gradcampp,csgcam,activmap,gradmap')
   .addOption(new Option('--target <t>', 'class each map explains').choices(['label', 'prediction']).default('label'))
   .option('--batch <n>', 'images per batch', int(1), 64)
@@ -253,11 +258,14 @@ addRunOptions(program.command('localize').description('localization maps of a ru
   .addOption(new Option('--progress <mode>', 'progress display').choices(['auto', 'plain', 'none']).default('auto'))
   .addOption(threadsOption())
   .action(async (o) => {
+    const given = ['dataRoot', 'imageSize', 'canvas', 'distractors'].filter((k) => o[k] !== undefined);
+    if (given.length && !o.dataset) throw new Error(`--${given[0]!.replace(/[A-Z]/g, (c) => '-' + c.toLowerCase())} applies with --dataset NAME (the run's own dataset uses its own settings)`);
     const { localizeRun } = await import('../app/localize.js');
     const { countProgress } = await import('./progress.js');
     const log = (s: string) => process.stderr.write(s + '\n');
     let bar: ReturnType<typeof countProgress> | null = null;
-    const { report, files } = await localizeRun({ run: o.run, checkpoint: o.checkpoint, split: o.split, limit: o.limit,
+    const dataset = o.dataset ? { name: o.dataset, root: o.dataRoot, imageSize: o.imageSize, canvas: o.canvas, distractors: o.distractors } : undefined;
+    const { report, files } = await localizeRun({ run: o.run, checkpoint: o.checkpoint, split: o.split, limit: o.limit, dataset,
       methods: String(o.methods).split(',').map((m) => m.trim()).filter(Boolean) as any, target: o.target, batchSize: o.batch,
       gradMapFilters: o.gradmapFilters, saveMaps: !!o.saveMaps, out: o.out, log,
       progress: (done, total) => { bar ??= countProgress(o.progress, 'localize', total, log); bar.update(done); } });
@@ -295,7 +303,7 @@ program.command('mis').description('MI matrix and MIS of any features: F.npy [N,
     else console.log(`MIS ${score.toFixed(4)} over ${k} features, ${C} classes, ${n} samples (${seconds.toFixed(2)} s)`);
   });
 
-program.command('compare').description('compare runs: accuracy, density, MIS, mean specificity, gate/MI agreement')
+program.command('compare').description('compare runs: accuracy, density, MIS, mean specificity, gate/MI agreement; CSG-CAM and CAM localization of runs localized into RUN/localization')
   .argument('<runs...>', 'run folders')
   .option('--out <dir>', 'also write comparison.md and comparison.json here')
   .addOption(splitOption())

@@ -29,6 +29,8 @@ export interface LoadDatasetOptions {
   canvas?: number;
   distractors?: number;
   clutterSeed?: number;
+  /** voc-part only: also load the part masks (VocPartDataset.parts). */
+  parts?: boolean;
 }
 
 /** Loads a dataset split; an empty one is an error naming the folder (every loader also checks its files). */
@@ -51,7 +53,7 @@ async function loadAny(name: string, opts: LoadDatasetOptions): Promise<ImageDat
       return loadMnistLike(opts.root, opts.split, n);
     case 'voc-part':
       if (opts.size !== undefined && typeof opts.size !== 'number') throw new Error(`voc-part: size must be one number (square crops), got ${JSON.stringify(opts.size)} (--image-size)`);
-      return loadVocPart(opts.root!, opts.split, { size: opts.size, concurrency: opts.concurrency });
+      return loadVocPart(opts.root!, opts.split, { size: opts.size, concurrency: opts.concurrency, parts: opts.parts });
     case 'cluttered-fashion-mnist':
     case 'cluttered-mnist':
       return loadCluttered(n === 'cluttered-mnist' ? 'mnist' : 'fashion-mnist', opts.root, opts.split, { canvas: opts.canvas, distractors: opts.distractors, seed: opts.clutterSeed });

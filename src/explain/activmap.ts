@@ -11,7 +11,7 @@ export class ActivMap extends Explainer {
     const { features, logits } = this.forward(x);
     const targets = this.targets(logits, labels);
     const [N, K] = features.shape;
-    const filters = torch.arange(0, K, 1, { dtype: 'int64' }).unsqueeze(0).expand([N, K]).contiguous();
+    const filters = torch.arange(0, K, 1, { dtype: 'int64', device: features.device }).unsqueeze(0).expand([N, K]).contiguous();
     return { maps: this.upsample(features, x), targets, filters };
   }
 }

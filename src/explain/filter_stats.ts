@@ -57,7 +57,7 @@ export class FilterClassStats {
     const a = gateAssignment(this.meanActivation(), K, C);
     const g = new Float32Array(K * C);
     for (let k = 0; k < K; k++) g[k * C + a[k]!] = 1;
-    return torch.fromTypedArray(g, [K, C]);
+    return torch.fromTypedArray(g, [K, C]);   // host: CsgCam moves its gate to the features' device and dtype
   }
 
   /** Per class, the n filters (all K if fewer) of highest mean activation, best first (ties: lower index first). */
@@ -90,5 +90,5 @@ export function activationThresholds(model: CsgBackbone, batches: Iterable<{ x: 
   const all = new Float32Array(parts.reduce((n, p) => n + p.length, 0));
   let off = 0;
   for (const p of parts) { all.set(p, off); off += p.length; }
-  return torch.tensor(activMapThresholds(all, shape as [number, number, number, number], fraction));
+  return torch.tensor(activMapThresholds(all, shape as [number, number, number, number], fraction));   // host: read back by the metric
 }

@@ -45,12 +45,12 @@ export class GradMap extends Explainer {
     for (const c of [...new Set(t)].sort((a, b) => a - b)) {
       const rows = t.flatMap((v, n) => (v === c ? [n] : []));
       order.push(...rows);
-      blocks.push(this.classMaps(x.indexSelect(0, torch.tensor(rows, { dtype: 'int64' }).to(x.device)), this.topFilters[c]!, blur));
+      blocks.push(this.classMaps(x.indexSelect(0, torch.tensor(rows, { dtype: 'int64', device: x.device })), this.topFilters[c]!, blur));
     }
     const inverse = new Array<number>(N!);
     order.forEach((n, i) => { inverse[n] = i; });
-    const maps = torch.cat(blocks, 0).indexSelect(0, torch.tensor(inverse, { dtype: 'int64' }).to(x.device));
-    const filters = torch.tensor(t.map((c) => this.topFilters[c]!).flat(), { dtype: 'int64' }).reshape(N!, M);
+    const maps = torch.cat(blocks, 0).indexSelect(0, torch.tensor(inverse, { dtype: 'int64', device: x.device }));
+    const filters = torch.tensor(t.map((c) => this.topFilters[c]!).flat(), { dtype: 'int64', device: x.device }).reshape(N!, M);
     return { maps, targets, filters };
   }
 

@@ -90,14 +90,17 @@ export function interpolate(x: Tensor, o: { size?: Pair; scaleFactor?: number | 
   return op('upsampleNearest2d', x, size, size ? null : scale);
 }
 
-/** A normalised 1-D Gaussian kernel (as torchvision's gaussian_blur builds it). */
-export function gaussianKernel1d(kernelSize: number, sigma: number): Tensor {
+/**
+ * A normalised 1-D Gaussian kernel (as torchvision's gaussian_blur builds it: in the dtype asked for,
+ * float64 weights for float64, float32 otherwise), created on `device` (default the CPU).
+ */
+export function gaussianKernel1d(kernelSize: number, sigma: number, o: { dtype?: Dtype; device?: string } = {}): Tensor {
   const half = (kernelSize - 1) / 2;
-  const w = new Float32Array(kernelSize);
+  const w = o.dtype === 'float64' ? new Float64Array(kernelSize) : new Float32Array(kernelSize);
   let s = 0;
   for (let i = 0; i < kernelSize; i++) { const x = (i - half) / sigma; w[i] = Math.exp(-0.5 * x * x); s += w[i]; }
   for (let i = 0; i < kernelSize; i++) w[i] /= s;
-  return tensor(w);
+  return tensor(w, { dtype: o.dtype ?? 'float32', device: o.device });
 }
 
 /** Gaussian blur of [N, C, H, W] by a separable depthwise convolution with reflect padding (torchvision's choice). */
@@ -106,7 +109,7 @@ export function gaussianBlur(x: Tensor, kernelSize: number, sigma: number): Tens
   // tidy frees the kernel, its reshapes and the intermediates (the explicit disposes missed some)
   return tidy(() => {
     const c = x.shape[1];
-    const k = gaussianKernel1d(kernelSize, sigma).to(x.dtype);
+    const k = gaussianKernel1d(kernelSize, sigma, { dtype: x.dtype, device: x.device });   // on x's device: no host kernel on CUDA
     const kh = k.reshape(1, 1, kernelSize, 1).repeat(c, 1, 1, 1);
     const kw = k.reshape(1, 1, 1, kernelSize).repeat(c, 1, 1, 1);
     const r = (kernelSize - 1) / 2;

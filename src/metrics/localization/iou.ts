@@ -98,7 +98,12 @@ export class GradMapIoU extends LocalizationMetric<number, IoUSummary> {
   }
 
   reduce(ious: number[]): IoUSummary {
-    const atLeast = this.opts.hitAtLeast ?? 0.2;
+    return GradMapIoU.summarise(ious, this.opts);
+  }
+
+  /** The reduction alone, for per-image IoUs gathered batch by batch (no maps needed): mean IoU, hit when >= 0.2. */
+  static summarise(ious: readonly number[], opts: { hitAtLeast?: number } = {}): IoUSummary {
+    const atLeast = opts.hitAtLeast ?? 0.2;
     return { meanIoU: meanInOrder(ious), hitRate: meanInOrder(ious.map((v) => (v >= atLeast ? 1 : 0))) };
   }
 }

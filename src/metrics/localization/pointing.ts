@@ -6,6 +6,65 @@ import { LocalizationMetric, meanInOrder } from './per_class.js';
 /** Default tolerance: 15 px at 224 px, scaled linearly with the larger image side (not rounded). */
 export const pointingTolerance = (h: number, w: number): number => (15 * Math.max(h, w)) / 224;
 
+/** The index (within the map) of the maximum of maps[off .. off + hw), the first on ties (np.argmax). */
+export function mapMaximum(maps: ArrayLike<number>, off: number, hw: number): number {
+  let arg = 0;
+  for (let p = 1; p < hw; p++) if (maps[off + p]! > maps[off + arg]!) arg = p;
+  return arg;
+}
+
+/** 1 when pixel `at` of an h x w plane lies on the mask at masks[off ..] or within `tolerance` px of a mask pixel. */
+export function pointsAt(masks: ArrayLike<number>, off: number, h: number, w: number, at: number, tolerance: number): number {
+  const py = (at / w) | 0, px = at - py * w;
+  const r = Math.floor(tolerance), t2 = tolerance * tolerance;
+  for (let y = Math.max(0, py - r); y <= Math.min(h - 1, py + r); y++) {
+    for (let x = Math.max(0, px - r); x <= Math.min(w - 1, px + r); x++) {
+      if (masks[off + y * w + x] && (y - py) ** 2 + (x - px) ** 2 <= t2) return 1;
+    }
+  }
+  return 0;
+}
+
+/** Part masks, flat: image i's entries are offsets[i] .. offsets[i + 1] - 1 (src/data/vocpart.ts VocPartMasks). */
+export interface PartMaskSet {
+  names: readonly string[];
+  offsets: ArrayLike<number>;
+  part: ArrayLike<number>;
+  masks: Uint8Array;
+}
+
+/** One part's pointing game: over the images where the part is visible (a non-empty mask). */
+export interface PartPointing { part: string; images: number; hitRate: number }
+
+/**
+ * The pointing game per part: for each part, the share of the images showing it whose map maximum lies
+ * on it (within `tolerance`, default pointingTolerance). Images whose mask of that part is empty do not
+ * count; a part never visible gets images 0 and hitRate NaN. Parts in the order of `parts.names`.
+ */
+export function partPointing(maps: Float32Array, shape: readonly [number, number, number], parts: PartMaskSet, opts: { tolerance?: number } = {}): PartPointing[] {
+  checkShape('shape', shape, 3);
+  checkMaps('maps', maps, shape);
+  const [n, h, w] = shape, hw = h * w;
+  if (parts.offsets.length !== n + 1) throw new Error(`parts: offsets must have ${n + 1} entries (images + 1), got ${parts.offsets.length}`);
+  const entries = parts.offsets[n]!;
+  if (parts.part.length < entries || parts.masks.length < entries * hw) throw new Error(`parts: ${entries} entries need ${entries} part indices and ${entries * hw} mask bytes`);
+  const tolerance = opts.tolerance ?? pointingTolerance(h, w);
+  const hits = new Array<number>(parts.names.length).fill(0), seen = new Array<number>(parts.names.length).fill(0);
+  for (let i = 0; i < n; i++) {
+    const at = mapMaximum(maps, i * hw, hw);
+    for (let e = parts.offsets[i]!; e < parts.offsets[i + 1]!; e++) {
+      const k = parts.part[e]!;
+      if (!(k >= 0 && k < parts.names.length)) throw new Error(`parts: entry ${e} names part ${k}, out of range [0, ${parts.names.length})`);
+      let visible = false;
+      for (let p = e * hw; p < (e + 1) * hw && !visible; p++) visible = parts.masks[p] !== 0;
+      if (!visible) continue;
+      seen[k]++;
+      hits[k] += pointsAt(parts.masks, e * hw, h, w, at, tolerance);
+    }
+  }
+  return parts.names.map((part, k) => ({ part, images: seen[k]!, hitRate: seen[k] ? hits[k]! / seen[k]! : NaN }));
+}
+
 /**
  * Hit when the map's maximum (the first in row-major order on ties, as np.argmax) lies on the mask or
  * within `tolerance` px of a mask pixel (Euclidean: dy^2 + dx^2 <= tolerance^2). An empty mask is a miss.
@@ -28,17 +87,8 @@ export class PointingGame extends LocalizationMetric<number, { hitRate: number }
   }
 
   perImage(i: number): number {
-    const { h, w } = this, hw = h * w, off = i * hw;
-    let arg = 0;
-    for (let p = 1; p < hw; p++) if (this.maps[off + p] > this.maps[off + arg]) arg = p;
-    const py = (arg / w) | 0, px = arg - py * w;
-    const r = Math.floor(this.tolerance), t2 = this.tolerance * this.tolerance;
-    for (let y = Math.max(0, py - r); y <= Math.min(h - 1, py + r); y++) {
-      for (let x = Math.max(0, px - r); x <= Math.min(w - 1, px + r); x++) {
-        if (this.masks[off + y * w + x] && (y - py) ** 2 + (x - px) ** 2 <= t2) return 1;
-      }
-    }
-    return 0;
+    const { h, w } = this, off = i * h * w;
+    return pointsAt(this.masks, off, h, w, mapMaximum(this.maps, off, h * w), this.tolerance);
   }
 
   reduce(hits: number[]): { hitRate: number } {

@@ -1,0 +1,97 @@
+// csgnet localize --dataset: a run scored on another dataset with masks (a masked image folder written
+// from cluttered Fashion-MNIST), the compatibility checks naming both sides, and where the output goes.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, readFileSync, rmSync, existsSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { spawnSync } from 'node:child_process';
+import * as torch from '../src/torch/index.js';
+import { packageRoot } from '../src/util/paths.js';
+import { readNpy } from '../src/io/npy.js';
+import { localizeRun } from '../src/app/localize.js';
+import { openRun } from '../src/csg/run.js';
+import { BatchLoader, FASHION_MNIST_CLASSES, classFolderName, clutterDataset, loadDataset, loadMnistLike, writeMaskedFolder } from '../src/data/index.js';
+import { Cam } from '../src/explain/index.js';
+import { TopFractionIoU } from '../src/metrics/localization/index.js';
+import { fakeRun } from './support/fake_run.js';
+
+const tmp = mkdtempSync(join(tmpdir(), 'csgnet-locds-'));
+process.on('exit', () => rmSync(tmp, { recursive: true, force: true }));
+const S = 48, N = 30;
+const runData = { name: 'cluttered-fashion-mnist', classes: FASHION_MNIST_CLASSES, channels: 1, height: S, width: S };
+const run = fakeRun(join(tmp, 'run'), { dataset: 'cluttered-fashion-mnist', canvas: S, strategy: 'csg', model: 'resnet20' }, runData);
+const source = clutterDataset(loadMnistLike(undefined, 'test', 'fashion-mnist'), 'test', { canvas: S, limit: N });
+const folder = join(tmp, 'folder');
+await writeMaskedFolder(source, folder);
+
+test('a cluttered-Fashion-MNIST run scored on a masked image folder: its images, masks and class names', async () => {
+  const out = join(tmp, 'out');
+  const { report } = await localizeRun({ run, dataset: { name: 'imagefolder', root: folder }, methods: ['cam', 'csgcam'], saveMaps: true, out, batchSize: 16 });
+  assert.deepEqual(report.settings.dataset, { name: 'imagefolder', root: folder, own: false, canvas: null, distractors: null });
+  assert.deepEqual(JSON.parse(readFileSync(join(out, 'localization.json'), 'utf8')).settings, report.settings);
+  assert.equal(report.settings.images, N);
+  assert.deepEqual([report.settings.height, report.settings.width], [S, S]);
+  assert.equal(report.classes[0], 'T-shirt_top', "the folder's class names (folder names), matched to the run's 'T-shirt/top'");
+  // The folder lists images by class folder name, then by index within a class: the source's masks in that order.
+  const folderOf = (i: number) => classFolderName(FASHION_MNIST_CLASSES[source.labels[i]!]!);
+  const order = Array.from({ length: N }, (_, i) => i).sort((a, b) => (folderOf(a) < folderOf(b) ? -1 : folderOf(a) > folderOf(b) ? 1 : a - b));
+  const masks = readNpy(join(out, 'masks.npy')).data as Uint8Array, hw = S * S;
+  for (const [k, i] of order.entries()) {
+    assert.deepEqual(masks.subarray(k * hw, (k + 1) * hw), source.masks!.subarray(i * hw, (i + 1) * hw), `image ${k} (source ${i})`);
+  }
+  // The maps are the run's model's on the folder's images (grey, as the run's), and the figures the metrics' on them.
+  const ds = await loadDataset('imagefolder', { root: folder, split: 'test', grayscale: true, size: S });
+  const r = openRun(run);
+  const b = new BatchLoader(ds, { batchSize: N, shuffle: false }).epoch(0).next().value!;
+  const direct = torch.tidy(() => new Cam(r.model).explain(torch.fromTypedArray(b.x, b.shape).contiguous(r.config.memoryFormat),
+    torch.fromTypedArray(b.y, [N], { dtype: 'int64' })).maps.data() as Float32Array);
+  const saved = readNpy(join(out, 'maps', 'cam.npy')).data as Float32Array;
+  let maxDiff = 0, maxAbs = 0;
+  for (let i = 0; i < direct.length; i++) { maxDiff = Math.max(maxDiff, Math.abs(direct[i]! - saved[i]!)); maxAbs = Math.max(maxAbs, Math.abs(direct[i]!)); }
+  assert.ok(maxAbs > 0 && maxDiff <= 1e-5 * maxAbs, `CAM maps differ by ${maxDiff} (max ${maxAbs})`);
+  assert.deepEqual((report.methods.cam as any).top30_iou, new TopFractionIoU(saved, masks, [N, S, S]).evaluate(Array.from(ds.labels), 10));
+});
+
+test('the run\'s own cluttered generator with other settings is another dataset; its settings are recorded', async () => {
+  const { report } = await localizeRun({ run, dataset: { name: 'cluttered-fashion-mnist', distractors: 2 }, methods: ['cam'], limit: 8, out: join(tmp, 'o2') });
+  assert.deepEqual(report.settings.dataset, { name: 'cluttered-fashion-mnist', root: null, own: false, canvas: S, distractors: 2 });
+  const own = await localizeRun({ run, methods: ['cam'], limit: 8 });
+  assert.deepEqual(own.report.settings.dataset, { name: 'cluttered-fashion-mnist', root: null, own: true, canvas: S, distractors: 6 });
+  assert.ok(existsSync(join(run, 'localization', 'localization.json')), 'without --out: RUN/localization');
+});
+
+test('incompatible datasets are refused naming both sides', async () => {
+  const out = join(tmp, 'bad');
+  await assert.rejects(localizeRun({ run, dataset: { name: 'fashion-mnist' }, out }),
+    /fashion-mnist images are 28x28 but run .*run \(trained on cluttered-fashion-mnist\) takes 48x48; pass --image-size 28 to score at that size anyway/);
+  // Asked for by name, another size passes the size check (and fashion-mnist then fails for having no masks).
+  await assert.rejects(localizeRun({ run, dataset: { name: 'fashion-mnist', imageSize: 28 }, out }), /fashion-mnist \(test split\) has no object masks/);
+  await assert.rejects(localizeRun({ run, dataset: { name: 'fashion-mnist', imageSize: 32 }, out }), /--image-size 32: fashion-mnist images are 28x28 \(this dataset is not resized\)/);
+  await assert.rejects(localizeRun({ run, dataset: { name: 'cluttered-fashion-mnist', canvas: 40, imageSize: 48 }, out }), /--canvas 40 and --image-size 48 disagree/);
+  await assert.rejects(localizeRun({ run, dataset: { name: 'imagefolder', root: folder, canvas: 40 }, out }), /--canvas applies only to the cluttered-\* datasets, not to imagefolder/);
+  await assert.rejects(localizeRun({ run, dataset: { name: 'imagefolder', root: folder }, split: 'val', out }), /--split val is the held-out part .* use train or test/);
+  await assert.rejects(localizeRun({ run, dataset: { name: 'imagefolder', root: folder } }), /--out is required with --dataset/);
+  // A run of other classes (and one of other channels) for the same folder.
+  const digits = fakeRun(join(tmp, 'digits'), { dataset: 'cluttered-mnist', canvas: S, strategy: 'std' }, { ...runData, name: 'cluttered-mnist', classes: ['0', '1', '2', '3', '4', '5', '6', '7', '8', '9'] });
+  await assert.rejects(localizeRun({ run: digits, dataset: { name: 'imagefolder', root: folder }, out }),
+    /imagefolder names its classes differently from run .*digits \(trained on cluttered-mnist\): label 0: 'T-shirt_top' vs '0', label 1: 'Trouser' vs '1'/);
+  const three = fakeRun(join(tmp, 'three'), { dataset: 'imagefolder', strategy: 'std' }, { ...runData, name: 'imagefolder', classes: ['a', 'b', 'c'] });
+  await assert.rejects(localizeRun({ run: three, dataset: { name: 'imagefolder', root: folder }, out }), /imagefolder has 10 classes \('T-shirt_top', .*\) but run .*three .* has 3 \('a', 'b', 'c'\)/);
+  const rgb = fakeRun(join(tmp, 'rgb'), { dataset: 'imagefolder', strategy: 'std' }, { ...runData, name: 'imagefolder', channels: 3 });
+  await assert.rejects(localizeRun({ run: rgb, dataset: { name: 'cluttered-fashion-mnist' }, out }), /cluttered-fashion-mnist images have 1 channel\(s\) but run .*rgb \(trained on imagefolder\) takes 3/);
+});
+
+test('CLI: localize --dataset, and its settings without --dataset refused by name', () => {
+  const cli = join(packageRoot(), 'dist', 'src', 'cli', 'main.js');
+  const ok = spawnSync(process.execPath, [cli, 'localize', '--run', run, '--dataset', 'imagefolder', '--data-root', folder, '--image-size', String(S), '--methods', 'cam',
+    '--limit', '6', '--out', join(tmp, 'cli'), '--progress', 'none', '--threads', '1'], { encoding: 'utf8', env: { ...process.env, OMP_NUM_THREADS: '1' } });
+  assert.equal(ok.status, 0, ok.stderr);
+  assert.match(ok.stdout, /\(6 test images of imagefolder\)/);
+  assert.equal(JSON.parse(readFileSync(join(tmp, 'cli', 'localization.json'), 'utf8')).settings.dataset.root, folder);
+  const r = spawnSync(process.execPath, [cli, 'localize', '--run', run, '--data-root', folder], { encoding: 'utf8' });
+  assert.equal(r.status, 1);
+  assert.match(r.stderr, /--data-root applies with --dataset NAME/);
+  const h = spawnSync(process.execPath, [cli, 'localize', '--help'], { encoding: 'utf8' });
+  assert.match(h.stdout, /--dataset <name>/);
+});
