@@ -1,7 +1,8 @@
 // Mahalanobis detector (Lee et al. 2018, last layer only): class-conditional Gaussians with a tied
 // covariance on the global-average-pooled last-layer features, fitted on the model's training set as in
 // their code: sample class means, covariance = sklearn EmpiricalCovariance of the class-centred features
-// (the mean of their outer products), precision = its pseudo-inverse (scipy pinvh). All in float64.
+// (the mean of their outer products), precision = its pseudo-inverse (scipy pinvh). Statistics in float64,
+// accumulated in one pass over the training set.
 // Score = min_c (f - mu_c)^T P (f - mu_c), the squared distance to the closest class: minus the paper's
 // confidence M(x) = max_c -(f - mu_c)^T P (f - mu_c) (their code's 0.5 factor changes no ranking).
 // Input pre-processing (optional): x' = x - noise * sign(d min_c distance / dx) in pixel space, with their
@@ -33,38 +34,43 @@ export class MahalanobisDetector extends Detector {
     const b = ctx.model.backbone;
     const K = b.numFilters, C = b.numClasses;
     const device = b.fc.weight.device;
-    // features per class, kept in JS (N x K float64: 50,000 x 512 is 200 MB at most)
-    const feats: Float64Array[] = [];
-    const labels: number[] = [];
-    for (const batch of ctx.trainBatches()) {
-      const f = torch.tidy(() => torch.noGrad(() => ctx.model.forward(batch.x01.to({ dtype: 'float32', device })).gap.to('float64').toFloat64Array()));
-      const y = batch.labels.toFloat64Array();
-      if (f.length !== y.length * K) throw new Error(`mahalanobis: a training batch has ${y.length} labels for ${f.length / K} images`);
-      for (const l of y) if (!(Number.isInteger(l) && l >= 0 && l < C)) throw new Error(`mahalanobis: training label ${l} out of range [0, ${C})`);
-      feats.push(f); labels.push(...y);
-    }
-    const n = labels.length;
-    if (n === 0) throw new Error('mahalanobis: trainBatches gave no images');
-    const all = new Float64Array(n * K);
-    let off = 0;
-    for (const f of feats) { all.set(f, off); off += f.length; }
-    const counts = new Float64Array(C), mu = new Float64Array(C * K);
-    for (let i = 0; i < n; i++) { counts[labels[i]!]!++; for (let k = 0; k < K; k++) mu[labels[i]! * K + k]! += all[i * K + k]!; }
-    const missing = [...counts.keys()].filter((c) => counts[c] === 0);
-    if (missing.length) throw new Error(`mahalanobis: the training images hold no sample of class ${missing.join(', ')}: every class needs a mean`);
+    // one pass, nothing kept per image: per-class feature sums and the sum of outer products f f^T
+    // (float64, on the model's device); the tied covariance follows as (sum f f^T - sum_c n_c mu_c mu_c^T) / n
+    const outer = torch.keep(torch.zeros([K, K], { dtype: 'float64', device }));
+    const sums = torch.keep(torch.zeros([C, K], { dtype: 'float64', device }));
+    const counts = new Float64Array(C);
+    let n = 0;
+    let mu: Float64Array, cov: Float64Array;
+    try {
+      for (const batch of ctx.trainBatches()) {
+        const y = batch.labels.toFloat64Array();
+        for (const l of y) if (!(Number.isInteger(l) && l >= 0 && l < C)) throw new Error(`mahalanobis: training label ${l} out of range [0, ${C})`);
+        torch.tidy(() => torch.noGrad(() => {
+          const f = ctx.model.forward(batch.x01.to({ dtype: 'float32', device })).gap.to('float64');
+          if (f.shape[0] !== y.length) throw new Error(`mahalanobis: a training batch has ${y.length} labels for ${f.shape[0]} images`);
+          const onehot = torch.F.oneHot(batch.labels.to({ dtype: 'int64', device }), C).to('float64');
+          outer.add_(f.t().matmul(f));
+          sums.add_(onehot.t().matmul(f));
+        }));
+        for (const l of y) counts[l]!++;
+        n += y.length;
+      }
+      if (n === 0) throw new Error('mahalanobis: trainBatches gave no images');
+      const missing = [...counts.keys()].filter((c) => counts[c] === 0);
+      if (missing.length) throw new Error(`mahalanobis: the training images hold no sample of class ${missing.join(', ')}: every class needs a mean`);
+      mu = sums.toFloat64Array();
+      cov = outer.toFloat64Array();
+    } finally { outer.dispose(); sums.dispose(); }
     for (let c = 0; c < C; c++) for (let k = 0; k < K; k++) mu[c * K + k]! /= counts[c]!;
-    // EmpiricalCovariance(assume_centered=False) on the class-centred features: it centres them again
-    // (their mean is zero up to rounding) and averages the outer products over all n
-    for (let i = 0; i < n; i++) for (let k = 0; k < K; k++) all[i * K + k]! -= mu[labels[i]! * K + k]!;
-    const centre = new Float64Array(K);
-    for (let i = 0; i < n; i++) for (let k = 0; k < K; k++) centre[k]! += all[i * K + k]! / n;
-    const cov = new Float64Array(K * K);
-    const row = new Float64Array(K);
-    for (let i = 0; i < n; i++) {
-      for (let k = 0; k < K; k++) row[k] = all[i * K + k]! - centre[k]!;
-      for (let a = 0; a < K; a++) { const ra = row[a]! / n; if (ra !== 0) for (let b2 = a; b2 < K; b2++) cov[a * K + b2]! += ra * row[b2]!; }
+    // = sklearn's EmpiricalCovariance of the class-centred features (their overall mean is zero)
+    for (let c = 0; c < C; c++) {
+      for (let a = 0; a < K; a++) {
+        const ma = counts[c]! * mu[c * K + a]!;
+        for (let b2 = 0; b2 < K; b2++) cov[a * K + b2]! -= ma * mu[c * K + b2]!;
+      }
     }
-    for (let a = 0; a < K; a++) for (let b2 = 0; b2 < a; b2++) cov[a * K + b2] = cov[b2 * K + a]!;
+    for (let i = 0; i < K * K; i++) cov[i]! /= n;
+    for (let a = 0; a < K; a++) for (let b2 = 0; b2 < a; b2++) cov[a * K + b2] = cov[b2 * K + a] = (cov[a * K + b2]! + cov[b2 * K + a]!) / 2;
     const prec = pinvSymmetric(cov, K);
     this.release();
     this.means = torch.keep(torch.fromTypedArray(mu, [C, K]).to({ device }));
