@@ -10,3 +10,4 @@ export * from './metrics/index.js';
 export * from './explain/index.js';
 export * from './attack/index.js';
 export * from './io/npy.js';
+export * from './detect/index.js';
