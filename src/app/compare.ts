@@ -6,10 +6,13 @@ import { analysisKey, keyDifference, type AnalysisKey, type AnalyzeOptions } fro
 import { RunDir, readRunInfo } from '../csg/run_dir.js';
 import { table, fmt } from '../report/table.js';
 import { writeFileAtomic } from '../util/atomic.js';
+import { gateAurocOnPgd } from './adversarial_summary.js';
 
 export interface ComparisonRow {
   run: string; model: string; strategy: string; accuracy: number; density: number | null; mis: number;
   mean_specificity: number; agreement: number | null; class_filter_accuracy: number;
+  /** From RUN/adversarial/adversarial.json (csgnet adversarial), else null. */
+  gate_auroc_pgd: number | null;
 }
 
 /** RUN_DIR/analysis/analysis.json when its key equals `want`; otherwise null and the reason. */
@@ -47,13 +50,14 @@ export async function compareRuns(dirs: string[], o: { log?: (s: string) => void
       a = full.result;
     }
     out.push({ run: dir, model: info.config.model, strategy: info.config.strategy, accuracy: a.accuracy, density: a.density, mis: a.mis,
-      mean_specificity: a.mean_specificity, agreement: a.agreement, class_filter_accuracy: a.class_filter_accuracy.mean_balanced });
+      mean_specificity: a.mean_specificity, agreement: a.agreement, class_filter_accuracy: a.class_filter_accuracy.mean_balanced,
+      gate_auroc_pgd: gateAurocOnPgd(dir)?.auroc ?? null });
   }
   return out;
 }
 
-const HEADER = ['run', 'model', 'strategy', 'accuracy', 'density', 'MIS', 'mean specificity', 'gate/MI agreement', 'class-filter bal. acc'];
-const cells = (r: ComparisonRow) => [r.run, r.model, r.strategy, fmt(r.accuracy), fmt(r.density), fmt(r.mis), fmt(r.mean_specificity), fmt(r.agreement), fmt(r.class_filter_accuracy)];
+const HEADER = ['run', 'model', 'strategy', 'accuracy', 'density', 'MIS', 'mean specificity', 'gate/MI agreement', 'class-filter bal. acc', 'gate AUROC (PGD)'];
+const cells = (r: ComparisonRow) => [r.run, r.model, r.strategy, fmt(r.accuracy), fmt(r.density), fmt(r.mis), fmt(r.mean_specificity), fmt(r.agreement), fmt(r.class_filter_accuracy), fmt(r.gate_auroc_pgd)];
 
 export function formatComparison(rows: ComparisonRow[]): string {
   return table(HEADER, rows.map(cells));
