@@ -131,8 +131,10 @@ test('adversarial on a CSG run: counts, success and distances agree with the sav
 test('adversarial on an STD run: the adaptive attack uses the filter-to-class assignment; no run, no compare entry', async () => {
   const dir = join(tmp, 'std');
   train(dir, 'std');
+  const live = torch.liveTensors();
   const { report } = await adversarialRun({ run: dir, limit: 24, attacks: ['pgd'], eps: [0.1], detectors: ['gate'], fitTrainLimit: 64,
     adaptiveWeights: [10], batchSize: 24, out: join(tmp, 'std-adv') });
+  assert.equal(torch.liveTensors(), live, 'live tensors after a run (model, gate, attacks and detectors freed)');
   assert.deepEqual(report.attacks.map((a) => a.key), ['pgd@0.1', 'pgd-adaptive-w10@0.1']);
   assert.deepEqual(report.transfer, [], 'no FGSM, no transfer');
   assert.equal(report.settings.transfer, false);

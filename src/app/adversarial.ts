@@ -200,6 +200,7 @@ export async function adversarialRun(o: AdversarialOptions): Promise<{ report: A
   const pm = new PixelModel(model, ds.mean, ds.std);
   const gate = run.gate ? torch.keep(run.gate.weight.detach()) : null;
   const held: Tensor[] = [];
+  let dets: Detector[] = [];
   try {
     const clean = pixels(ds, n, batchSize);
     const cleanPred = predictions(pm, clean.x, n, shape, batchSize);
@@ -223,7 +224,7 @@ export async function adversarialRun(o: AdversarialOptions): Promise<{ report: A
       }
     };
     const ctx: DetectorContext = { model: pm, gate, trainBatches };
-    const dets = detectors.map((name) => createDetector(name));
+    dets = detectors.map((name) => createDetector(name));
     for (const d of dets) { log(`preparing the ${d.name} detector on ${trainN} training images`); d.prepare(ctx); }
 
     // The adaptive attack's filter-to-class matrix: G, or an STD model's assignment by mean activation.
@@ -348,9 +349,13 @@ export async function adversarialRun(o: AdversarialOptions): Promise<{ report: A
     files.unshift(...await writeAdversarialReport(report, examples, shape, out));
     return { report, files };
   } finally {
+    // The run was opened here: its model and gate go too, so memory stays flat over repeated calls.
+    for (const d of dets) (d as { dispose?: () => void }).dispose?.();
     for (const t of held) t.dispose();
     gate?.dispose();
     pm.dispose();
+    model.dispose();
+    run.gate?.weight.dispose();
   }
 }
 
