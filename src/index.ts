@@ -8,4 +8,5 @@ export * from './data/index.js';
 export * from './csg/index.js';
 export * from './metrics/index.js';
 export * from './explain/index.js';
+export * from './attack/index.js';
 export * from './io/npy.js';

@@ -3,3 +3,4 @@
 export * from './mutual_info.js';
 export * from './analysis.js';
 export * from './localization/index.js';
+export * from './detection.js';

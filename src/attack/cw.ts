@@ -1,0 +1,85 @@
+// Carlini-Wagner L2 (Carlini & Wagner 2017) as torchattacks.CW (no binary search over c): Adam on
+// w = atanh(2x - 1), x' = (tanh(w) + 1) / 2, minimising |x' - x|_2^2 + c * f(x') with the margin
+// f = max(Z_y - max_{i != y} Z_i, -kappa) (targeted: max(max_{i != t} Z_i - Z_t, -kappa)). Each image
+// keeps its successful iterate of smallest L2 (the clean image when none succeeds). Early abort as
+// torchattacks: every max(steps / 10, 1) steps, stop when the cost exceeds 0.9999 x the last checked one.
+//
+// torchattacks quirks kept for parity: the "other" logit is max((1 - onehot) * Z), so it is >= 0 (the
+// zeroed true-class entry takes part); pixels at exactly 0 or 1 map to w = -inf / +inf, where tanh's
+// gradient is 0, so they never move.
+import * as torch from '../torch/index.js';
+import type { Tensor } from '../torch/index.js';
+import { Adam } from '../torch/optim/index.js';
+import { Attack, type AttackOptions } from './base.js';
+import type { PixelModel } from './pixel_model.js';
+
+export class CW extends Attack {
+  readonly name = 'cw' as const;
+  readonly c: number;
+  readonly kappa: number;
+  readonly steps: number;
+  readonly lr: number;
+
+  /** Defaults as torchattacks: c 1, kappa 0, 50 steps, Adam lr 0.01. */
+  constructor(model: PixelModel, o: AttackOptions = {}) {
+    super(model, o);
+    if (o.loss) throw new Error('cw: the loss option is not supported (CW minimises its own L2 + margin objective); use pgd or bim');
+    if (o.startNoise) throw new Error('cw: startNoise is not supported (CW starts at the image itself)');
+    this.c = o.c ?? 1;
+    this.kappa = o.kappa ?? 0;
+    this.steps = o.steps ?? 50;
+    this.lr = o.lr ?? 0.01;
+  }
+
+  /** The margin f per image [N]. */
+  private margin(logits: Tensor, labels: Tensor): Tensor {
+    const onehot = torch.F.oneHot(labels, logits.shape[1]!).to('float32');
+    const real = onehot.mul(logits).sum(1);
+    const other = onehot.rsub(1).mul(logits).max(1)[0];
+    return (this.targeted ? other.sub(real) : real.sub(other)).clampMin(-this.kappa);
+  }
+
+  protected run(x: Tensor, labels: Tensor): Tensor {
+    const N = x.shape[0]!;
+    const w = x.mul(2).sub(1).clamp(-1, 1);
+    const wAtanh = torch.tidy(() => w.add(1).div(w.rsub(1)).log().mul(0.5)).requiresGrad_(true);   // torchattacks' atanh
+    const opt = new Adam([wAtanh], { lr: this.lr });
+    let best = x.clone();
+    let bestL2 = torch.full([N], 1e10, { device: x.device });
+    let prevCost = 1e10;
+    const every = Math.max(Math.floor(this.steps / 10), 1);
+    try {
+      for (let step = 0; step < this.steps; step++) {
+        const r = torch.tidy(() => {
+          const { adv, l2, logits, cost } = torch.enableGrad(() => {
+            const adv = torch.F.tanh(wAtanh).add(1).mul(0.5);
+            const l2 = adv.flatten(1).sub(x.flatten(1)).square().sum(1);
+            const logits = this.model.logits(adv);
+            const cost = l2.sum().add(this.margin(logits, labels).mul(this.c).sum());
+            return { adv, l2, logits, cost };
+          });
+          wAtanh.grad = torch.grad(cost, wAtanh)[0]!;
+          opt.step();
+          wAtanh.grad = null;
+          const pred = logits.argmax(1);
+          const success = this.targeted ? pred.eq(labels) : pred.ne(labels);
+          const mask = success.logicalAnd(l2.lt(bestL2));
+          return {
+            best: adv.detach().where(mask.view(N, 1, 1, 1), best),
+            bestL2: l2.detach().where(mask, bestL2),
+            cost: cost.item(),
+          };
+        });
+        best.dispose(); bestL2.dispose();
+        best = r.best; bestL2 = r.bestL2;
+        if (step % every === 0) {
+          if (r.cost > Math.fround(prevCost * Math.fround(0.9999))) break;   // PyTorch compares in float32
+          prevCost = r.cost;
+        }
+      }
+    } finally {
+      opt.dispose();
+    }
+    return best;
+  }
+}

@@ -1,0 +1,33 @@
+// Attacks by name, and dataset-aware default settings.
+import type { PixelModel } from './pixel_model.js';
+import type { Attack, AttackOptions } from './base.js';
+import { ATTACK_NAMES, type AttackName } from './names.js';
+import { FGSM } from './fgsm.js';
+import { BIM } from './bim.js';
+import { PGD } from './pgd.js';
+import { PGDL2 } from './pgd_l2.js';
+import { CW } from './cw.js';
+
+const CLASSES: Record<AttackName, new (m: PixelModel, o: AttackOptions) => Attack> = { fgsm: FGSM, bim: BIM, pgd: PGD, 'pgd-l2': PGDL2, cw: CW };
+
+export function createAttack(name: AttackName, model: PixelModel, o: AttackOptions = {}): Attack {
+  const A = CLASSES[name];
+  if (!A || !Object.hasOwn(CLASSES, name)) throw new Error(`unknown attack '${String(name)}'; one of ${ATTACK_NAMES.join(', ')}`);
+  return new A(model, o);
+}
+
+/**
+ * The usual settings for a dataset: grey images (MNIST-like, 1 channel) Linf eps 0.3 with 40 steps of eps/10
+ * (Madry et al.'s MNIST budget), L2 eps 2; colour images Linf eps 8/255 with 10 steps of eps/4 (2/255 at 8/255),
+ * L2 eps 0.5. Iterative attacks share steps and step ratio; cw uses torchattacks' defaults (c 1, kappa 0,
+ * 50 steps, lr 0.01) and ignores eps. `eps` overrides the budget (the step size follows it).
+ */
+export function defaultAttackOptions(name: AttackName, dataset: { channels: number; height: number }, eps?: number): AttackOptions {
+  if (!ATTACK_NAMES.includes(name)) throw new Error(`unknown attack '${String(name)}'; one of ${ATTACK_NAMES.join(', ')}`);
+  if (eps !== undefined && !(Number.isFinite(eps) && eps >= 0)) throw new Error(`${name}: eps must be a finite number >= 0, got ${eps}`);
+  const grey = dataset.channels === 1;
+  if (name === 'cw') return { c: 1, kappa: 0, steps: 50, lr: 0.01 };
+  const e = eps ?? (name === 'pgd-l2' ? (grey ? 2 : 0.5) : (grey ? 0.3 : 8 / 255));
+  if (name === 'fgsm') return { eps: e };
+  return grey ? { eps: e, steps: 40, stepSize: e / 10 } : { eps: e, steps: 10, stepSize: e / 4 };
+}

@@ -1,0 +1,125 @@
+// Binary L2-regularised logistic regression in float64, the optimum of scikit-learn's
+// LogisticRegression(C) (penalty 'l2', intercept fitted and not penalised):
+//   min_{w,b} 0.5 |w|^2 + C sum_i log(1 + exp(-s_i (x_i . w + b))),  s_i = 2 y_i - 1.
+// sklearn reaches it with lbfgs; the problem is convex and tiny (a few features), so Newton's method with
+// a backtracking line search gets the same optimum to rounding. Plus z-scoring as sklearn's StandardScaler.
+import { solveSpd } from './linalg.js';
+
+/** log(1 + exp(z)) without overflow. */
+function softplus(z: number): number { return z > 0 ? z + Math.log1p(Math.exp(-z)) : Math.log1p(Math.exp(z)); }
+function sigmoid(z: number): number { return z >= 0 ? 1 / (1 + Math.exp(-z)) : Math.exp(z) / (1 + Math.exp(z)); }
+
+export interface LogisticOptions { /** inverse regularisation strength, sklearn's C (default 1) */ C?: number; maxIter?: number }
+
+export class LogisticRegression {
+  /** weights [d] and intercept after fit */
+  coef = new Float64Array(0);
+  intercept = 0;
+  /** Newton iterations used by the last fit */
+  iterations = 0;
+
+  constructor(readonly options: LogisticOptions = {}) {
+    const C = options.C ?? 1;
+    if (!(C > 0 && Number.isFinite(C))) throw new Error(`LogisticRegression: C must be a positive number, got ${C}`);
+  }
+
+  get fitted(): boolean { return this.coef.length > 0; }
+
+  /** x row-major [n, d]; y 0/1 [n] with both classes present. */
+  fit(x: ArrayLike<number>, y: ArrayLike<number>, d: number): this {
+    const n = y.length;
+    if (!(Number.isInteger(d) && d > 0) || x.length !== n * d) throw new Error(`LogisticRegression: x must hold ${n} x ${d} values, got ${x.length}`);
+    let pos = 0;
+    for (let i = 0; i < n; i++) {
+      if (y[i] !== 0 && y[i] !== 1) throw new Error(`LogisticRegression: labels must be 0 or 1, label ${i} is ${y[i]}`);
+      pos += y[i]!;
+    }
+    if (pos === 0 || pos === n) throw new Error(`LogisticRegression: needs both classes, got ${pos} of ${n} positive`);
+    for (let i = 0; i < x.length; i++) if (!Number.isFinite(x[i]!)) throw new Error(`LogisticRegression: feature ${i % d} of sample ${Math.floor(i / d)} is ${x[i]}`);
+    const C = this.options.C ?? 1, maxIter = this.options.maxIter ?? 100;
+    const p = d + 1;   // parameters: w then b
+    let theta = new Float64Array(p);
+    const margin = (t: Float64Array, i: number): number => { let z = t[d]!; for (let j = 0; j < d; j++) z += x[i * d + j]! * t[j]!; return z; };
+    const objective = (t: Float64Array): number => {
+      let f = 0;
+      for (let j = 0; j < d; j++) f += 0.5 * t[j]! * t[j]!;
+      for (let i = 0; i < n; i++) f += C * softplus(-(2 * y[i]! - 1) * margin(t, i));
+      return f;
+    };
+    let f = objective(theta);
+    this.iterations = 0;
+    for (let it = 0; it < maxIter; it++) {
+      const g = new Float64Array(p), H = new Float64Array(p * p);
+      for (let j = 0; j < d; j++) { g[j] = theta[j]!; H[j * p + j] = 1; }
+      for (let i = 0; i < n; i++) {
+        const q = sigmoid(margin(theta, i));
+        const r = C * (q - y[i]!), w = C * q * (1 - q);
+        for (let a = 0; a < p; a++) {
+          const xa = a < d ? x[i * d + a]! : 1;
+          g[a]! += r * xa;
+          for (let b = 0; b <= a; b++) H[a * p + b]! += w * xa * (b < d ? x[i * d + b]! : 1);
+        }
+      }
+      for (let a = 0; a < p; a++) for (let b = 0; b < a; b++) H[b * p + a] = H[a * p + b]!;
+      let gmax = 0;
+      for (const v of g) gmax = Math.max(gmax, Math.abs(v));
+      if (gmax <= 1e-12 * Math.max(1, C * n)) break;
+      // the intercept's row has no ridge term: with separable data and a tiny curvature, add a hair to keep H definite
+      let step: Float64Array;
+      try { step = solveSpd(H, g, p); } catch { H[p * p - 1]! += 1e-12; step = solveSpd(H, g, p); }
+      let t = 1, next = theta, fNext = f;
+      for (let k = 0; k < 60; k++, t /= 2) {
+        next = theta.map((v, j) => v - t * step[j]!);
+        fNext = objective(next);
+        if (fNext <= f) break;
+      }
+      this.iterations = it + 1;
+      if (!(fNext <= f)) break;   // no descent left: at the optimum to rounding
+      const moved = theta.some((v, j) => v !== next[j]);
+      theta = next; f = fNext;
+      if (!moved) break;
+    }
+    this.coef = theta.slice(0, d);
+    this.intercept = theta[d]!;
+    return this;
+  }
+
+  /** x . w + b for each row of x [n, d] (sklearn's decision_function). */
+  decisionFunction(x: ArrayLike<number>): Float64Array {
+    const d = this.coef.length;
+    if (!d) throw new Error('LogisticRegression: call fit before decisionFunction');
+    if (x.length % d !== 0) throw new Error(`LogisticRegression: x must have ${d} features per row, got ${x.length} values`);
+    const out = new Float64Array(x.length / d);
+    for (let i = 0; i < out.length; i++) {
+      let z = this.intercept;
+      for (let j = 0; j < d; j++) z += x[i * d + j]! * this.coef[j]!;
+      out[i] = z;
+    }
+    return out;
+  }
+}
+
+/** z-scoring with the fit set's mean and population standard deviation; constant features keep scale 1 (as StandardScaler). */
+export class Standardizer {
+  mean = new Float64Array(0);
+  scale = new Float64Array(0);
+
+  fit(x: ArrayLike<number>, d: number): this {
+    const n = x.length / d;
+    if (!(Number.isInteger(n) && n > 0)) throw new Error(`Standardizer: x must hold n x ${d} values (n > 0), got ${x.length}`);
+    this.mean = new Float64Array(d); this.scale = new Float64Array(d);
+    for (let i = 0; i < n; i++) for (let j = 0; j < d; j++) this.mean[j]! += x[i * d + j]! / n;
+    for (let i = 0; i < n; i++) for (let j = 0; j < d; j++) this.scale[j]! += (x[i * d + j]! - this.mean[j]!) ** 2 / n;
+    for (let j = 0; j < d; j++) { const s = Math.sqrt(this.scale[j]!); this.scale[j] = s > 0 ? s : 1; }
+    return this;
+  }
+
+  transform(x: ArrayLike<number>): Float64Array {
+    const d = this.mean.length;
+    if (!d) throw new Error('Standardizer: call fit before transform');
+    if (x.length % d !== 0) throw new Error(`Standardizer: x must have ${d} features per row, got ${x.length} values`);
+    const out = new Float64Array(x.length);
+    for (let i = 0; i < x.length; i++) out[i] = (x[i]! - this.mean[i % d]!) / this.scale[i % d]!;
+    return out;
+  }
+}
