@@ -125,7 +125,7 @@ test('adversarial on a CSG run: counts, success and distances agree with the sav
   assert.match(md, /\| attack \| eps \| adaptive w \| gate \| csg-lr \| mahalanobis \| squeeze \|/);
   assert.equal(readFileSync(join(out, 'examples.png')).subarray(1, 4).toString(), 'PNG');
   assert.match(readFileSync(join(out, 'roc.svg'), 'utf8'), /^<svg/);
-  pm.dispose();
+  pm.dispose(); run.model.dispose(); run.gate?.weight.dispose();
 });
 
 test('adversarial on an STD run: the adaptive attack uses the filter-to-class assignment; no run, no compare entry', async () => {
@@ -134,7 +134,8 @@ test('adversarial on an STD run: the adaptive attack uses the filter-to-class as
   const live = torch.liveTensors();
   const { report } = await adversarialRun({ run: dir, limit: 24, attacks: ['pgd'], eps: [0.1], detectors: ['gate'], fitTrainLimit: 64,
     adaptiveWeights: [10], batchSize: 24, out: join(tmp, 'std-adv') });
-  assert.equal(torch.liveTensors(), live, 'live tensors after a run (model, gate, attacks and detectors freed)');
+  // <=: tensors left unreferenced by earlier code may be collected meanwhile; a leak would add dozens per batch.
+  assert.ok(torch.liveTensors() <= live, `live tensors grew from ${live} to ${torch.liveTensors()} over a run (model, gate, attacks and detectors should be freed)`);
   assert.deepEqual(report.attacks.map((a) => a.key), ['pgd@0.1', 'pgd-adaptive-w10@0.1']);
   assert.deepEqual(report.transfer, [], 'no FGSM, no transfer');
   assert.equal(report.settings.transfer, false);

@@ -57,7 +57,13 @@ export interface AdversarialOptions {
   progress?: (done: number, total: number) => void;
 }
 
-export interface DetectorMetrics { auroc: number; tnr_at_95_tpr: number; detection_accuracy: number; threshold: number; roc: { fpr: number[]; tpr: number[] } }
+export interface DetectorMetrics {
+  auroc: number; tnr_at_95_tpr: number; detection_accuracy: number;
+  /** Score thresholds (flagged when score >= threshold) reaching the TNR at 95 % TPR and the detection accuracy. */
+  tnr_threshold: number; accuracy_threshold: number;
+  /** The ROC read on a regular FPR grid (report/roc.ts thinRoc). */
+  roc: { fpr: number[]; tpr: number[] };
+}
 export type DetectorOutcome = DetectorMetrics | { skipped: string };
 
 export interface SettingResult {
@@ -224,7 +230,7 @@ export async function adversarialRun(o: AdversarialOptions): Promise<{ report: A
       }
     };
     const ctx: DetectorContext = { model: pm, gate, trainBatches };
-    dets = detectors.map((name) => createDetector(name));
+    dets = detectors.map((name) => createDetector(name, { batchSize }));
     for (const d of dets) { log(`preparing the ${d.name} detector on ${trainN} training images`); d.prepare(ctx); }
 
     // The adaptive attack's filter-to-class matrix: G, or an STD model's assignment by mean activation.
@@ -407,7 +413,8 @@ function evaluateDetectors(dets: Detector[], fit: Samples, test: Samples, shape:
 }
 
 function metricsOf(scoresAll: Float64Array, labels: Uint8Array): DetectorMetrics {
-  const mt = detectionMetrics(scoresAll, labels);
+  const mt = detectionMetrics(scoresAll, labels, { tpr: 0.95 });
   const roc = rocCurve(scoresAll, labels);
-  return { auroc: mt.auroc, tnr_at_95_tpr: mt.tnrAt95Tpr, detection_accuracy: mt.detectionAccuracy, threshold: mt.threshold, roc: thinRoc(roc.fpr, roc.tpr) };
+  return { auroc: mt.auroc, tnr_at_95_tpr: mt.tnrAtTpr, detection_accuracy: mt.detectionAccuracy, tnr_threshold: mt.tnrThreshold,
+    accuracy_threshold: mt.accuracyThreshold, roc: thinRoc(roc.fpr, roc.tpr) };
 }
