@@ -132,11 +132,17 @@ test('adversarial on an STD run: the adaptive attack uses the filter-to-class as
   const dir = join(tmp, 'std');
   train(dir, 'std');
   const live = torch.liveTensors();
-  const { report } = await adversarialRun({ run: dir, limit: 24, attacks: ['pgd'], eps: [0.1], detectors: ['gate'], fitTrainLimit: 64,
+  const { report } = await adversarialRun({ run: dir, limit: 24, attacks: ['pgd-l2', 'pgd'], eps: [0.1], l2Eps: [1.5], detectors: ['gate'], fitTrainLimit: 64,
     adaptiveWeights: [10], batchSize: 24, out: join(tmp, 'std-adv') });
   // <=: tensors left unreferenced by earlier code may be collected meanwhile; a leak would add dozens per batch.
   assert.ok(torch.liveTensors() <= live, `live tensors grew from ${live} to ${torch.liveTensors()} over a run (model, gate, attacks and detectors should be freed)`);
-  assert.deepEqual(report.attacks.map((a) => a.key), ['pgd@0.1', 'pgd-adaptive-w10@0.1']);
+  assert.deepEqual(report.attacks.map((a) => a.key), ['pgd@0.1', 'pgd-l2@1.5', 'pgd-adaptive-w10@0.1']);
+  const l2 = report.attacks[1]!;
+  assert.deepEqual(report.settings.l2_eps, [1.5]);
+  assert.ok(l2.successful === 0 || (l2.mean_l2! <= 1.5 + 1e-4 && l2.mean_l2! > 0), `pgd-l2 mean L2 ${l2.mean_l2} beyond its radius`);
+  const adaptive = report.attacks[2]!;
+  assert.equal(adaptive.adaptive_weight, 10);
+  assert.ok(adaptive.mean_linf === null || adaptive.mean_linf <= 0.1 + 1e-6);
   assert.deepEqual(report.transfer, [], 'no FGSM, no transfer');
   assert.equal(report.settings.transfer, false);
   assert.equal(gateAurocOnPgd(dir), null, 'written elsewhere than RUN/adversarial');
@@ -146,13 +152,13 @@ test('adversarial refuses bad flags and a missing run by name', async () => {
   const base = { run: csgRun, limit: 8, out: join(tmp, 'bad') };
   await assert.rejects(adversarialRun({ ...base, attacks: ['fgsm', 'deepfool'] }), /--attacks: unknown name 'deepfool' \(known: fgsm, bim, pgd, pgd-l2, cw\)/);
   await assert.rejects(adversarialRun({ ...base, detectors: ['gate', 'lid'] }), /--detectors: unknown name 'lid'/);
-  await assert.rejects(adversarialRun({ ...base, eps: [0.1, 0] }), /--eps: every value must be > 0, got 0/);
-  await assert.rejects(adversarialRun({ ...base, eps: [-0.1] }), /--eps: every value must be > 0, got -0.1/);
+  await assert.rejects(adversarialRun({ ...base, eps: [0.1, 0] }), /--eps: every value must be > 0 and <= 1, got 0/);
+  await assert.rejects(adversarialRun({ ...base, eps: [-0.1] }), /--eps: every value must be > 0 and <= 1, got -0.1/);
   await assert.rejects(adversarialRun({ ...base, fitFraction: 1 }), /--fit-fraction: expected a number in \(0, 1\), got 1/);
   await assert.rejects(adversarialRun({ ...base, run: join(tmp, 'nope') }), /nope is not a csgnet run folder/);
   const r = spawnSync('node', [cli, 'adversarial', '--run', join(tmp, 'nope'), '--eps', '0.1,-1'], { encoding: 'utf8', env });
   assert.equal(r.status, 1);
-  assert.match(r.stderr, /csgnet: --eps: every value must be > 0, got -1/);
+  assert.match(r.stderr, /csgnet: --eps: every value must be > 0 and <= 1, got -1/);
   const r2 = spawnSync('node', [cli, 'adversarial', '--run', join(tmp, 'nope')], { encoding: 'utf8', env });
   assert.equal(r2.status, 1);
   assert.match(r2.stderr, /nope is not a csgnet run folder/);

@@ -34,8 +34,10 @@ export interface AdversarialOptions {
   /** The first N images of the split (0 = all); the correctly classified ones are attacked. */
   limit?: number;
   attacks?: readonly string[];
-  /** Linf radius (pixel units) for fgsm/bim/pgd, L2 radius for pgd-l2; CW ignores it. */
+  /** Linf radii (pixel units) of fgsm, bim, pgd (and the adaptive PGD). */
   eps?: readonly number[];
+  /** L2 radii of pgd-l2 (default: defaultAttackOptions', 2 for grey images, 0.5 for colour). CW has none. */
+  l2Eps?: readonly number[];
   detectors?: readonly string[];
   /** Fraction of the N images whose samples fit the detectors (default 0.1). */
   fitFraction?: number;
@@ -92,7 +94,7 @@ export interface AdversarialReport {
   run: string; checkpoint: string; epoch: number; model: string; strategy: string;
   protocol: string;
   settings: {
-    split: string; images: number; attacks: AttackName[]; eps: number[]; detectors: DetectorName[]; fit_fraction: number; seed: number;
+    split: string; images: number; attacks: AttackName[]; eps: number[]; l2_eps: number[]; detectors: DetectorName[]; fit_fraction: number; seed: number;
     adaptive_weights: number[]; transfer: boolean; fit_train_images: number; batch: number; noise: string; cw: string;
   };
   classes: string[];
@@ -184,7 +186,8 @@ export async function adversarialRun(o: AdversarialOptions): Promise<{ report: A
   const attacks = checkNames('--attacks', o.attacks, ATTACK_NAMES, ATTACK_NAMES);
   attacks.sort((a, b) => ATTACK_NAMES.indexOf(a) - ATTACK_NAMES.indexOf(b)); // fgsm first: transfer fits on it
   const detectors = checkNames('--detectors', o.detectors, DETECTOR_NAMES, DETECTOR_NAMES);
-  const epsList = checkPositive('--eps', o.eps ?? DEFAULT_EPS);
+  const epsList = checkPositive('--eps', o.eps ?? DEFAULT_EPS, 1);
+  const l2Given = o.l2Eps ? checkPositive('--l2-eps', o.l2Eps) : null;
   const weights = o.adaptiveWeights ? (o.adaptiveWeights.length ? checkPositive('--adaptive-weights', o.adaptiveWeights) : []) : [...DEFAULT_ADAPTIVE_WEIGHTS];
   const fitFraction = o.fitFraction ?? 0.1, seed = o.seed ?? 0, batchSize = o.batchSize ?? 100, fitTrainLimit = o.fitTrainLimit ?? 10000;
   const split = o.split ?? 'test', transfer = o.transfer ?? true;
@@ -235,9 +238,10 @@ export async function adversarialRun(o: AdversarialOptions): Promise<{ report: A
 
     // The adaptive attack's filter-to-class matrix: G, or an STD model's assignment by mean activation.
     const settings: Setting[] = [];
+    const l2Eps = l2Given ?? [defaultAttackOptions('pgd-l2', { channels: ds.channels, height: ds.height }).eps!];
     for (const a of attacks) {
       if (a === 'cw') settings.push({ key: 'cw', file: 'cw', attack: a, eps: null, weight: null });
-      else for (const e of epsList) settings.push({ key: `${a}@${e}`, file: `${a}_eps${e}`, attack: a, eps: e, weight: null });
+      else for (const e of a === 'pgd-l2' ? l2Eps : epsList) settings.push({ key: `${a}@${e}`, file: `${a}_eps${e}`, attack: a, eps: e, weight: null });
     }
     let assignment: Tensor | null = null;
     if (weights.length && detectors.includes('gate')) {
@@ -341,7 +345,7 @@ export async function adversarialRun(o: AdversarialOptions): Promise<{ report: A
       run: o.run, checkpoint: run.checkpoint, epoch: run.epoch, model: run.config.model, strategy: run.config.strategy,
       protocol: PROTOCOL,
       settings: {
-        split, images: n, attacks, eps: epsList, detectors, fit_fraction: fitFraction, seed, adaptive_weights: assignment ? weights : [],
+        split, images: n, attacks, eps: epsList, l2_eps: attacks.includes('pgd-l2') ? l2Eps : [], detectors, fit_fraction: fitFraction, seed, adaptive_weights: assignment ? weights : [],
         transfer: transfer && attacks.includes('fgsm'), fit_train_images: trainN, batch: batchSize,
         noise: 'per image: Gaussian noise scaled to the L2 norm of its adversarial perturbation, added to the clean image, clamped to [0, 1]',
         cw: attacks.includes('cw') ? 'CW (L2) has no eps: run once with its own options' : 'not run',

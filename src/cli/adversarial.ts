@@ -11,7 +11,8 @@ export function registerAdversarial(program: Command): void {
   { images: true, limit: 'only the first N images of the split (the correctly classified ones are attacked)' })
     .option('--out <dir>', 'output folder (default RUN/adversarial, where `csgnet compare` looks)')
     .option('--attacks <list>', 'comma-separated attacks: fgsm, bim, pgd, pgd-l2, cw', 'fgsm,bim,pgd,pgd-l2,cw')
-    .option('--eps <list>', 'comma-separated radii in pixel units (Linf; L2 for pgd-l2; CW has none)', numList, [0.05, 0.1, 0.2])
+    .option('--eps <list>', 'comma-separated Linf radii in pixel units of fgsm, bim, pgd and the adaptive PGD', numList, [0.05, 0.1, 0.2])
+    .option('--l2-eps <list>', 'comma-separated L2 radii of pgd-l2 (default 2 for grey images, 0.5 for colour); CW has none', numList)
     .option('--detectors <list>', 'comma-separated detectors: gate, csg-lr, mahalanobis, squeeze', 'gate,csg-lr,mahalanobis,squeeze')
     .option('--fit-fraction <f>', 'fraction of the images whose samples fit the detectors (the rest is reported)', num({ min: 0, max: 0.99, exclusiveMin: true }), 0.1)
     .option('--seed <n>', 'seed of the split, the noise and the random starts', int(0), 0)
@@ -31,7 +32,7 @@ export function registerAdversarial(program: Command): void {
       let bar: ReturnType<typeof countProgress> | null = null;
       const { report, files } = await adversarialRun({
         run: o.run, checkpoint: o.checkpoint, split: o.split, limit: o.limit, out: o.out,
-        attacks: list(o.attacks), eps: o.eps, detectors: list(o.detectors), fitFraction: o.fitFraction, seed: o.seed,
+        attacks: list(o.attacks), eps: o.eps, l2Eps: o.l2Eps, detectors: list(o.detectors), fitFraction: o.fitFraction, seed: o.seed,
         fitTrainLimit: o.fitTrainLimit, adaptiveWeights: o.adaptive ? o.adaptiveWeights : [], transfer: o.transfer,
         batchSize: o.batch, saveAdversarial: !!o.saveAdversarial, log,
         progress: (done, total) => { bar ??= countProgress(o.progress, 'attack', total, log); bar.update(done); },
