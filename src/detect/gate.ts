@@ -137,6 +137,7 @@ export class CsgLrDetector extends AssignmentDetector {
   get regression(): { coef: Float64Array; intercept: number } { return { coef: this.lr.coef, intercept: this.lr.intercept }; }
 
   score(x01: Tensor): Float64Array {
+    void this.assignment;   // 'call prepare' comes first
     if (!this.lr.fitted) throw new Error(`${this.name}: call fit(x01, adversarial) on the detection split before score`);
     return this.lr.decisionFunction(this.scaler.transform(this.features(x01)));
   }
