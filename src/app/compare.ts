@@ -9,12 +9,15 @@ import { COMPARED_METHODS, METHOD_LABELS, readLocalizationSummary, type Localiza
 import { RunDir, readRunInfo } from '../csg/run_dir.js';
 import { table, fmt } from '../report/table.js';
 import { writeFileAtomic } from '../util/atomic.js';
+import { gateAurocOnPgd } from './adversarial_summary.js';
 
 export interface ComparisonRow {
   run: string; model: string; strategy: string; accuracy: number; density: number | null; mis: number;
   mean_specificity: number; agreement: number | null; class_filter_accuracy: number;
   /** RUN/localization/localization.json's figures when it is current (this split, the last checkpoint), else null. */
   localization: LocalizationSummary | null;
+  /** From RUN/adversarial/adversarial.json (csgnet adversarial), else null. */
+  gate_auroc_pgd: number | null;
 }
 
 /** RUN_DIR/analysis/analysis.json when its key equals `want`; otherwise null and the reason. */
@@ -56,7 +59,7 @@ export async function compareRuns(dirs: string[], o: { log?: (s: string) => void
     if (loc.why) o.log?.(`${dir}: no localization figures: ${loc.why}`);
     out.push({ run: dir, model: info.config.model, strategy: info.config.strategy, accuracy: a.accuracy, density: a.density, mis: a.mis,
       mean_specificity: a.mean_specificity, agreement: a.agreement, class_filter_accuracy: a.class_filter_accuracy.mean_balanced,
-      localization: loc.summary });
+      localization: loc.summary, gate_auroc_pgd: gateAurocOnPgd(dir)?.auroc ?? null });
   }
   return out;
 }
@@ -89,6 +92,7 @@ export const COMPARISON_COLUMNS: ComparisonColumn[] = [
   { header: 'gate/MI agreement', cell: (r) => fmt(r.agreement) },
   { header: 'class-filter bal. acc', cell: (r) => fmt(r.class_filter_accuracy) },
   ...COMPARED_METHODS.flatMap(localizationColumns),
+  { header: 'gate AUROC (PGD)', cell: (r) => fmt(r.gate_auroc_pgd), shown: (rows) => rows.some((r) => r.gate_auroc_pgd !== null) },
 ];
 
 /** The header and the cells of the columns shown for these rows. */

@@ -1,0 +1,141 @@
+// What `csgnet adversarial` writes besides the arrays: adversarial.json, adversarial.md (tables), roc.svg/png
+// (one panel per setting, one curve per detector) and examples.png (clean, adversarial, amplified perturbation).
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { writeFileAtomic } from '../util/atomic.js';
+import { rocSpec, type RocPanel } from '../report/roc.js';
+import { renderPng, writeFigure } from '../report/render.js';
+import type { AdversarialReport, DetectorOutcome, SettingResult } from './adversarial.js';
+
+export interface AdversarialExample {
+  setting: string;
+  /** Index in the split. */
+  index: number;
+  label: number;
+  cleanPrediction: number;
+  adversarialPrediction: number;
+  /** [C, H, W] in [0, 1]. */
+  clean: Float32Array;
+  adversarial: Float32Array;
+}
+
+const f3 = (v: number | null | undefined) => (v === null || v === undefined || !Number.isFinite(v) ? 'n/a' : v.toFixed(3));
+const cell = (d: DetectorOutcome | undefined) => (!d ? '' : 'skipped' in d ? 'n/a' : `${f3(d.auroc)} / ${f3(d.tnr_at_95_tpr)} / ${f3(d.detection_accuracy)}`);
+const epsText = (r: SettingResult) => (r.eps === null ? '-' : String(r.eps));
+const line = (c: (string | number)[]) => `| ${c.join(' | ')} |`;
+
+export function adversarialMarkdown(r: AdversarialReport): string {
+  const dets = r.settings.detectors;
+  const out: string[] = [];
+  out.push(`# Adversarial detection: ${r.run} (${r.model}, ${r.strategy}, epoch ${r.epoch})`, '');
+  out.push(`${r.clean.images} images of the ${r.settings.split} split, ${r.clean.correct} classified correctly (accuracy ${f3(r.clean.accuracy)}); ` +
+    `detectors fitted on ${(100 * r.settings.fit_fraction).toFixed(0)} % of the images (seed ${r.settings.seed}), reported on the rest. ${r.protocol}`, '');
+  out.push('## Attacks', '');
+  out.push(line(['attack', 'eps', 'adaptive w', 'attacked', 'success rate', 'mean Linf', 'mean L2', 'selected (fit / report)']));
+  out.push(line(Array(8).fill('---')));
+  for (const a of r.attacks) {
+    out.push(line([a.attack, epsText(a), a.adaptive_weight ?? '-', a.attacked, f3(a.success_rate), f3(a.mean_linf), f3(a.mean_l2), `${a.selected} (${a.fit.images} / ${a.eval.images})`]));
+  }
+  out.push('', '## Detection (AUROC / TNR at 95 % TPR / detection accuracy)', '');
+  out.push(line(['attack', 'eps', 'adaptive w', ...dets]));
+  out.push(line(Array(3 + dets.length).fill('---')));
+  for (const a of r.attacks) out.push(line([a.attack, epsText(a), a.adaptive_weight ?? '-', ...dets.map((d) => cell(a.detectors[d]))]));
+  if (r.transfer.length) {
+    out.push('', '## Transfer (fitted on one attack, reported on another)', '');
+    out.push(line(['fitted on', 'tested on', ...dets]));
+    out.push(line(Array(2 + dets.length).fill('---')));
+    for (const t of r.transfer) out.push(line([t.fit, t.test, ...dets.map((d) => cell(t.detectors[d]))]));
+  }
+  return out.join('\n') + '\n';
+}
+
+/**
+ * Pretty-printed JSON with every array of numbers or strings (ROC points, index lists, names) on one line: readable and
+ * small. Non-finite numbers become null.
+ */
+export function adversarialJson(value: unknown): string {
+  const arrays: string[] = [];
+  const text = JSON.stringify(value, (_k, v) => {
+    if (typeof v === 'number' && !Number.isFinite(v)) return null;
+    if (Array.isArray(v) && v.length > 0 && v.every((x) => x === null || typeof x === 'number' || typeof x === 'string')) {
+      arrays.push(JSON.stringify(v.map((x) => (typeof x === 'number' && !Number.isFinite(x) ? null : x))));
+      return `\u0000${arrays.length - 1}`;
+    }
+    return v;
+  }, 2);
+  return text.replace(/"\\u0000(\d+)"/g, (_m, i) => arrays[Number(i)]!);
+}
+
+/** Writes the JSON, the Markdown tables and both figures; returns their paths. */
+export async function writeAdversarialReport(r: AdversarialReport, examples: AdversarialExample[], shape: number[], out: string): Promise<string[]> {
+  mkdirSync(out, { recursive: true });
+  const json = join(out, 'adversarial.json'), md = join(out, 'adversarial.md');
+  writeFileAtomic(json, adversarialJson(r) + '\n');
+  writeFileAtomic(md, adversarialMarkdown(r));
+  const files = [json, md];
+  const panels: RocPanel[] = [];
+  for (const a of r.attacks) {
+    const curves = r.settings.detectors.flatMap((d) => { const m = a.detectors[d]; return m && 'roc' in m ? [{ name: d, ...m.roc }] : []; });
+    if (curves.length) panels.push({ title: a.key, curves });
+  }
+  if (panels.length) {
+    const fig = await writeFigure(out, 'roc', rocSpec(panels));
+    files.push(fig.svg, fig.png);
+  }
+  if (examples.length) files.push(await writeExamples(examples, shape, r.classes, join(out, 'examples.png')));
+  return files;
+}
+
+const TILE = 96, GAP = 6, CAPTION = 30, ROW_TITLE = 150;
+
+/** RGB bytes of a [C, H, W] image in [0, 1] (grey repeated). */
+function rgbOf(x: Float32Array, shape: number[]): Uint8Array {
+  const [c, h, w] = shape as [number, number, number], hw = h * w;
+  const out = new Uint8Array(hw * 3);
+  for (let p = 0; p < hw; p++) for (let k = 0; k < 3; k++) out[p * 3 + k] = Math.round(255 * Math.min(1, Math.max(0, x[(c >= 3 ? k : 0) * hw + p]!)));
+  return out;
+}
+
+const escape = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+
+/**
+ * One row per setting: for each example image, clean | adversarial | perturbation (0 = grey, scaled so
+ * that its largest entry reaches black or white; the factor is printed), with the true class and both
+ * predictions. Drawn as SVG (embedded PNG tiles, nearest-neighbour upscaled) and rasterised by resvg.
+ */
+async function writeExamples(examples: AdversarialExample[], shape: number[], classes: string[], file: string): Promise<string> {
+  const { default: sharp } = await import('sharp');
+  const [, h, w] = shape as [number, number, number];
+  const tile = async (x: Float32Array) => {
+    const png = await sharp(Buffer.from(rgbOf(x, shape)), { raw: { width: w, height: h, channels: 3 } })
+      .resize(TILE, TILE, { kernel: 'nearest', fit: 'fill' }).png().toBuffer();
+    return `data:image/png;base64,${png.toString('base64')}`;
+  };
+  const rows = [...new Set(examples.map((e) => e.setting))];
+  const perRow = Math.max(...rows.map((s) => examples.filter((e) => e.setting === s).length));
+  const groupW = 3 * TILE + 2 * GAP + 3 * GAP;
+  const width = ROW_TITLE + perRow * groupW, rowH = TILE + CAPTION + GAP, height = 24 + rows.length * rowH;
+  const parts: string[] = [`<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" font-family="sans-serif" font-size="11">`,
+    `<rect width="${width}" height="${height}" fill="white"/>`,
+    `<text x="4" y="15" font-size="12">clean | adversarial | perturbation (scaled), per setting; captions: true class, predictions</text>`];
+  for (const [ri, setting] of rows.entries()) {
+    const y0 = 24 + ri * rowH;
+    parts.push(`<text x="4" y="${y0 + TILE / 2}" font-size="12">${escape(setting)}</text>`);
+    for (const [ci, e] of examples.filter((x) => x.setting === setting).entries()) {
+      const x0 = ROW_TITLE + ci * groupW;
+      const delta = new Float32Array(e.clean.length);
+      let maxAbs = 0;
+      for (let i = 0; i < delta.length; i++) { delta[i] = e.adversarial[i]! - e.clean[i]!; maxAbs = Math.max(maxAbs, Math.abs(delta[i]!)); }
+      const amp = maxAbs > 0 ? 0.5 / maxAbs : 1;
+      const shown = delta.map((d) => 0.5 + amp * d);
+      const tiles = [await tile(e.clean), await tile(e.adversarial), await tile(shown)];
+      tiles.forEach((href, k) => parts.push(`<image x="${x0 + k * (TILE + GAP)}" y="${y0}" width="${TILE}" height="${TILE}" href="${href}"/>`));
+      const name = (c: number) => escape(classes[c] ?? String(c));
+      parts.push(`<text x="${x0}" y="${y0 + TILE + 12}">#${e.index} ${name(e.label)}: ${name(e.cleanPrediction)} -&gt; ${name(e.adversarialPrediction)}</text>`);
+      parts.push(`<text x="${x0 + 2 * (TILE + GAP)}" y="${y0 + TILE + 24}">x${amp.toFixed(1)}</text>`);
+    }
+  }
+  parts.push('</svg>');
+  writeFileAtomic(file, renderPng(parts.join('\n'), 1));
+  return file;
+}

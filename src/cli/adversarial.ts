@@ -1,0 +1,44 @@
+// `csgnet adversarial`: attacks, Gaussian-noise controls and detectors on a run (src/app/adversarial.ts).
+import { Option, type Command } from 'commander';
+import { addRunOptions, int, num, numList, threadsOption } from './options.js';
+
+const list = (v: string) => v.split(',').map((s) => s.trim()).filter(Boolean);
+
+export function registerAdversarial(program: Command): void {
+  addRunOptions(program.command('adversarial')
+    .description('attack a run (FGSM, BIM, PGD, PGD-L2, CW) and score adversarial-sample detectors (gate consistency, CSG-LR, Mahalanobis, ' +
+      'feature squeezing) as Lee et al. -> DIR/adversarial.json, adversarial.md, roc.svg/png, examples.png'),
+  { images: true, limit: 'only the first N images of the split (the correctly classified ones are attacked)' })
+    .option('--out <dir>', 'output folder (default RUN/adversarial, where `csgnet compare` looks)')
+    .option('--attacks <list>', 'comma-separated attacks: fgsm, bim, pgd, pgd-l2, cw', 'fgsm,bim,pgd,pgd-l2,cw')
+    .option('--eps <list>', 'comma-separated Linf radii in pixel units of fgsm, bim, pgd and the adaptive PGD', numList, [0.05, 0.1, 0.2])
+    .option('--l2-eps <list>', 'comma-separated L2 radii of pgd-l2 (default 2 for grey images, 0.5 for colour); CW has none', numList)
+    .option('--detectors <list>', 'comma-separated detectors: gate, csg-lr, mahalanobis, squeeze', 'gate,csg-lr,mahalanobis,squeeze')
+    .option('--fit-fraction <f>', 'fraction of the images whose samples fit the detectors (the rest is reported)', num({ min: 0, max: 0.99, exclusiveMin: true }), 0.1)
+    .option('--seed <n>', 'seed of the split, the noise and the random starts', int(0), 0)
+    .option('--fit-train-limit <n>', 'training images for the detectors\' statistics (Mahalanobis, STD assignment)', int(1), 10000)
+    .option('--adaptive-weights <list>', 'weights w of the adaptive PGD on the gate detector (maximises CE + w * s(x))', numList, [1, 10])
+    .option('--no-adaptive', 'skip the adaptive attack')
+    .option('--no-transfer', 'skip the transfer runs (fit on FGSM, test on PGD and CW)')
+    .option('--batch <n>', 'images per batch', int(1), 100)
+    .option('--save-adversarial', 'also write DIR/npy/<attack>_eps<e>.npy [M, C, H, W] float32, indices.npy and labels.npy of the M attacked images')
+    .addOption(new Option('--progress <mode>', 'progress display').choices(['auto', 'plain', 'none']).default('auto'))
+    .addOption(threadsOption())
+    .action(async (o) => {
+      const { adversarialRun } = await import('../app/adversarial.js');
+      const { adversarialMarkdown } = await import('../app/adversarial_report.js');
+      const { countProgress } = await import('./progress.js');
+      const log = (s: string) => process.stderr.write(s + '\n');
+      let bar: ReturnType<typeof countProgress> | null = null;
+      const { report, files } = await adversarialRun({
+        run: o.run, checkpoint: o.checkpoint, split: o.split, limit: o.limit, out: o.out,
+        attacks: list(o.attacks), eps: o.eps, l2Eps: o.l2Eps, detectors: list(o.detectors), fitFraction: o.fitFraction, seed: o.seed,
+        fitTrainLimit: o.fitTrainLimit, adaptiveWeights: o.adaptive ? o.adaptiveWeights : [], transfer: o.transfer,
+        batchSize: o.batch, saveAdversarial: !!o.saveAdversarial, log,
+        progress: (done, total) => { bar ??= countProgress(o.progress, 'attack', total, log); bar.update(done); },
+      });
+      (bar as ReturnType<typeof countProgress> | null)?.stop();
+      console.log(adversarialMarkdown(report));
+      console.log(`wrote ${files.join(', ')}`);
+    });
+}

@@ -1,0 +1,165 @@
+// csgnet adversarial end to end on tiny LeNet runs of Fashion-MNIST: the JSON's counts, success rates and
+// distances are recomputed from the saved adversarial arrays and the model, Linf attacks stay in their
+// ball, the fit/report split is seeded and disjoint, metrics lie in [0, 1], and bad flags are refused by name.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { spawnSync } from 'node:child_process';
+import * as torch from '../src/torch/index.js';
+import { packageRoot } from '../src/util/paths.js';
+import { readNpy } from '../src/io/npy.js';
+import { adversarialRun, detectionSplit } from '../src/app/adversarial.js';
+import { gateAurocOnPgd } from '../src/app/adversarial_summary.js';
+import { openRun, runDataset } from '../src/csg/run.js';
+import { BatchLoader } from '../src/data/index.js';
+import { PixelModel } from '../src/attack/pixel_model.js';
+
+const tmp = mkdtempSync(join(tmpdir(), 'csgnet-adversarial-'));
+process.on('exit', () => rmSync(tmp, { recursive: true, force: true }));
+const cli = join(packageRoot(), 'dist', 'src', 'cli', 'main.js');
+const env = { ...process.env, OMP_NUM_THREADS: '1' };
+// LeNet learns about 60 % in 4 epochs of 1024 images (every second epoch on the CSG path): a few seconds.
+const train = (out: string, strategy: string) => {
+  const r = spawnSync('node', [cli, 'train', '--dataset', 'fashion-mnist', '--model', 'lenet', '--strategy', strategy, '--epochs', '4', '--limit', '1024',
+    '--lr', '0.1', '--batch', '64', '--lambda', '0.01', '--period', '2', '--phase-min', '1', '--val-limit', '32', '--threads', '1', '--progress', 'none', '--out', out], { encoding: 'utf8', env });
+  assert.equal(r.status, 0, r.stderr);
+};
+const csgRun = join(tmp, 'csg');
+
+test('adversarial on a CSG run: counts, success and distances agree with the saved arrays; seeded disjoint split; metrics in [0, 1]', async () => {
+  train(csgRun, 'csg');
+  const n = 40, eps = [0.1, 0.2], fitFraction = 0.25, seed = 3;
+  const { report, files } = await adversarialRun({ run: csgRun, limit: n, attacks: ['pgd', 'fgsm', 'cw'], eps, fitFraction, seed, fitTrainLimit: 64,
+    adaptiveWeights: [1], batchSize: 16, saveAdversarial: true });
+  const out = join(csgRun, 'adversarial'); // the default, where compare looks
+  for (const f of files) assert.ok(existsSync(f), f);
+  for (const f of ['adversarial.json', 'adversarial.md', 'roc.svg', 'roc.png', 'examples.png']) assert.ok(existsSync(join(out, f)), f);
+  const onDisk = JSON.parse(readFileSync(join(out, 'adversarial.json'), 'utf8'));
+  assert.deepEqual(onDisk.settings, report.settings);
+  assert.deepEqual(report.settings.attacks, ['fgsm', 'pgd', 'cw'], 'FGSM first, so that transfer can fit on it');
+  assert.deepEqual(report.attacks.map((a) => a.key), ['fgsm@0.1', 'fgsm@0.2', 'pgd@0.1', 'pgd@0.2', 'cw', 'pgd-adaptive-w1@0.1', 'pgd-adaptive-w1@0.2']);
+
+  // Clean accuracy of the subset, from the model itself.
+  const run = openRun(csgRun);
+  const ds = await runDataset(run, 'test');
+  const pm = new PixelModel(run.model, ds.mean, ds.std);
+  const b = new BatchLoader(ds, { batchSize: n, shuffle: false, normalize: false, limit: n }).epoch(0).next().value!;
+  const clean = Float32Array.from(b.x);
+  const pred = torch.tidy(() => pm.predict(torch.fromTypedArray(clean, [n, 1, 28, 28])).to('int32').data() as Int32Array);
+  const correct = Array.from({ length: n }, (_, i) => i).filter((i) => pred[i] === b.y[i]);
+  assert.equal(report.clean.correct, correct.length);
+  assert.ok(correct.length >= 10, `the tiny model classifies only ${correct.length} of ${n} correctly`);
+  assert.equal(report.clean.accuracy, correct.length / n);
+  const indices = Array.from(readNpy(join(out, 'npy', 'indices.npy')).data as BigInt64Array, Number);
+  assert.deepEqual(indices, correct);
+  const labels = Array.from(readNpy(join(out, 'npy', 'labels.npy')).data as BigInt64Array, Number);
+  assert.deepEqual(labels, correct.map((i) => b.y[i]));
+
+  const m = correct.length, per = 28 * 28;
+  for (const a of report.attacks) {
+    const file = a.attack === 'cw' ? 'cw' : a.attack === 'pgd-adaptive' ? `pgd-adaptive_w${a.adaptive_weight}_eps${a.eps}` : `${a.attack}_eps${a.eps}`;
+    const adv = readNpy(join(out, 'npy', `${file}.npy`));
+    assert.deepEqual(adv.shape, [m, 1, 28, 28]);
+    const x = adv.data as Float32Array;
+    const advPred = torch.tidy(() => pm.predict(torch.fromTypedArray(x, [m, 1, 28, 28])).to('int32').data() as Int32Array);
+    let successful = 0, sumLinf = 0, sumL2 = 0, maxLinf = 0, lo = Infinity, hi = -Infinity;
+    for (let k = 0; k < m; k++) {
+      let linf = 0, l2 = 0;
+      for (let p = 0; p < per; p++) {
+        const v = x[k * per + p]!, d = v - clean[correct[k]! * per + p]!;
+        lo = Math.min(lo, v); hi = Math.max(hi, v);
+        linf = Math.max(linf, Math.abs(d)); l2 += d * d;
+      }
+      maxLinf = Math.max(maxLinf, linf);
+      if (advPred[k] !== labels[k]) { successful++; sumLinf += linf; sumL2 += Math.sqrt(l2); }
+    }
+    assert.ok(lo >= 0 && hi <= 1, `${a.key}: adversarial pixels in [${lo}, ${hi}]`);
+    assert.equal(a.attacked, m);
+    assert.equal(a.successful, successful, `${a.key}: success recomputed from the saved images`);
+    assert.equal(a.success_rate, successful / m);
+    if (successful) {
+      assert.ok(Math.abs(a.mean_linf! - sumLinf / successful) < 1e-5, `${a.key}: mean Linf ${a.mean_linf} vs ${sumLinf / successful}`);
+      assert.ok(Math.abs(a.mean_l2! - sumL2 / successful) < 1e-4, `${a.key}: mean L2 ${a.mean_l2} vs ${sumL2 / successful}`);
+    }
+    if (a.eps !== null) assert.ok(maxLinf <= a.eps + 1e-6, `${a.key}: Linf ${maxLinf} beyond eps ${a.eps}`);
+    assert.ok(a.selected <= successful);
+    assert.equal(a.fit.images + a.eval.images, a.selected);
+    assert.equal(a.eval.samples, 3 * a.eval.images);
+    for (const d of report.settings.detectors) {
+      const r = a.detectors[d]!;
+      assert.ok(r, `${a.key}: no ${d} entry`);
+      if ('skipped' in r) continue;
+      for (const v of [r.auroc, r.tnr_at_95_tpr, r.detection_accuracy]) assert.ok(v >= 0 && v <= 1, `${a.key} ${d}: ${v}`);
+      assert.ok(r.detection_accuracy >= 0.5, 'detection accuracy is a max over thresholds, so at least 1/2');
+      assert.equal(r.roc.fpr.length, r.roc.tpr.length);
+    }
+  }
+  // PGD at a larger radius succeeds at least as often here (40 random-start steps on a weak model).
+  const pgd = (e: number) => report.attacks.find((a) => a.key === `pgd@${e}`)!;
+  assert.ok(pgd(0.2).success_rate >= pgd(0.1).success_rate);
+
+  // The split: seeded, round(n * f) fitting images, disjoint from the reported ones.
+  const fitImages = report.split.fit_images;
+  assert.equal(fitImages.length, Math.round(n * fitFraction));
+  assert.equal(new Set(fitImages).size, fitImages.length);
+  assert.ok(fitImages.every((i) => Number.isInteger(i) && i >= 0 && i < n));
+  assert.equal(report.split.eval_images, n - fitImages.length);
+  const again = detectionSplit(n, fitFraction, seed);
+  assert.deepEqual(fitImages, Array.from({ length: n }, (_, i) => i).filter((i) => again[i]));
+  assert.notDeepEqual(Array.from(detectionSplit(n, fitFraction, seed + 1)), Array.from(again));
+  const correctFit = correct.filter((i) => again[i]).length;
+  for (const a of report.attacks) assert.ok(a.fit.images <= correctFit && a.eval.images <= m - correctFit, a.key);
+
+  // Transfer: fitted on FGSM at each eps, tested on PGD at the same eps and on CW.
+  assert.deepEqual(report.transfer.map((t) => `${t.fit}>${t.test}`), ['fgsm@0.1>pgd@0.1', 'fgsm@0.2>pgd@0.2', 'fgsm@0.1>cw', 'fgsm@0.2>cw']);
+  // The gate needs no fitting: its transfer scores are its scores on the target.
+  const t = report.transfer[0]!, direct = pgd(0.1).detectors.gate!;
+  assert.deepEqual(t.detectors.gate, direct);
+
+  // What compare shows: the gate's AUROC on PGD at the middle radius (the lower of two).
+  const g = gateAurocOnPgd(csgRun);
+  assert.ok(g && 'auroc' in direct ? g.auroc === (pgd(0.1).detectors.gate as any).auroc && g.eps === 0.1 : g === null);
+  const md = readFileSync(join(out, 'adversarial.md'), 'utf8');
+  assert.match(md, /\| attack \| eps \| adaptive w \| gate \| csg-lr \| mahalanobis \| squeeze \|/);
+  assert.equal(readFileSync(join(out, 'examples.png')).subarray(1, 4).toString(), 'PNG');
+  assert.match(readFileSync(join(out, 'roc.svg'), 'utf8'), /^<svg/);
+  pm.dispose(); run.model.dispose(); run.gate?.weight.dispose();
+});
+
+test('adversarial on an STD run: the adaptive attack uses the filter-to-class assignment; no run, no compare entry', async () => {
+  const dir = join(tmp, 'std');
+  train(dir, 'std');
+  const live = torch.liveTensors();
+  const { report } = await adversarialRun({ run: dir, limit: 24, attacks: ['pgd-l2', 'pgd'], eps: [0.1], l2Eps: [1.5], detectors: ['gate'], fitTrainLimit: 64,
+    adaptiveWeights: [10], batchSize: 24, out: join(tmp, 'std-adv') });
+  // <=: tensors left unreferenced by earlier code may be collected meanwhile; a leak would add dozens per batch.
+  assert.ok(torch.liveTensors() <= live, `live tensors grew from ${live} to ${torch.liveTensors()} over a run (model, gate, attacks and detectors should be freed)`);
+  assert.deepEqual(report.attacks.map((a) => a.key), ['pgd@0.1', 'pgd-l2@1.5', 'pgd-adaptive-w10@0.1']);
+  const l2 = report.attacks[1]!;
+  assert.deepEqual(report.settings.l2_eps, [1.5]);
+  assert.ok(l2.successful === 0 || (l2.mean_l2! <= 1.5 + 1e-4 && l2.mean_l2! > 0), `pgd-l2 mean L2 ${l2.mean_l2} beyond its radius`);
+  const adaptive = report.attacks[2]!;
+  assert.equal(adaptive.adaptive_weight, 10);
+  assert.ok(adaptive.mean_linf === null || adaptive.mean_linf <= 0.1 + 1e-6);
+  assert.deepEqual(report.transfer, [], 'no FGSM, no transfer');
+  assert.equal(report.settings.transfer, false);
+  assert.equal(gateAurocOnPgd(dir), null, 'written elsewhere than RUN/adversarial');
+});
+
+test('adversarial refuses bad flags and a missing run by name', async () => {
+  const base = { run: csgRun, limit: 8, out: join(tmp, 'bad') };
+  await assert.rejects(adversarialRun({ ...base, attacks: ['fgsm', 'deepfool'] }), /--attacks: unknown name 'deepfool' \(known: fgsm, bim, pgd, pgd-l2, cw\)/);
+  await assert.rejects(adversarialRun({ ...base, detectors: ['gate', 'lid'] }), /--detectors: unknown name 'lid'/);
+  await assert.rejects(adversarialRun({ ...base, eps: [0.1, 0] }), /--eps: every value must be > 0 and <= 1, got 0/);
+  await assert.rejects(adversarialRun({ ...base, eps: [-0.1] }), /--eps: every value must be > 0 and <= 1, got -0.1/);
+  await assert.rejects(adversarialRun({ ...base, fitFraction: 1 }), /--fit-fraction: expected a number in \(0, 1\), got 1/);
+  await assert.rejects(adversarialRun({ ...base, run: join(tmp, 'nope') }), /nope is not a csgnet run folder/);
+  const r = spawnSync('node', [cli, 'adversarial', '--run', join(tmp, 'nope'), '--eps', '0.1,-1'], { encoding: 'utf8', env });
+  assert.equal(r.status, 1);
+  assert.match(r.stderr, /csgnet: --eps: every value must be > 0 and <= 1, got -1/);
+  const r2 = spawnSync('node', [cli, 'adversarial', '--run', join(tmp, 'nope')], { encoding: 'utf8', env });
+  assert.equal(r2.status, 1);
+  assert.match(r2.stderr, /nope is not a csgnet run folder/);
+});
