@@ -11,6 +11,7 @@ import { MODEL_NAMES } from '../models/names.js';
 import { KNOWN_DATASETS } from '../data/names.js';
 import { useNumThreads } from '../torch/threads.js';
 import { packageRoot } from '../util/paths.js';
+import { registerDashboard } from './dashboard.js';
 
 const program = new Command();
 program.name('csgnet').description('Interpretable CNNs with class-specific gates (CSG), trained over libtorch')
@@ -337,6 +338,8 @@ data.command('cluttered').description('write cluttered Fashion-MNIST / MNIST wit
     await writeMaskedFolder(ds, o.out, { generator: { dataset: `cluttered-${o.source}`, split: o.split, ...settings } }, progress);
     console.log(`wrote ${ds.length} images, masks and boxes of cluttered-${o.source} ${o.split} to ${o.out}`);
   });
+
+registerDashboard(program);
 
 program.command('info').description('libtorch version, the BLAS and oneDNN actually loaded, thread counts, CUDA; warns about a slow setup')
   .addOption(threadsOption())
