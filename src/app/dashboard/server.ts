@@ -85,6 +85,7 @@ function buildApp(root: string, shownRoot: string, pollMs: number, closing: Abor
   };
 
   app.get('/', (c) => sendFile(c, join(PUBLIC_DIR, 'index.html')));
+  app.get('/favicon.ico', (c) => c.body(null, 204));
   app.get('/static/:file', (c) => {
     const f = c.req.param('file');
     return publicFiles.has(f) ? sendFile(c, join(PUBLIC_DIR, f)) : c.text('not found', 404);

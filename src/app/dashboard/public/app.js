@@ -90,7 +90,7 @@ function panel(name, title) {
     mark: { type: 'line', point: true },
     encoding: {
       x: { field: 'epoch', type: 'quantitative', axis: { tickMinStep: 1, format: 'd' }, scale: { domainMin: 1 } },
-      y: { field: 'value', type: 'quantitative', title: null, scale: { zero: false } },
+      y: { field: 'value', type: 'quantitative', title: null, scale: { zero: false }, axis: { format: '.3~g' } },
       color: { field: 'series', type: 'nominal', title: null, scale: { domain: ['train loss', 'train acc', 'val acc'] } },
       tooltip: [{ field: 'series' }, { field: 'epoch' }, { field: 'value', format: '.4f' }],
     },
@@ -106,6 +106,8 @@ async function drawChart() {
     data: { name: 'metrics', values: chartRows(metrics) },
     hconcat: [panel('loss', 'Training loss'), panel('accuracy', 'Accuracy')],
     resolve: { scale: { color: 'shared' } },
+    // Relayout on every update: the axes' labels and the legend grow as points come in.
+    autosize: { type: 'pad', resize: true },
   };
   const result = await vegaEmbed('#chart', spec, { actions: false, renderer: 'svg' });
   view = result.view;
