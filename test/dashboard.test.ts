@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { request } from 'node:http';
 import { spawn } from 'node:child_process';
 import { startDashboard, type Dashboard } from '../src/app/dashboard/server.js';
+import { JsonlTail } from '../src/app/dashboard/tail.js';
 import { packageRoot } from '../src/util/paths.js';
 
 const tmp = mkdtempSync(join(tmpdir(), 'csgnet-dash-'));
@@ -241,4 +242,25 @@ test('csgnet dashboard prints its URL and Ctrl-C closes it', async () => {
   const code = await new Promise<number | null>((res) => { child.on('exit', (c) => res(c)); child.kill('SIGINT'); });
   s.close();
   assert.equal(code, 0);
+});
+
+test('JsonlTail: whole lines only, a character cut between polls, a rewritten file starts over', () => {
+  const file = join(tmp, 'tail.jsonl');
+  writeFileSync(file, '{"a":1}\n{"b":');
+  const t = new JsonlTail(file);
+  assert.deepEqual(t.poll(), { reset: false, lines: [{ a: 1 }] });
+  // "é" is two bytes in UTF-8: the first arrives in one poll, the second in the next.
+  const rest = Buffer.from('"é"}\n', 'utf8');
+  appendFileSync(file, rest.subarray(0, 2));
+  assert.deepEqual(t.poll(), { reset: false, lines: [] });
+  appendFileSync(file, rest.subarray(2));
+  assert.deepEqual(t.poll(), { reset: false, lines: [{ b: 'é' }] });
+  writeFileSync(join(tmp, 'tail.new'), '{"c":3}\n');
+  renameSync(join(tmp, 'tail.new'), file);
+  assert.deepEqual(t.poll(), { reset: true, lines: [{ c: 3 }] });
+  const fromEnd = new JsonlTail(file, true);
+  appendFileSync(file, '{"d":4}\n');
+  assert.deepEqual(fromEnd.poll(), { reset: false, lines: [{ d: 4 }] });
+  rmSync(file);
+  assert.deepEqual(fromEnd.poll(), { reset: true, lines: [] });
 });
