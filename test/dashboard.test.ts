@@ -39,6 +39,9 @@ makeRun('group/b', { epochs: 3, done: 1, events: ev('stop', { reason: 'error', e
 const live = makeRun('c', { epochs: 5, done: 1, lockedByMe: true,
   events: ev('runStart', { epochs: 5 }) + ev('epochStart', { epoch: 1, epochs: 5, path: 'csg', batches: 10, startBatch: 0 }) + ev('batch', { epoch: 1, batch: 4, batches: 10, loss: 0.7, acc: 0.6, images: 16 }) });
 makeRun('d', { epochs: 3, done: 1 });
+// Killed (SIGKILL, OOM): its lock names a process that is gone, its log ends without a stop line.
+const killed = makeRun('k', { epochs: 3, done: 1, events: ev('runStart', { epochs: 3 }) + ev('epochStart', { epoch: 1, epochs: 3, path: 'csg', batches: 10, startBatch: 0 }) });
+writeFileSync(join(killed, 'lock'), JSON.stringify({ pid: 2 ** 30, host: hostname(), start: null, since: new Date().toISOString() }));
 makeRun('.hidden', { epochs: 1, done: 1 });
 mkdirSync(join(root, 'notes'));
 writeFileSync(join(root, 'notes', 'todo.txt'), 'not a run');
@@ -124,7 +127,8 @@ test('the run list: nested runs, statuses from lock, stop event and epoch count;
   assert.equal(r.status, 200);
   const { runs } = await r.json() as any;
   assert.deepEqual(runs.map((x: any) => [x.name, x.status, x.epochsDone, x.epochs]),
-    [['a', 'finished', 2, 2], ['c', 'training', 1, 5], ['d', 'stopped', 1, 3], ['group/b', 'failed', 1, 3]]);
+    [['a', 'finished', 2, 2], ['c', 'training', 1, 5], ['d', 'stopped', 1, 3], ['group/b', 'failed', 1, 3], ['k', 'stopped', 1, 3]]);
+  assert.equal(runs.find((x: any) => x.name === 'k').detail, 'ended without a stop event (killed?)');
   const b = runs.find((x: any) => x.name === 'group/b');
   assert.equal(b.detail, 'error: loss is NaN');
   assert.equal(b.hasReport, true);
