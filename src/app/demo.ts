@@ -3,7 +3,8 @@
 import { join } from 'node:path';
 import { existsSync, rmSync } from 'node:fs';
 import { PRESETS, type TrainConfig } from '../csg/config.js';
-import { Trainer, type TrainEvents } from '../csg/trainer.js';
+import { Trainer, combineEvents, type TrainEvents } from '../csg/trainer.js';
+import { eventsLog } from '../csg/events_log.js';
 import { compareRuns, type ComparisonRow } from './compare.js';
 
 export interface DemoOptions {
@@ -24,7 +25,7 @@ export async function runDemo(o: DemoOptions): Promise<DemoResult> {
     if (existsSync(dir)) rmSync(dir, { recursive: true, force: true });
     o.log(`\n== ${strategy.toUpperCase()} ${o.model} on Fashion-MNIST: ${o.epochs} epochs, ${o.limit || 'all'} training images per epoch -> ${dir}`);
     const trainer = await Trainer.create(config, { outDir: dir, log: o.log });
-    const r = await trainer.run({ signal: o.signal, events: o.events });
+    const r = await trainer.run({ signal: o.signal, events: combineEvents(o.events, eventsLog(dir, { log: o.log })) });
     if (r.interrupted) return { dirs, rows: [], interrupted: true };
     dirs.push(dir);
   }

@@ -12,6 +12,7 @@ import { KNOWN_DATASETS } from '../data/names.js';
 import { useNumThreads } from '../torch/threads.js';
 import { packageRoot } from '../util/paths.js';
 import { registerAdversarial } from './adversarial.js';
+import { registerDashboard } from './dashboard.js';
 
 const program = new Command();
 program.name('csgnet').description('Interpretable CNNs with class-specific gates (CSG), trained over libtorch')
@@ -57,7 +58,7 @@ function buildConfig(o: any): TrainConfig {
   return c;
 }
 
-program.command('train').description('train an STD or CSG model; writes RUN_DIR/{config.json,metrics.jsonl,checkpoints/}')
+program.command('train').description('train an STD or CSG model; writes RUN_DIR/{config.json,metrics.jsonl,events.jsonl,checkpoints/}')
   .requiredOption('--out <dir>', 'run folder')
   .addOption(new Option('--preset <name>', 'recipe the other flags override').choices(['cifar', 'voc-part']).default('cifar'))
   .addOption(new Option('--dataset <name>', 'dataset').choices([...KNOWN_DATASETS]))
@@ -104,7 +105,8 @@ program.command('train').description('train an STD or CSG model; writes RUN_DIR/
   .option('--stop-after <n>', 'stop (with a checkpoint) after N epochs of this call', int(1))
   .addOption(new Option('--progress <mode>', 'progress display').choices(['auto', 'plain', 'none']).default('auto'))
   .action(async (o, cmd: Command) => {
-    const { Trainer } = await import('../csg/trainer.js');
+    const { Trainer, combineEvents } = await import('../csg/trainer.js');
+    const { eventsLog } = await import('../csg/events_log.js');
     const { progressEvents } = await import('./progress.js');
     const { onStopSignals } = await import('./signals.js');
     const log = (s: string) => process.stderr.write(s + '\n');
@@ -129,7 +131,9 @@ program.command('train').description('train an STD or CSG model; writes RUN_DIR/
     }
     const stop = onStopSignals(log);
     try {
-      const r = await trainer.run({ stopAfterEpochs: o.stopAfter, signal: stop.signal, events: progressEvents(o.progress, log) });
+      // The progress display and RUN_DIR/events.jsonl (what `csgnet dashboard` follows) watch the same events.
+      const events = combineEvents(progressEvents(o.progress, log), eventsLog(trainer.runDir, { log }));
+      const r = await trainer.run({ stopAfterEpochs: o.stopAfter, signal: stop.signal, events });
       if (r.interrupted) process.exitCode = stop.exitCode();
     } finally {
       stop.dispose();
@@ -343,6 +347,8 @@ data.command('cluttered').description('write cluttered Fashion-MNIST / MNIST wit
     await writeMaskedFolder(ds, o.out, { generator: { dataset: `cluttered-${o.source}`, split: o.split, ...settings } }, progress);
     console.log(`wrote ${ds.length} images, masks and boxes of cluttered-${o.source} ${o.split} to ${o.out}`);
   });
+
+registerDashboard(program);
 
 program.command('info').description('libtorch version, the BLAS and oneDNN actually loaded, thread counts, CUDA; warns about a slow setup')
   .addOption(threadsOption())

@@ -10,3 +10,4 @@ export * from './trainer.js';
 export * from './run_dir.js';
 export * from './run.js';
 export { saveSnapshot, loadSnapshot, type Snapshot } from './checkpoint.js';
+export * from './events_log.js';

@@ -21,12 +21,45 @@ import { RunDir, readMetrics, type EpochMetrics } from './run_dir.js';
 
 export { readMetrics, type EpochMetrics };
 
+/** Why run() returned or threw: done, the AbortSignal, RunOptions.stopAfterEpochs, or an exception. */
+export type StopReason = 'finished' | 'interrupted' | 'stop-after' | 'error';
+
+export interface RunStartInfo {
+  runDir: string;
+  config: TrainConfig;
+  epochs: number;
+  /** Where this call starts: epoch and batch (both 0 for a new run). */
+  startEpoch: number;
+  startBatch: number;
+  /** Whether the trainer came from Trainer.resume. */
+  resumed: boolean;
+  batchesPerEpoch: number;
+}
+
+export interface StopInfo {
+  reason: StopReason;
+  /** Progress at the stop: finished epochs and the next batch of the current one. */
+  epoch: number;
+  nextBatch: number;
+  /** The AbortSignal's reason (e.g. 'SIGINT') when interrupted, the message on an error. */
+  detail?: string;
+}
+
 /** What the trainer reports while it runs; every callback is optional. */
 export interface TrainEvents {
+  runStart?(info: RunStartInfo): void;
+  stop?(info: StopInfo): void;
   epochStart?(info: { epoch: number; epochs: number; path: Path; batches: number; startBatch: number }): void;
   batch?(info: { batch: number; loss: number; acc: number; images: number }): void;
   epochEnd?(m: EpochMetrics): void;
   checkpoint?(info: { file: string; epoch: number; nextBatch: number }): void;
+}
+
+/** One TrainEvents that calls each of `list` in order (e.g. a progress bar and the events.jsonl writer). */
+export function combineEvents(...list: (TrainEvents | undefined)[]): TrainEvents {
+  const all = list.filter((e): e is TrainEvents => !!e);
+  const each = <K extends keyof TrainEvents>(k: K) => (info: any) => { for (const e of all) (e[k] as ((i: any) => void) | undefined)?.(info); };
+  return { runStart: each('runStart'), stop: each('stop'), epochStart: each('epochStart'), batch: each('batch'), epochEnd: each('epochEnd'), checkpoint: each('checkpoint') };
 }
 
 export interface TrainOptions {
@@ -116,6 +149,8 @@ export class Trainer {
   /** Metrics of every finished epoch: saved in each checkpoint, mirrored by metrics.jsonl. */
   history: EpochMetrics[] = [];
   readonly runDir: string;
+  /** Whether this trainer continues a run (Trainer.resume), reported in the runStart event. */
+  resumed = false;
 
   private constructor(readonly config: TrainConfig, readonly dir: RunDir, train: ImageDataset, val: ImageDataset, readonly log: (s: string) => void) {
     const c = config;
@@ -151,7 +186,7 @@ export class Trainer {
     validateConfig(config);
     const dir = new RunDir(opts.outDir);
     dir.createNew();
-    return Trainer.build(config, dir, opts, null);
+    return Trainer.build(config, dir, opts, null, false);
   }
 
   /**
@@ -181,14 +216,14 @@ export class Trainer {
         saved.schedule = schedulePlan(config.epochs, config);
         dir.writeConfig(saved);
       }
-      return await Trainer.build(config, dir, opts, snap);
+      return await Trainer.build(config, dir, opts, snap, true);
     } catch (e) {
       dir.release();
       throw e;
     }
   }
 
-  private static async build(config: TrainConfig, dir: RunDir, opts: TrainOptions, snap: Snapshot | null): Promise<Trainer> {
+  private static async build(config: TrainConfig, dir: RunDir, opts: TrainOptions, snap: Snapshot | null, resumed: boolean): Promise<Trainer> {
     const log = opts.log ?? ((s: string) => process.stderr.write(s + '\n'));
     try {
       if (config.threads) torch.setNumThreads(config.threads);
@@ -198,6 +233,7 @@ export class Trainer {
       if (config.valFraction > 0) ({ train, val } = splitDataset(train, config.valFraction, config.seed));
       else val = await loadDataset(config.dataset, { root: config.dataRoot, split: 'test', size: config.imageSize, canvas: config.canvas, distractors: config.distractors });
       const trainer = new Trainer(config, dir, train, val, log);
+      trainer.resumed = resumed;
       if (snap) trainer.restore(snap);
       if (!dir.isRun()) {
         dir.writeConfig({
@@ -337,7 +373,19 @@ export class Trainer {
     this.dir.lock();
     this.lastSave = performance.now();
     let epochsThisRun = 0;
+    let stopReported = false;
+    const stopped = (reason: StopReason, result: TrainResult, detail?: string): TrainResult => {
+      stopReported = true;
+      ev.stop?.({ reason, epoch: this.epoch, nextBatch: this.nextBatch, ...(detail !== undefined ? { detail } : {}) });
+      return result;
+    };
+    const abortReason = (): string | undefined => {
+      const r = opts.signal?.reason;
+      return r === undefined ? undefined : typeof r === 'string' ? r : r instanceof Error ? r.message : String(r);
+    };
     try {
+      ev.runStart?.({ runDir: this.runDir, config: c, epochs: c.epochs, startEpoch: this.epoch, startBatch: this.nextBatch, resumed: this.resumed,
+        batchesPerEpoch: this.trainLoader.batchesPerEpoch });
       while (this.epoch < c.epochs) {
         const e = this.epoch;
         const path = epochPath(e, c);
@@ -373,7 +421,7 @@ export class Trainer {
         if (stopRequested() && this.nextBatch < this.trainLoader.batchesPerEpoch) {
           this.saveCheckpoint(ev);
           this.log(`saved ${this.dir.checkpoint('last')} at epoch ${e}, batch ${this.nextBatch}; continue with --resume`);
-          return { runDir: this.runDir, completed: false, interrupted: true, metrics };
+          return stopped('interrupted', { runDir: this.runDir, completed: false, interrupted: true, metrics }, abortReason());
         }
         // End of epoch: schedulers step on their own kind of epoch only (one shared optimizer steps every epoch).
         const lr: Record<string, number> = { std: this.stdOpt.paramGroups[0].lr };
@@ -403,10 +451,16 @@ export class Trainer {
         epochsThisRun++;
         if (this.epoch < c.epochs && (stopRequested() || (opts.stopAfterEpochs && epochsThisRun >= opts.stopAfterEpochs))) {
           if (stopRequested()) this.log(`saved ${this.dir.checkpoint('last')} at the end of epoch ${e}; continue with --resume`);
-          return { runDir: this.runDir, completed: false, interrupted: stopRequested(), metrics };
+          const interrupted = stopRequested();
+          return stopped(interrupted ? 'interrupted' : 'stop-after', { runDir: this.runDir, completed: false, interrupted, metrics },
+            interrupted ? abortReason() : undefined);
         }
       }
-      return { runDir: this.runDir, completed: true, interrupted: false, metrics };
+      return stopped('finished', { runDir: this.runDir, completed: true, interrupted: false, metrics });
+    } catch (e) {
+      // Reported before the lock is released, so that a reader never sees an unlocked run without its end.
+      if (!stopReported) ev.stop?.({ reason: 'error', epoch: this.epoch, nextBatch: this.nextBatch, detail: (e as Error)?.message ?? String(e) });
+      throw e;
     } finally {
       await this.trainLoader.close();
       this.dir.release();

@@ -40,6 +40,12 @@ function readOwner(path: string): LockOwner | null {
   }
 }
 
+/** The owner of the lock at `path` when a live process (or one on another host) holds it; null when free or stale. */
+export function lockHolder(path: string): LockOwner | null {
+  const owner = readOwner(path);
+  return owner && (owner.host !== hostname() || alive(owner)) ? owner : null;
+}
+
 export class FolderLock {
   private held = false;
   private constructor(readonly path: string) {}
