@@ -12,7 +12,7 @@ import { packageRoot } from '../src/util/paths.js';
 import { extractFeatures, openRun, runDataset } from '../src/csg/run.js';
 import { buildReport, gatherRun, writeReport } from '../src/app/report.js';
 import {
-  findRocCurves, heatColor, hstack, markdownToHtml, overlayRgb, renderReportHtml, trainingCurveSpecs, type ReportData, type ReportRun,
+  findRocCurves, heatColor, hstack, markdownToHtml, overlayRgb, renderReportHtml, shortNames, trainingCurveSpecs, type ReportData, type ReportRun,
 } from '../src/report/html/index.js';
 import { GALLERY_IMAGES, REPORT_OPTIONS, reportFixture } from './report_fixture.js';
 
@@ -166,6 +166,10 @@ test('training curves split by path; ROC curves are found in any layout', () => 
   const curves = findRocCurves({ a: [{ detector: 'd', curves: { x: { fpr: [0, 1], tpr: [0, 1], auc: 0.5 } } }], bad: { fpr: [0, 1], tpr: [1] }, other: { fpr: [0, 'x'], tpr: [0, 1] } });
   assert.deepEqual(curves, [{ name: 'd', fpr: [0, 1], tpr: [0, 1], auc: 0.5 }]);
   assert.deepEqual(findRocCurves({ fpr: [0, 0.5, 1], tpr: [0, 0.7, 1] }).map((c) => c.name), ['roc']);
+  // Chart labels: the folder's last part, more where two agree.
+  assert.deepEqual(shortNames(['runs/a/csg', 'runs/b/csg/', 'x/std']), ['a/csg', 'b/csg', 'x/std']);
+  assert.deepEqual(shortNames(['runs/std', 'runs/csg']), ['std', 'csg']);
+  assert.deepEqual(shortNames(['same', 'same']), ['1: same', '2: same']);
 });
 
 test('bad input is refused by name: not a run, --out a folder, bad gallery sizes, no runs', async () => {

@@ -6,6 +6,14 @@ import { barSpec, lineSpec, type LineSeries, type TopLevelSpec } from '../specs.
 
 export interface TitledSpec { title: string; spec: TopLevelSpec }
 
+/** A line chart over epochs for the page: whole-number epoch ticks, the legend below (two charts fit side by side). */
+function epochChart(spec: TopLevelSpec): TopLevelSpec {
+  const s = spec as any;
+  s.encoding.x.axis = { ...(s.encoding.x.axis ?? {}), tickMinStep: 1, format: 'd' };
+  s.config = { ...(s.config ?? {}), legend: { orient: 'bottom', direction: 'vertical', labelLimit: 360 } };
+  return spec;
+}
+
 const finite = (v: unknown): v is number => typeof v === 'number' && Number.isFinite(v);
 
 /** One series per training path present ('std', 'csg'), of one metrics field. */
@@ -23,7 +31,7 @@ function byPath(metrics: EpochMetrics[], label: string, value: (m: EpochMetrics)
 export function trainingCurveSpecs(metrics: EpochMetrics[]): TitledSpec[] {
   const out: TitledSpec[] = [];
   const add = (title: string, series: LineSeries[], yTitle: string, extra: { zero?: boolean; logY?: boolean } = {}) => {
-    if (series.some((s) => s.x.length)) out.push({ title, spec: lineSpec({ series, title, xTitle: 'epoch', yTitle, ...extra }) });
+    if (series.some((s) => s.x.length)) out.push({ title, spec: epochChart(lineSpec({ series, title, xTitle: 'epoch', yTitle, ...extra })) });
   };
   add('Training loss', byPath(metrics, 'loss', (m) => m.train_loss), 'loss');
   add('Cross-entropy', byPath(metrics, 'CE', (m) => m.train_ce), 'cross-entropy');
@@ -61,7 +69,7 @@ export function comparisonSpecs(runs: ComparedRun[]): TitledSpec[] {
     bar('Mean filter specificity', runs.map((r) => r.meanSpecificity), 'mean specificity'),
   ];
   const series = runs.filter((r) => r.metrics.length).map((r) => ({ name: r.name, x: r.metrics.map((m) => m.epoch), y: r.metrics.map((m) => m.val_acc) }));
-  if (series.length) out.push({ title: 'Validation accuracy', spec: lineSpec({ series, title: 'Validation accuracy', xTitle: 'epoch', yTitle: 'accuracy' }) });
+  if (series.length) out.push({ title: 'Validation accuracy', spec: epochChart(lineSpec({ series, title: 'Validation accuracy', xTitle: 'epoch', yTitle: 'accuracy' })) });
   return out;
 }
 
@@ -111,7 +119,9 @@ export function rocSpecs(curves: RocCurve[], perChart = 10, maxPoints = 400): Ti
       const keep = thin(c.fpr.length, maxPoints);
       return { name: c.auc === null ? c.name : `${c.name} (AUROC ${c.auc.toFixed(3)})`, x: keep.map((i) => c.fpr[i]!), y: keep.map((i) => c.tpr[i]!) };
     });
-    out.push({ title, spec: lineSpec({ series, title, xTitle: 'false positive rate', yTitle: 'true positive rate', zero: true }) });
+    const spec = lineSpec({ series, title, xTitle: 'false positive rate', yTitle: 'true positive rate', zero: true }) as any;
+    spec.config = { legend: { orient: 'bottom', direction: 'vertical', labelLimit: 480 } };
+    out.push({ title, spec });
   }
   return out;
 }

@@ -1,5 +1,5 @@
 // The self-contained HTML report (csgnet report): page.ts builds the page from ReportData (types.ts).
-export { renderReportHtml } from './page.js';
+export { renderReportHtml, shortNames } from './page.js';
 export { vegaAssets, VEGA_BUILDS } from './assets.js';
 export { esc, jsonForScript, dataUri } from './escape.js';
 export { markdownToHtml } from './markdown.js';

@@ -144,10 +144,22 @@ function adversarialSection(run: ReportRun, id: string, charts: Charts): string 
   return section(id, 'Adversarial detection', body || missing(`${a.dir} has neither adversarial.md nor ROC curves in adversarial.json.`));
 }
 
+/** Short, distinct names of run folders for chart labels: the last path part, more parts where two agree. */
+export function shortNames(names: string[]): string[] {
+  const parts = names.map((n) => n.replace(/[\\/]+$/, '').split(/[\\/]/).filter(Boolean));
+  for (let depth = 1; ; depth++) {
+    const short = parts.map((p, i) => p.slice(-depth).join('/') || names[i]!);
+    if (new Set(short).size === short.length || parts.every((p) => p.length <= depth)) {
+      return new Set(short).size === short.length ? short : short.map((s, i) => `${i + 1}: ${s}`);
+    }
+  }
+}
+
 function comparisonSection(runs: ReportRun[], charts: Charts): string {
   const rows = runs.map((r) => [esc(r.name), esc(r.model), esc(r.strategy), num(r.analysis?.accuracy), num(r.analysis?.density ?? null), num(r.analysis?.mis),
     num(r.analysis?.mean_specificity), num(r.analysis?.agreement ?? null), num(r.analysis?.class_filter_accuracy?.mean_balanced)]);
-  const specs = comparisonSpecs(runs.map((r) => ({ name: r.name, accuracy: r.analysis?.accuracy ?? null, mis: r.analysis?.mis ?? null,
+  const names = shortNames(runs.map((r) => r.name));
+  const specs = comparisonSpecs(runs.map((r, i) => ({ name: names[i]!, accuracy: r.analysis?.accuracy ?? null, mis: r.analysis?.mis ?? null,
     meanSpecificity: r.analysis?.mean_specificity ?? null, density: r.analysis?.density ?? null, metrics: r.metrics })));
   return section('comparison', 'Comparison (STD vs CSG)',
     table(['run', 'model', 'strategy', 'accuracy', 'density', 'MIS', 'mean specificity', 'gate/MI agreement', 'class-filter bal. acc'], rows) + charts.grid(specs));
@@ -173,7 +185,8 @@ h2{font-size:1.25em;margin:1.4em 0 .5em;border-bottom:2px solid var(--accent);pa
 h4{margin:.8em 0 .3em}
 .dim{color:var(--dim);font-weight:normal;font-size:.85em}
 nav{font-size:.9em;margin:.5em 0 1em}
-nav a{color:var(--accent);margin-right:.9em;white-space:nowrap}
+nav a{color:var(--accent);margin-right:.9em}
+h1,h2,nav,p,li,summary,.caption{overflow-wrap:anywhere}
 details.section{border:1px solid var(--line);border-radius:6px;margin:.6em 0;background:var(--bg)}
 details.section>summary{cursor:pointer;padding:.5em .8em;font-weight:600;background:var(--panel);border-radius:6px}
 details.section[open]>summary{border-bottom:1px solid var(--line);border-radius:6px 6px 0 0}
@@ -183,7 +196,7 @@ details.sub>summary{cursor:pointer;font-weight:500}
 .scroll{overflow-x:auto;max-width:100%}
 table{border-collapse:collapse;font-size:.9em;margin:.4em 0}
 th,td{border-bottom:1px solid var(--line);padding:.25em .6em;text-align:left;vertical-align:top}
-th{background:var(--panel)}
+th{background:var(--panel);white-space:nowrap}
 table.kv thead{display:none}
 td{font-variant-numeric:tabular-nums}
 .charts{display:flex;flex-wrap:wrap;gap:12px}
@@ -192,7 +205,7 @@ figure.chart svg{display:block}
 .filter{margin:.4em 0 .8em}
 .caption{font-size:.85em;color:var(--dim)}
 img.strip{display:block;width:100%;max-width:560px;height:auto;image-rendering:pixelated;border:1px solid var(--line)}
-img.overlays{display:block;max-width:100%;height:auto;image-rendering:pixelated}
+img.overlays{display:block;width:min(100%,520px);height:auto;image-rendering:pixelated}
 .missing{color:#8a5a00;background:#fff6e0;padding:.4em .6em;border-radius:4px}
 ul.notes{color:#8a5a00;font-size:.9em}
 footer{color:var(--dim);font-size:.8em;margin-top:2em}
@@ -220,7 +233,7 @@ export function renderReportHtml(data: ReportData, assets: ReportAssets): string
   const runs = data.runs.map((r, i) => runBlock(r, i, charts));
   const comparison = data.runs.length > 1 ? comparisonSection(data.runs, charts) : '';
   const nav = [...(comparison ? ['<a href="#comparison">Comparison</a>'] : []),
-    ...data.runs.map((r, i) => `<a href="#run${i + 1}">${esc(r.name)}</a>`)].join('');
+    ...shortNames(data.runs.map((r) => r.name)).map((name, i) => `<a href="#run${i + 1}">${esc(name)}</a>`)].join('');
   // Library sources go in as they are; a '</script' inside one would end the element early.
   const libs = assets.scripts.map((s) => {
     if (/<\/script/i.test(s.source)) throw new Error(`report: ${s.name} contains '</script' and cannot be inlined`);
