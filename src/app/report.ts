@@ -64,7 +64,7 @@ async function runAnalysis(dir: string, opts: AnalyzeOptions, analyze: boolean, 
     }
   }
   if (!analyze) {
-    if (cached && !why.includes('not readable')) { notes.push(`analysis shown as found: ${why}`); return cached; }
+    if (cached) { notes.push(`analysis shown as found: ${why}`); return cached; }
     notes.push(why || `no analysis in ${analysisDir} (run csgnet analyze, or csgnet report without --no-analyze)`);
     return null;
   }

@@ -97,6 +97,7 @@ function analysisSections(run: ReportRun, ids: (s: string) => string, charts: Ch
 function gallerySection(g: ReportGallery | null, id: string): string {
   if (!g) return section(id, 'Filter gallery', missing('No filter gallery (the model was not opened: --no-gallery, or see the notes).'));
   const by = { gate: 'the gate (argmax over classes of G[k, c])', mi: 'the MI matrix (argmax over classes)', activation: 'the highest mean activation per class' }[g.assignment];
+  const firstShown = g.classes.findIndex((c) => c.filters.length > 0);
   const classes = g.classes.map((c, i) => {
     const rows = c.filters.map((f) => {
       const caption = `f${f.filter}` + (f.gate !== null ? ` &middot; G ${num(f.gate, 2)}` : '') + ` &middot; class mean ${num(f.classMean, 3)}`;
@@ -104,7 +105,7 @@ function gallerySection(g: ReportGallery | null, id: string): string {
       return `<div class="filter"><div class="caption">${caption}</div><img class="strip" src="${f.strip}" alt="${esc(`filter ${f.filter}: ${names}`)}" title="${esc(names)}"></div>`;
     }).join('');
     const body = c.filters.length ? rows : missing('No filter is assigned to this class.');
-    return `<details class="sub gallery-class"${i === 0 ? ' open' : ''}><summary>${esc(c.name)} <span class="dim">(${c.assigned} filters${c.assigned > c.filters.length ? `, ${c.filters.length} shown` : ''})</span></summary>${body}</details>`;
+    return `<details class="sub gallery-class"${i === firstShown ? ' open' : ''}><summary>${esc(c.name)} <span class="dim">(${c.assigned} filters${c.assigned > c.filters.length ? `, ${c.filters.length} shown` : ''})</span></summary>${body}</details>`;
   }).join('');
   return section(id, 'Filter gallery',
     `<p>Filters given to classes by ${by}, strongest on the class first. For each filter, the ${g.perFilter} images of the first ${g.images} ` +
