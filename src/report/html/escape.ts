@@ -26,8 +26,3 @@ export function num(v: unknown, digits = 4): string {
   if (typeof v !== 'number' || !Number.isFinite(v)) return '-';
   return Number.isInteger(v) ? String(v) : v.toFixed(digits);
 }
-
-/** An id-safe slug (for anchors). */
-export function slug(text: string): string {
-  return text.toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^-|-$/g, '') || 'x';
-}
