@@ -13,6 +13,7 @@ import { useNumThreads } from '../torch/threads.js';
 import { packageRoot } from '../util/paths.js';
 import { registerAdversarial } from './adversarial.js';
 import { registerDashboard } from './dashboard.js';
+import { registerReport } from './report.js';
 
 const program = new Command();
 program.name('csgnet').description('Interpretable CNNs with class-specific gates (CSG), trained over libtorch')
@@ -319,6 +320,8 @@ program.command('compare').description('compare runs: accuracy, density, MIS, me
     console.log(formatComparison(rows));
     if (o.out) console.log(`wrote ${writeComparison(rows, o.out).join(', ')}`);
   });
+
+registerReport(program);
 
 const data = program.command('data').description('make datasets');
 data.command('cluttered').description('write cluttered Fashion-MNIST / MNIST with masks: DIR/images/<class>/<i>.png, DIR/masks/<class>/<i>.png, DIR/annotations.json (boxes)')

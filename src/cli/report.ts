@@ -1,0 +1,28 @@
+// `csgnet report RUN [RUN...] --out report.html`: one self-contained HTML page of the runs.
+import type { Command } from 'commander';
+import { Option } from 'commander';
+import { int, splitOption, threadsOption } from './options.js';
+
+export function registerReport(program: Command): void {
+  program.command('report').description('one self-contained HTML page of runs: configuration, curves, gate, MI, specificity, filter gallery, localization, adversarial, comparison')
+    .argument('<runs...>', 'run folders')
+    .option('--out <file>', 'HTML file to write', 'report.html')
+    .addOption(new Option('--checkpoint <which>', 'last, best or a checkpoint file').default('last'))
+    .addOption(splitOption())
+    .option('--no-analyze', 'do not compute a missing analysis (show what RUN/analysis holds)')
+    .option('--analysis-limit <n>', 'images of a computed analysis (0 = all, as compare)', int(0), 0)
+    .option('--no-gallery', 'leave out the filter gallery')
+    .option('--gallery-images <n>', 'the gallery searches the first N images of the split', int(1), 2000)
+    .option('--filters-per-class <n>', 'gallery filters shown per class', int(1), 8)
+    .option('--images-per-filter <n>', 'gallery images per filter', int(1), 8)
+    .option('--title <text>', 'page title')
+    .addOption(threadsOption())
+    .action(async (runs: string[], o) => {
+      const { writeReport } = await import('../app/report.js');
+      const log = (s: string) => process.stderr.write(s + '\n');
+      const r = await writeReport({ runs, out: o.out, checkpoint: o.checkpoint, split: o.split, analyze: o.analyze, analysisLimit: o.analysisLimit,
+        gallery: o.gallery, galleryImages: o.galleryImages, filtersPerClass: o.filtersPerClass, imagesPerFilter: o.imagesPerFilter, title: o.title, log });
+      for (const run of r.data.runs) for (const n of run.notes) log(`${run.name}: ${n}`);
+      console.log(`wrote ${r.file} (${(r.bytes / 1024).toFixed(0)} KiB, ${r.data.runs.length} run${r.data.runs.length === 1 ? '' : 's'})`);
+    });
+}

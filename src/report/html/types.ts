@@ -1,0 +1,102 @@
+// What the HTML report is made from: plain data a caller gathers (src/app/report.ts reads run folders
+// and computes what is missing); the page builder only formats it.
+import type { EpochMetrics } from '../../csg/run_dir.js';
+
+/** The parts of a run's analysis.json the page shows (src/app/run_analysis.ts AnalysisResult fits it). */
+export interface ReportAnalysis {
+  split: string;
+  n: number;
+  classes: string[];
+  accuracy: number;
+  mis: number;
+  /** [C][K] */
+  mi_matrix: number[][];
+  density: number | null;
+  assignment: { gate: number[] | null; mi: number[] };
+  agreement: number | null;
+  related_filters?: { gate: number[] | null; mi: number[] };
+  specificity: number[];
+  mean_specificity: number;
+  class_filter_accuracy?: { assignment: 'gate' | 'mi'; balanced: number[]; mean_balanced: number };
+}
+
+/** One image of a filter's gallery. */
+export interface GalleryImage {
+  /** Index in the split. */
+  index: number;
+  /** Its class name. */
+  label: string;
+  /** The filter's GAP activation on it. */
+  activation: number;
+}
+
+export interface GalleryFilter {
+  filter: number;
+  /** G[k, c] of the class the filter is shown for (CSG runs). */
+  gate: number | null;
+  /** Mean GAP activation of the filter over the class's images. */
+  classMean: number;
+  /** An image data URI (JPEG): the top images side by side, each with the filter's activation map overlaid. */
+  strip: string;
+  images: GalleryImage[];
+}
+
+export interface ReportGallery {
+  /** How filters were given to classes: the gate, the MI matrix, or the mean activation per class. */
+  assignment: 'gate' | 'mi' | 'activation';
+  /** Images searched (the first N of the split). */
+  images: number;
+  split: string;
+  perFilter: number;
+  /** Filters of each class, in class order. */
+  classes: { name: string; assigned: number; filters: GalleryFilter[] }[];
+}
+
+export interface ReportLocalization {
+  file: string;
+  /** localization.json as written by `csgnet localize` (read generically). */
+  json: unknown;
+  /** overlays.png as a data URI, when present. */
+  overlays: string | null;
+}
+
+export interface ReportAdversarial {
+  dir: string;
+  json: unknown | null;
+  /** adversarial.md, when present (its tables are shown as tables). */
+  markdown: string | null;
+}
+
+/** Everything the page shows of one run; null parts are reported as missing, with `notes` saying why. */
+export interface ReportRun {
+  /** Display name (the folder as given). */
+  name: string;
+  /** config.json as written by the trainer. */
+  config: Record<string, unknown>;
+  model: string;
+  strategy: string;
+  dataset: string;
+  classes: string[];
+  /** The checkpoint the model-based parts used, and its epoch. */
+  checkpoint: { file: string; epoch: number } | null;
+  metrics: EpochMetrics[];
+  analysis: ReportAnalysis | null;
+  /** G as K rows of C (CSG runs). */
+  gate: number[][] | null;
+  gallery: ReportGallery | null;
+  localization: ReportLocalization | null;
+  adversarial: ReportAdversarial | null;
+  /** What is missing or was recomputed, and why. */
+  notes: string[];
+}
+
+export interface ReportData {
+  title: string;
+  /** ISO time of making. */
+  created: string;
+  generator: string;
+  runs: ReportRun[];
+}
+
+/** The browser builds the page inlines (vega, vega-lite, vega-embed), in load order. */
+export interface ReportAssets { scripts: { name: string; source: string }[] }
