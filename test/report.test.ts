@@ -200,3 +200,15 @@ test('csgnet report writes the page from the command line, reusing cached analys
   assert.match(html, /the 8 images of the first 50 \(test split\)/);
   assert.ok((html.match(/<img class="strip"/g) ?? []).length <= 20);
 });
+
+test('analyzing a run frees the model it opened (compare and report analyse many runs in one process)', async () => {
+  const { csg } = await reportFixture();
+  const { analyzeRun } = await import('../src/app/run_analysis.js');
+  await analyzeRun(csg, { split: 'test', limit: 64 }); // warm-up: lazily created globals
+  global.gc?.();
+  const live = torch.liveTensors();
+  const a = await analyzeRun(csg, { split: 'test', limit: 64 });
+  global.gc?.();
+  assert.equal(a.result.n, 64);
+  assert.equal(torch.liveTensors(), live);
+});

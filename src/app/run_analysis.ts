@@ -73,6 +73,16 @@ export interface AnalysisWithData { result: AnalysisResult; features: Float32Arr
 
 export async function analyzeRun(dir: string, o: AnalyzeOptions = {}): Promise<AnalysisWithData> {
   const run = openRun(dir, o.checkpoint ?? 'last'); // first: names a folder that is not a run
+  try {
+    return await analyzeOpenRun(run, dir, o);
+  } finally {
+    // Opened here, freed here: repeated analyses (report, compare) keep native memory flat.
+    run.model.dispose();
+    run.gate?.weight.dispose();
+  }
+}
+
+async function analyzeOpenRun(run: OpenRun, dir: string, o: AnalyzeOptions): Promise<AnalysisWithData> {
   const key = analysisKey(dir, o);
   const split = o.split ?? 'test';
   const ds = await runDataset(run, split);
