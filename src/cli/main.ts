@@ -11,6 +11,7 @@ import { MODEL_NAMES } from '../models/names.js';
 import { KNOWN_DATASETS } from '../data/names.js';
 import { useNumThreads } from '../torch/threads.js';
 import { packageRoot } from '../util/paths.js';
+import { registerExportCommand } from './export.js';
 
 const program = new Command();
 program.name('csgnet').description('Interpretable CNNs with class-specific gates (CSG), trained over libtorch')
@@ -346,6 +347,8 @@ program.command('info').description('libtorch version, the BLAS and oneDNN actua
     const { formatInfo } = await import('./format.js');
     console.log(formatInfo(i));
   });
+
+registerExportCommand(program);
 
 program.parseAsync(process.argv).catch((e: Error) => {
   process.stderr.write(`csgnet: ${e.message}\n`);

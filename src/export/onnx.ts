@@ -136,7 +136,7 @@ export function exportOnnx(model: CsgBackbone, o: OnnxExportOptions): Uint8Array
   if (o.classNames) props['csgnet.class_names'] = JSON.stringify(o.classNames);
   if (gate) props['csgnet.gate'] = JSON.stringify(gate);
   for (const [k, v] of Object.entries(o.metadata ?? {})) {
-    if (k in props) throw new Error(`exportOnnx: metadata key '${k}' is written by csgnet itself`);
+    if (k in props || RESERVED_KEYS.includes(k)) throw new Error(`exportOnnx: metadata key '${k}' is written by csgnet itself`);
     props[k] = String(v);
   }
 
@@ -149,6 +149,10 @@ export function exportOnnx(model: CsgBackbone, o: OnnxExportOptions): Uint8Array
   });
   return onnx.ModelProto.encode(proto).finish();
 }
+
+/** The metadata_props keys exportOnnx owns (written when they apply). */
+const RESERVED_KEYS = ['csgnet.version', 'csgnet.input_name', 'csgnet.input_shape', 'csgnet.input', 'csgnet.include_normalization', 'csgnet.outputs',
+  'csgnet.num_filters', 'csgnet.num_classes', 'csgnet.batchnorm', 'csgnet.model', 'csgnet.mean', 'csgnet.std', 'csgnet.class_names', 'csgnet.gate'];
 
 const parseJson = <T>(props: Record<string, string>, key: string): T | null => (key in props ? JSON.parse(props[key]!) as T : null);
 
