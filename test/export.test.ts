@@ -6,7 +6,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as ort from 'onnxruntime-node';
@@ -188,10 +188,14 @@ test('a trained CSG run through `csgnet export --include-normalization`: pixels 
   // Bad flags and a missing run are refused by name.
   const bad = spawnSync('node', [cli, 'export', '--run', run, '--outputs', 'logits,probs', '--out', join(tmp, 'x.onnx')], { encoding: 'utf8' });
   assert.notEqual(bad.status, 0);
-  assert.match(bad.stderr, /--outputs: unknown output\(s\) probs; choose from logits, features, maps/);
+  assert.match(bad.stderr, /--outputs <list>' argument 'logits,probs' is invalid\. unknown output\(s\) probs; choose from logits, features, maps/);
   const fmt = spawnSync('node', [cli, 'export', '--run', run, '--format', 'tflite', '--out', join(tmp, 'x.onnx')], { encoding: 'utf8' });
   assert.notEqual(fmt.status, 0);
   assert.match(fmt.stderr, /tflite/);
+  const missing = spawnSync('node', [cli, 'export', '--run', join(tmp, 'nope'), '--out', join(tmp, 'x.onnx')], { encoding: 'utf8' });
+  assert.notEqual(missing.status, 0);
+  assert.match(missing.stderr, /nope is not a csgnet run folder/);
+  assert.ok(!existsSync(join(tmp, 'x.onnx')), 'nothing written on error');
 });
 
 test('the python3-onnx checker accepts an export', (t) => {
