@@ -1,6 +1,6 @@
 // ONNX export against csgnet's own forward, run by ONNX Runtime (onnxruntime-node) in this process:
 // every model family with random weights and randomised BatchNorm statistics (so that BN matters) on
-// 100 images (ResNet-50 on 20 at 32x32), logits / features / maps elementwise within 1e-4 and the same
+// 100 images (the ImageNet ResNets at 32x32), logits / features / maps elementwise within 1e-4 and the same
 // argmax, batch 1, 7 and 100 on one file; a trained CSG run through `csgnet export` with the
 // normalisation in the graph, against the model's forward on the run's test images; every layer emitter
 // on a registered custom backbone; metadata; errors.
