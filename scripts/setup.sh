@@ -6,7 +6,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 pkgs=(libtorch-dev libopenblas0-pthread dataset-fashion-mnist g++ make python3 chromium)
-if [ "${CSGNET_WITH_PYTHON:-0}" = 1 ]; then pkgs+=(python3-torch python3-sklearn python3-numpy); fi
+if [ "${CSGNET_WITH_PYTHON:-0}" = 1 ]; then pkgs+=(python3-torch python3-sklearn python3-numpy python3-onnx); fi
 missing=()
 for p in "${pkgs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
