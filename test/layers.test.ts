@@ -12,7 +12,7 @@ export const LAYERS: Record<string, number> = {
   util: 0,
   torch: 1, io: 1,
   models: 2, data: 2,
-  csg: 3, metrics: 3, report: 3, explain: 3, attack: 3, detect: 3,
+  csg: 3, metrics: 3, report: 3, explain: 3, attack: 3, detect: 3, export: 3,
   'index.ts': 4, app: 4, bench: 4,
   cli: 5,
 };

@@ -1,0 +1,31 @@
+// `csgnet export --run R --format onnx --out model.onnx`: thin over src/app/export.ts.
+import { Option, type Command } from 'commander';
+import { addRunOptions, threadsOption } from './options.js';
+
+const OUTPUTS = ['logits', 'features', 'maps'];
+
+function outputList(v: string): string[] {
+  const list = v.split(',').map((s) => s.trim()).filter(Boolean);
+  const bad = list.filter((s) => !OUTPUTS.includes(s));
+  if (bad.length || list.length === 0) throw new Error(`--outputs: unknown output(s) ${bad.join(', ') || '(none)'}; choose from ${OUTPUTS.join(', ')} (comma-separated)`);
+  if (new Set(list).size !== list.length) throw new Error(`--outputs: '${v}' names an output twice`);
+  return list;
+}
+
+export function registerExportCommand(program: Command): void {
+  addRunOptions(program.command('export').description('export a run\'s model (evaluation path) as ONNX (opset 17, dynamic batch; classes, normalisation and gate in metadata_props)'))
+    .addOption(new Option('--format <f>', 'file format').choices(['onnx']).default('onnx'))
+    .option('--outputs <list>', 'graph outputs, comma-separated: logits [N,C], features (GAP) [N,K], maps (last conv map) [N,K,h,w]', outputList, ['logits'])
+    .option('--include-normalization', 'take pixels in [0,1] (v/255) and normalise inside the graph (default: the input is already normalised)')
+    .addOption(new Option('--split <s>', 'the split whose mean/std normalise the input (as csgnet eval --split)').choices(['test', 'train', 'val']).default('test'))
+    .requiredOption('--out <file>', 'the .onnx file to write')
+    .addOption(threadsOption())
+    .option('--json', 'print JSON')
+    .action(async (o) => {
+      const { exportRunToFile } = await import('../app/export.js');
+      const r = await exportRunToFile({ run: o.run, checkpoint: o.checkpoint, outputs: o.outputs, includeNormalization: !!o.includeNormalization, split: o.split, out: o.out });
+      if (o.json) { console.log(JSON.stringify(r)); return; }
+      console.log(`wrote ${r.out} (${(r.bytes / 1e6).toFixed(2)} MB): ${r.model}, epoch ${r.epoch}, input [N, ${r.inputShape.join(', ')}] ` +
+        `${r.input === 'unit' ? 'pixels in [0,1] (normalised in the graph)' : 'normalised'}, outputs ${r.outputs.join(', ')}${r.gate ? ', gate in metadata' : ''}`);
+    });
+}
