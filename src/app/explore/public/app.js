@@ -53,25 +53,33 @@ function softmax(logits) {
   return e.map((v) => v / s);
 }
 
-/** The filters shown for class `cls`: by the gate G[k][cls] for a CSG run, by mean activation for STD. */
+/**
+ * The filters shown for class `cls`: those the gate opens for it (G[k][cls] at least half its largest
+ * entry) for a CSG run, the most active ones for STD; filters silent on this image (an all-zero map) are
+ * left out and counted in `silent`.
+ */
 function chooseFilters(maps, dims, cls) {
   const [k, h, w] = dims;
-  const mean = new Float64Array(k);
+  const mean = new Float64Array(k), max = new Float64Array(k);
   for (let f = 0; f < k; f++) {
-    let s = 0;
-    for (let i = 0; i < h * w; i++) s += maps[f * h * w + i];
+    let s = 0, m = 0;
+    for (let i = 0; i < h * w; i++) { s += maps[f * h * w + i]; m = Math.max(m, maps[f * h * w + i]); }
     mean[f] = s / (h * w);
+    max[f] = m;
   }
   let order = [...Array(k).keys()];
   if (meta.gate) {
     const g = (f) => meta.gate[f][cls];
     const top = Math.max(...order.map(g));
-    // The filters the gate opens for this class (at least half as open as the most open one), most active first.
     order = order.filter((f) => top > 0 && g(f) >= 0.5 * top).sort((a, b) => g(b) * mean[b] - g(a) * mean[a] || a - b);
   } else {
     order.sort((a, b) => mean[b] - mean[a] || a - b);
   }
-  return order.slice(0, MAX_FILTERS).map((f) => ({ filter: f, gate: meta.gate ? meta.gate[f][cls] : null, mean: mean[f] }));
+  const active = order.filter((f) => max[f] > 0);
+  return {
+    shown: active.slice(0, MAX_FILTERS).map((f) => ({ filter: f, gate: meta.gate ? meta.gate[f][cls] : null, mean: mean[f] })),
+    open: order.length, silent: order.length - active.length,
+  };
 }
 
 /** Colour of an activation in [0, 1] for the overlay (transparent blue to opaque red-yellow). */
@@ -110,7 +118,7 @@ function drawFilters(chosen, maps, dims, source) {
   }
 }
 
-function drawPrediction(result, source) {
+function drawPrediction(result, source, chosen) {
   const names = meta.classNames;
   $('prediction').hidden = false;
   const view = $('input-view');
@@ -131,9 +139,10 @@ function drawPrediction(result, source) {
     return li;
   }));
   $('filters-title').textContent = `Filters of the predicted class: ${names[result.pred]}`;
+  const silent = chosen.silent ? ` ${chosen.silent} of them are silent on this image (not shown).` : '';
   $('filters-note').textContent = meta.gate
-    ? 'Filters the gate G opens for this class (G ≥ half its largest entry), by gated mean activation; maps over the image, each scaled to its own maximum.'
-    : 'STD run (no gate): the most active filters; maps over the image, each scaled to its own maximum.';
+    ? `The ${chosen.open} filters the gate G opens for this class (G ≥ half its largest entry), by gated mean activation; maps over the image, each scaled to its own maximum.${silent}`
+    : `STD run (no gate): the most active filters; maps over the image, each scaled to its own maximum.`;
   drawGate(result.pred);
 }
 
@@ -151,9 +160,9 @@ function classify(img, label = null) {
     let pred = 0;
     for (let i = 1; i < logits.length; i++) if (logits[i] > logits[pred]) pred = i;
     const chosen = chooseFilters(maps, dims, pred);
-    const result = { label, pred, logits, probs, filters: chosen.map((f) => f.filter) };
-    drawPrediction(result, canvas);
-    drawFilters(chosen, maps, dims, canvas);
+    const result = { label, pred, logits, probs, filters: chosen.shown.map((f) => f.filter), silentFilters: chosen.silent };
+    drawPrediction(result, canvas, chosen);
+    drawFilters(chosen.shown, maps, dims, canvas);
     for (const t of Object.values(out)) t.dispose?.();
     setStatus(`classified in ${(performance.now() - started).toFixed(0)} ms (onnxruntime-web, wasm, one thread)`);
     return result;
@@ -191,8 +200,8 @@ function drawGate(highlight = -1) {
     ctx.fillText(names[cls], 2, cls * rowH + rowH / 2 + 2, left - 6);
     for (let f = 0; f < k; f++) {
       const v = Math.max(0, Math.min(1, g[f][cls]));
-      const shade = Math.round(255 * (1 - v));
-      ctx.fillStyle = `rgb(${shade}, ${Math.round(shade * 0.9 + 25 * v)}, ${Math.round(255 - 140 * v)})`;
+      // White (closed) to dark blue (open).
+      ctx.fillStyle = `rgb(${Math.round(255 - 235 * v)}, ${Math.round(255 - 215 * v)}, ${Math.round(255 - 115 * v)})`;
       ctx.fillRect(left + f * cell, cls * rowH + 2, cell, rowH - 1);
     }
   }
@@ -254,6 +263,6 @@ const ready = start().catch((e) => { report(e); throw e; });
 window.csgnetExplorer = {
   ready,
   get meta() { return meta; },
-  /** Classifies test sample i: { index, label, pred, logits, probs, filters }. */
+  /** Classifies test sample i: { index, label, pred, logits, probs, filters (shown), silentFilters }. */
   predict: (i) => ready.then(() => predictSample(i)),
 };
