@@ -8,7 +8,7 @@
 import { existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import type { Server } from 'node:http';
-import { dirname, extname, join } from 'node:path';
+import { basename, dirname, extname, join } from 'node:path';
 import { Hono } from 'hono';
 import { createAdaptorServer } from '@hono/node-server';
 import { packageRoot } from '../util/paths.js';
@@ -32,6 +32,7 @@ export interface ExplorerMeta {
   model: string;
   strategy: string;
   dataset: string;
+  /** The run folder's name (not its path: the site may be published). */
   run: string;
   epoch: number;
   classNames: string[];
@@ -93,7 +94,7 @@ export async function buildExplorerSite(run: string | OpenRun, o: ExplorerSiteOp
       samples.push({ file, label: ds.labels[i]! });
     }
     const meta: ExplorerMeta = {
-      version: 1, model: opened.config.model, strategy: opened.config.strategy, dataset: opened.dataset.name, run: opened.dir, epoch: opened.epoch,
+      version: 1, model: opened.config.model, strategy: opened.config.strategy, dataset: opened.dataset.name, run: basename(opened.dir), epoch: opened.epoch,
       classNames: info.classNames ?? opened.dataset.classes, inputShape: info.inputShape, mean: info.mean!, std: info.std!,
       gate: info.gate, numFilters: info.numFilters, samples,
     };
