@@ -14,7 +14,8 @@ import { tmpdir } from 'node:os';
 import { extname, join, sep } from 'node:path';
 import { browserMissing, collectErrors, launchChromium, screenshotPath } from './support/browser.js';
 import { openRun, runDataset, forEachBatch } from '../src/csg/run.js';
-import { startExplorer, type ExplorerMeta } from '../src/app/explore.js';
+import * as torch from '../src/torch/index.js';
+import { buildExplorerSite, startExplorer, type ExplorerMeta } from '../src/app/explore.js';
 import { packageRoot } from '../src/util/paths.js';
 import { fakeRun } from './support/fake_run.js';
 
@@ -73,6 +74,13 @@ test('the static explorer folder in chromium: 20 test samples predicted as csgne
     assert.ok(written.includes(f) && existsSync(join(site, f)), `${f} in the site`);
   }
   const meta: ExplorerMeta = JSON.parse(readFileSync(join(site, 'explorer.json'), 'utf8'));
+  // The site built in memory (what `csgnet explore` serves) is the folder's, and frees its tensors.
+  const live = torch.liveTensors();
+  const inMemory = await buildExplorerSite(run, { samples: 2 });
+  assert.equal(torch.liveTensors(), live, 'no live tensors left behind');
+  assert.deepEqual(new Uint8Array(inMemory.get('model.onnx')!), new Uint8Array(readFileSync(join(site, 'model.onnx'))));
+  assert.deepEqual(new Uint8Array(inMemory.get('samples/001.png')!), new Uint8Array(readFileSync(join(site, 'samples', '001.png'))));
+  assert.equal(inMemory.has('samples/002.png'), false);
   assert.equal(meta.samples.length, N);
   assert.equal(meta.gate!.length, meta.numFilters);
 

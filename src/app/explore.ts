@@ -103,7 +103,7 @@ export async function buildExplorerSite(run: string | OpenRun, o: ExplorerSiteOp
     for (const f of ORT_FILES) files.set(`ort/${f}`, readFileSync(ortFile(f)));
     return files;
   } finally {
-    if (typeof run === 'string') opened.model.dispose();
+    if (typeof run === 'string') { opened.model.dispose(); opened.gate?.weight.dispose(); }
   }
 }
 
