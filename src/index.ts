@@ -9,5 +9,6 @@ export * from './csg/index.js';
 export * from './metrics/index.js';
 export * from './explain/index.js';
 export * from './attack/index.js';
+export * from './export/index.js';
 export * from './io/npy.js';
 export * from './detect/index.js';

@@ -1,5 +1,5 @@
 // `csgnet export --run R --format onnx --out model.onnx`: thin over src/app/export.ts.
-import { Option, type Command } from 'commander';
+import { InvalidArgumentError, Option, type Command } from 'commander';
 import { addRunOptions, threadsOption } from './options.js';
 
 const OUTPUTS = ['logits', 'features', 'maps'];
@@ -7,8 +7,8 @@ const OUTPUTS = ['logits', 'features', 'maps'];
 function outputList(v: string): string[] {
   const list = v.split(',').map((s) => s.trim()).filter(Boolean);
   const bad = list.filter((s) => !OUTPUTS.includes(s));
-  if (bad.length || list.length === 0) throw new Error(`--outputs: unknown output(s) ${bad.join(', ') || '(none)'}; choose from ${OUTPUTS.join(', ')} (comma-separated)`);
-  if (new Set(list).size !== list.length) throw new Error(`--outputs: '${v}' names an output twice`);
+  if (bad.length || list.length === 0) throw new InvalidArgumentError(`unknown output(s) ${bad.join(', ') || '(none)'}; choose from ${OUTPUTS.join(', ')} (comma-separated)`);
+  if (new Set(list).size !== list.length) throw new InvalidArgumentError(`'${v}' names an output twice`);
   return list;
 }
 
