@@ -190,6 +190,10 @@ test('csgnet explore\'s server on an untrained STD run of RGB images: same logit
   const noOut = csgnet('export', '--run', run);
   assert.notEqual(noOut.status, 0);
   assert.match(noOut.stderr, /give --out <file.onnx> \(or --html <dir>/);
+  const both = csgnet('export', '--run', run, '--html', join(tmp, 'h'), '--out', join(tmp, 'm.onnx'));
+  assert.notEqual(both.status, 0);
+  assert.match(both.stderr, /give --out or --html, not both/);
+  assert.equal(existsSync(join(tmp, 'h')), false);
   const noRun = csgnet('explore', '--run', join(tmp, 'nope'), '--port', '0');
   assert.notEqual(noRun.status, 0);
   assert.match(noRun.stderr, /--run .*nope: no such folder/);

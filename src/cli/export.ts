@@ -24,6 +24,7 @@ export function registerExportCommand(program: Command): void {
     .option('--json', 'print JSON')
     .action(async (o) => {
       if (o.html) {
+        if (o.out) throw new Error('export: --html writes the explorer folder (its model is model.onnx inside); give --out or --html, not both');
         const { writeExplorerSite } = await import('../app/explore.js');
         const files = await writeExplorerSite(o.run, o.html, { checkpoint: o.checkpoint });
         console.log(o.json ? JSON.stringify({ html: o.html, files }) : `wrote the explorer to ${o.html} (${files.length} files); serve the folder over HTTP (file:// cannot load wasm)`);
