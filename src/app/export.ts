@@ -1,7 +1,7 @@
 // `csgnet export`: a run's model (a checkpoint) as an ONNX file with its classes, normalisation and
 // gate in the metadata. The normalisation is that of the split `csgnet eval` reads by default (test):
 // the exported graph then gives what eval computes for the same images.
-import { dirname } from 'node:path';
+import { basename, dirname } from 'node:path';
 import { existsSync, mkdirSync } from 'node:fs';
 import { openRun, runDataset, type OpenRun } from '../csg/run.js';
 import { exportOnnx, readOnnxMetadata, type OnnxModelInfo, type OnnxOutput } from '../export/index.js';
@@ -30,7 +30,8 @@ export async function exportRunOnnx(o: ExportRunOptions): Promise<ExportedRun> {
     normalization: { mean: ds.mean, std: ds.std }, classNames: run.dataset.classes, gate: run.gate?.weight ?? null,
     modelName: run.config.model,
     metadata: {
-      'csgnet.run': run.dir, 'csgnet.checkpoint': run.checkpoint, 'csgnet.epoch': String(run.epoch),
+      // Names, not paths: exported files get published (explorer sites), and a path says too much.
+      'csgnet.run': basename(run.dir), 'csgnet.checkpoint': basename(run.checkpoint), 'csgnet.epoch': String(run.epoch),
       'csgnet.strategy': run.config.strategy, 'csgnet.dataset': run.dataset.name, 'csgnet.normalization_split': o.split ?? 'test',
     },
   });

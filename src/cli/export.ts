@@ -18,10 +18,19 @@ export function registerExportCommand(program: Command): void {
     .option('--outputs <list>', 'graph outputs, comma-separated: logits [N,C], features (GAP) [N,K], maps (last conv map) [N,K,h,w]', outputList, ['logits'])
     .option('--include-normalization', 'take pixels in [0,1] (v/255) and normalise inside the graph (default: the input is already normalised)')
     .addOption(new Option('--split <s>', 'the split whose mean/std normalise the input (as csgnet eval --split)').choices(['test', 'train', 'val']).default('test'))
-    .requiredOption('--out <file>', 'the .onnx file to write')
+    .option('--out <file>', 'the .onnx file to write')
+    .option('--html <dir>', 'write the in-browser explorer instead: a static folder (page, model with logits+maps and normalisation inside, samples, onnxruntime-web) for any web server')
     .addOption(threadsOption())
     .option('--json', 'print JSON')
     .action(async (o) => {
+      if (o.html) {
+        if (o.out) throw new Error('export: --html writes the explorer folder (its model is model.onnx inside); give --out or --html, not both');
+        const { writeExplorerSite } = await import('../app/explore.js');
+        const files = await writeExplorerSite(o.run, o.html, { checkpoint: o.checkpoint });
+        console.log(o.json ? JSON.stringify({ html: o.html, files }) : `wrote the explorer to ${o.html} (${files.length} files); serve the folder over HTTP (file:// cannot load wasm)`);
+        return;
+      }
+      if (!o.out) throw new Error('export: give --out <file.onnx> (or --html <dir> for the browser explorer)');
       const { exportRunToFile } = await import('../app/export.js');
       const r = await exportRunToFile({ run: o.run, checkpoint: o.checkpoint, outputs: o.outputs, includeNormalization: !!o.includeNormalization, split: o.split, out: o.out });
       if (o.json) { console.log(JSON.stringify(r)); return; }

@@ -15,6 +15,7 @@ import { registerAdversarial } from './adversarial.js';
 import { registerDashboard } from './dashboard.js';
 import { registerReport } from './report.js';
 import { registerExportCommand } from './export.js';
+import { registerExplore } from './explore.js';
 
 const program = new Command();
 program.name('csgnet').description('Interpretable CNNs with class-specific gates (CSG), trained over libtorch')
@@ -368,6 +369,7 @@ program.command('info').description('libtorch version, the BLAS and oneDNN actua
 
 registerAdversarial(program);
 registerExportCommand(program);
+registerExplore(program);
 
 program.parseAsync(process.argv).catch((e: Error) => {
   process.stderr.write(`csgnet: ${e.message}\n`);
