@@ -6,13 +6,11 @@
 // features) with 1e-5 relative to their largest entry.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { createHash } from 'node:crypto';
-import { readFileSync } from 'node:fs';
 import { assertClose, goldenPath } from './helpers.js';
+import { loadGoldenResnet20 } from './support/golden_model.js';
 import * as torch from '../src/torch/index.js';
 import type { Tensor } from '../src/torch/index.js';
 import { loadSafetensors } from '../src/torch/io/safetensors.js';
-import { createModel } from '../src/models/index.js';
 import { PixelModel } from '../src/attack/pixel_model.js';
 import {
   CsgLrDetector, DETECTOR_NAMES, MahalanobisDetector, SqueezeDetector, createDetector, gateConsistency, medianFilter, reduceBitDepth,
@@ -23,15 +21,7 @@ const nums = (t: Tensor): number[] => Array.from(t.toFloat64Array());
 const { tensors: T, metadata } = loadSafetensors(goldenPath('detection.safetensors'));
 
 function loadModel(): PixelModel {
-  const sha = createHash('sha256').update(readFileSync(goldenPath(metadata.weights_file!))).digest('hex');
-  assert.equal(sha, metadata.weights_sha256, `${metadata.weights_file} changed since detection.safetensors was made: rerun scripts/golden/detection.py`);
-  const { tensors } = loadSafetensors(goldenPath(metadata.weights_file!));
-  const w: Record<string, Tensor> = {};
-  for (const [k, v] of Object.entries(tensors)) if (k.startsWith('w.')) w[k.slice(2)] = v;
-  const m = createModel('resnet20', { inChannels: 1, numClasses: 10 });
-  m.loadStateDict(w);
-  for (const v of Object.values(tensors)) v.dispose();
-  m.eval();
+  const m = loadGoldenResnet20(metadata as Record<string, string>, 'detection.safetensors', 'detection.py');
   return new PixelModel(m, [Number(metadata.pixel_mean)], [Number(metadata.pixel_std)]);
 }
 

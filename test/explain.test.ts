@@ -4,13 +4,12 @@
 // the golden's metadata), so they are compared elementwise with atol 1e-4 x the map's maximum, rtol 1e-4.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { createHash } from 'node:crypto';
-import { readFileSync } from 'node:fs';
 import { assertClose, goldenPath } from './helpers.js';
+import { loadGoldenResnet20 } from './support/golden_model.js';
 import * as torch from '../src/torch/index.js';
 import type { Tensor } from '../src/torch/index.js';
 import { loadSafetensors } from '../src/torch/io/safetensors.js';
-import { createModel, type CsgBackbone } from '../src/models/index.js';
+import type { CsgBackbone } from '../src/models/index.js';
 import { ActivMap, Cam, CsgCam, FilterClassStats, GradCam, GradCamPlusPlus, GradMap, activationThresholds, gradMapBlur, type Explainer } from '../src/explain/index.js';
 import { ClassSpecificGate } from '../src/csg/gate.js';
 
@@ -18,16 +17,7 @@ const nums = (t: Tensor): number[] => Array.from(t.toFloat64Array());
 const { tensors: T, metadata } = loadSafetensors(goldenPath('explain.safetensors'));
 
 function loadModel(): CsgBackbone {
-  const sha = createHash('sha256').update(readFileSync(goldenPath(metadata.weights_file!))).digest('hex');
-  assert.equal(sha, metadata.weights_sha256, `${metadata.weights_file} changed since explain.safetensors was made: rerun scripts/golden/explain.py`);
-  const { tensors } = loadSafetensors(goldenPath(metadata.weights_file!));
-  const w: Record<string, Tensor> = {};
-  for (const [k, v] of Object.entries(tensors)) if (k.startsWith('w.')) w[k.slice(2)] = v;
-  const m = createModel('resnet20', { inChannels: 1, numClasses: 10 });
-  m.loadStateDict(w);
-  for (const v of Object.values(tensors)) v.dispose();
-  m.eval();
-  return m;
+  return loadGoldenResnet20(metadata as Record<string, string>, 'explain.safetensors', 'explain.py');
 }
 
 const model = loadModel();

@@ -6,11 +6,9 @@
 // The server answers only GET for the exact file names of the site: a path is a key lookup, never a
 // file-system path, so '..', encoded slashes or symlinks cannot reach anything else.
 import { existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, statSync } from 'node:fs';
-import type { AddressInfo } from 'node:net';
-import type { Server } from 'node:http';
 import { basename, dirname, extname, join } from 'node:path';
 import { Hono } from 'hono';
-import { createAdaptorServer } from '@hono/node-server';
+import { isLoopback, readOnlyLocal, serve } from './serve.js';
 import { packageRoot } from '../util/paths.js';
 import { writeFileAtomic } from '../util/atomic.js';
 import { openRun, runDataset, type OpenRun } from '../csg/run.js';
@@ -144,8 +142,6 @@ const TYPES: Record<string, string> = {
 };
 // onnxruntime-web compiles its wasm ('wasm-unsafe-eval'); dropped images become blob: URLs.
 const CSP = "default-src 'self'; script-src 'self' 'wasm-unsafe-eval'; style-src 'self' 'unsafe-inline'; img-src 'self' data: blob:; connect-src 'self'; worker-src 'self' blob:";
-const LOOPBACK_NAMES = new Set(['localhost', '127.0.0.1', '[::1]', '::1']);
-const isLoopback = (host: string) => LOOPBACK_NAMES.has(host) || host.startsWith('127.');
 
 /** The site file a URL path names, or null: decoded once, then looked up by exact name. */
 export function siteFileFor(files: SiteFiles, urlPath: string): string | null {
@@ -162,16 +158,7 @@ export function siteFileFor(files: SiteFiles, urlPath: string): string | null {
 /** The HTTP app over a site: GET/HEAD of its files only. */
 export function explorerApp(files: SiteFiles, checkHost = true): Hono {
   const app = new Hono();
-  app.use('*', async (c, next) => {
-    if (c.req.method !== 'GET' && c.req.method !== 'HEAD') return c.text('the explorer is read-only', 405);
-    // A page on another site must not reach the explorer through a DNS name pointing at 127.0.0.1.
-    if (checkHost) {
-      const host = (c.req.header('host') ?? '').replace(/:\d+$/, '').toLowerCase();
-      if (!isLoopback(host)) return c.text(`host ${host} refused`, 403);
-    }
-    await next();
-    c.header('X-Content-Type-Options', 'nosniff');
-  });
+  app.use('*', readOnlyLocal('explorer', checkHost));
   app.get('*', (c) => {
     const rel = siteFileFor(files, new URL(c.req.url).pathname);
     if (!rel) return c.text('not found', 404);
@@ -207,20 +194,6 @@ export async function startExplorer(o: ExplorerOptions): Promise<Explorer> {
   const host = o.host ?? '127.0.0.1';
   const port = o.port ?? 6007;
   const app = explorerApp(files, isLoopback(host));
-  const server = createAdaptorServer({ fetch: app.fetch }) as Server;
-  await new Promise<void>((res, rej) => {
-    server.once('error', (e: NodeJS.ErrnoException) => rej(new Error(`cannot listen on ${host}:${port}: ${e.code ?? e.message}` +
-      (e.code === 'EADDRINUSE' ? ' (the port is taken; choose another with --port)' : ''))));
-    server.listen(port, host, () => res());
-  });
-  const addr = server.address() as AddressInfo;
-  const url = `http://${addr.family === 'IPv6' ? `[${addr.address}]` : addr.address}:${addr.port}/`;
-  let closed: Promise<void> | null = null;
-  const close = () => closed ??= new Promise<void>((res) => {
-    server.close(() => res());
-    setTimeout(() => server.closeAllConnections(), 100).unref();
-  });
-  o.signal?.addEventListener('abort', () => void close(), { once: true });
-  if (o.signal?.aborted) await close();
+  const { url, close } = await serve(app, host, port, { signal: o.signal });
   return { url, files: [...files.keys()], close };
 }

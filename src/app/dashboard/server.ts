@@ -4,13 +4,11 @@
 // from ./public with vega, vega-lite and vega-embed served from node_modules: no build step, no CDN.
 // Only GET; binds loopback unless told otherwise; every run name from a URL is checked (safe_path.ts).
 import { existsSync, readdirSync, readFileSync, realpathSync, statSync } from 'node:fs';
-import type { AddressInfo } from 'node:net';
-import type { Server } from 'node:http';
 import { dirname, extname, join } from 'node:path';
 import { Hono, type Context } from 'hono';
 import { streamSSE, type SSEStreamingApi } from 'hono/streaming';
-import { createAdaptorServer } from '@hono/node-server';
 import { packageRoot } from '../../util/paths.js';
+import { isLoopback, readOnlyLocal, serve } from '../serve.js';
 import { CONFIG_FILE } from '../../csg/run_dir.js';
 import type { RunEvent } from '../../csg/events_log.js';
 import { ForbiddenPathError, resolveInside, runNameFromSegments } from './safe_path.js';
@@ -46,7 +44,6 @@ const TYPES: Record<string, string> = {
 };
 // Vega compiles its expressions with Function(): 'unsafe-eval', but nothing from another origin.
 const CSP = "default-src 'self'; script-src 'self' 'unsafe-eval'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; connect-src 'self'";
-const LOOPBACK_NAMES = new Set(['localhost', '127.0.0.1', '[::1]', '::1']);
 
 /** node_modules/<pkg>/<file> in the nearest node_modules above the package (packages may be hoisted). */
 function vendorPath(pkg: string, file: string): string | null {
@@ -57,7 +54,6 @@ function vendorPath(pkg: string, file: string): string | null {
   }
 }
 
-const isLoopback = (host: string) => LOOPBACK_NAMES.has(host) || host.startsWith('127.');
 
 const escapeHtml = (s: string) => s.replace(/[&<>"']/g, (ch) => `&#${ch.charCodeAt(0)};`);
 
@@ -66,16 +62,7 @@ function buildApp(root: string, shownRoot: string, pollMs: number, closing: Abor
   const app = new Hono();
   const publicFiles = new Set(readdirSync(PUBLIC_DIR));
 
-  app.use('*', async (c, next) => {
-    if (c.req.method !== 'GET' && c.req.method !== 'HEAD') return c.text('the dashboard is read-only', 405);
-    // A page on another site must not reach the dashboard through a DNS name pointing at 127.0.0.1.
-    if (checkHost) {
-      const host = (c.req.header('host') ?? '').replace(/:\d+$/, '').toLowerCase();
-      if (!LOOPBACK_NAMES.has(host) && !host.startsWith('127.')) return c.text(`host ${host} refused`, 403);
-    }
-    await next();
-    c.header('X-Content-Type-Options', 'nosniff');
-  });
+  app.use('*', readOnlyLocal('dashboard', checkHost));
 
   const sendFile = (c: Context, path: string, csp = true) => {
     c.header('Content-Type', TYPES[extname(path)] ?? 'application/octet-stream');
@@ -219,22 +206,6 @@ export async function startDashboard(o: DashboardOptions): Promise<Dashboard> {
   const root = realpathSync(o.runsDir);
   const closing = new AbortController();
   const app = buildApp(root, o.runsDir, o.pollMs ?? 250, closing.signal, isLoopback(host));
-  const server = createAdaptorServer({ fetch: app.fetch }) as Server;
-  await new Promise<void>((res, rej) => {
-    server.once('error', (e: NodeJS.ErrnoException) => rej(new Error(`cannot listen on ${host}:${port}: ${e.code ?? e.message}` +
-      (e.code === 'EADDRINUSE' ? ' (the port is taken; choose another with --port)' : ''))));
-    server.listen(port, host, () => res());
-  });
-  const addr = server.address() as AddressInfo;
-  const url = `http://${addr.family === 'IPv6' ? `[${addr.address}]` : addr.address}:${addr.port}/`;
-  let closed: Promise<void> | null = null;
-  const close = () => closed ??= new Promise<void>((res) => {
-    closing.abort();
-    server.close(() => res());
-    // Event streams stay open until their loop notices; idle keep-alive sockets would hold close() up.
-    setTimeout(() => server.closeAllConnections(), 100).unref();
-  });
-  o.signal?.addEventListener('abort', () => void close(), { once: true });
-  if (o.signal?.aborted) await close();
+  const { url, close } = await serve(app, host, port, { onClose: () => closing.abort(), signal: o.signal });
   return { url, close };
 }
