@@ -34,7 +34,7 @@ function buildConfig(o: any): TrainConfig {
   set('dataset', o.dataset); set('dataRoot', o.dataRoot); set('model', o.model); set('strategy', o.strategy);
   set('epochs', o.epochs); set('batchSize', o.batch); set('limit', o.limit); set('valLimit', o.valLimit);
   set('valFraction', o.valFraction); set('seed', o.seed); set('threads', o.threads); set('workers', o.workers); set('checkpointEvery', o.checkpointEvery); set('memoryFormat', o.memoryFormat);
-  set('cropPadding', o.cropPadding); set('hflip', o.hflip); set('imageSize', o.imageSize); set('pretrained', o.pretrained);
+  set('cropPadding', o.cropPadding); set('hflip', o.hflip); set('augment', o.augment); set('imageSize', o.imageSize); set('pretrained', o.pretrained);
   set('canvas', o.canvas); set('distractors', o.distractors);
   set('lambda', o.lambda); set('rho', o.rho); set('warmup', o.warmup); set('period', o.period); set('phaseMin', o.phaseMin);
   set('gateInit', o.gateInit); set('milestones', o.milestones); set('gamma', o.gamma);
@@ -76,6 +76,7 @@ program.command('train').description('train an STD or CSG model; writes RUN_DIR/
   .addOption(new Option('--memory-format <f>', 'activation layout').choices(['contiguous_format', 'channels_last']))
   .option('--crop-padding <n>', 'random crop padding in pixels (0 = off)', int(0))
   .option('--no-hflip', 'disable random horizontal flips')
+  .addOption(new Option('--augment <mode>', 'one crop offset and flip per image, or per batch (the PyTorch reference script)').choices(['per-sample', 'per-batch']))
   .option('--image-size <n>', 'resize image-folder data to N x N', int(1))
   .option('--canvas <n>', 'cluttered-* datasets: canvas side (default 64)', int(1))
   .option('--distractors <n>', 'cluttered-* datasets: 8x8 distractors per image (default 6)', int(0))
