@@ -13,6 +13,7 @@ import { useNumThreads } from '../torch/threads.js';
 import { packageRoot } from '../util/paths.js';
 import { registerAdversarial } from './adversarial.js';
 import { registerDashboard } from './dashboard.js';
+import { registerSweep } from './sweep.js';
 
 const program = new Command();
 program.name('csgnet').description('Interpretable CNNs with class-specific gates (CSG), trained over libtorch')
@@ -364,6 +365,7 @@ program.command('info').description('libtorch version, the BLAS and oneDNN actua
   });
 
 registerAdversarial(program);
+registerSweep(program);
 
 program.parseAsync(process.argv).catch((e: Error) => {
   process.stderr.write(`csgnet: ${e.message}\n`);
