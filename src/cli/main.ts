@@ -311,15 +311,28 @@ program.command('mis').description('MI matrix and MIS of any features: F.npy [N,
   });
 
 program.command('compare').description('compare runs: accuracy, density, MIS, mean specificity, gate/MI agreement; CSG-CAM and CAM localization of runs localized into RUN/localization')
-  .argument('<runs...>', 'run folders')
-  .option('--out <dir>', 'also write comparison.md and comparison.json here')
+  .argument('<runs...>', 'run folders, or sweep folders (their finished runs)')
+  .option('--out <dir>', 'also write comparison.md and comparison.json here (with --group-by also grouped.md, grouped.json, pareto.svg/png)')
+  .option('--group-by <keys>', 'mean, std and 95 % CI over seeds per value of these train config keys (e.g. lambda,rho,strategy), and CSG - STD paired by seed')
   .addOption(splitOption())
   .addOption(threadsOption('intra-op threads of libtorch for runs not analysed yet (0 = every core, or OMP_NUM_THREADS when set)'))
   .action(async (runs: string[], o) => {
-    const { compareRuns, formatComparison, writeComparison } = await import('../app/compare.js');
-    const rows = await compareRuns(runs, { split: o.split, log: (s) => process.stderr.write(s + '\n') });
+    const { compareRuns, expandRunDirs, formatComparison, writeComparison } = await import('../app/compare.js');
+    const log = (s: string) => process.stderr.write(s + '\n');
+    const dirs = expandRunDirs(runs, log);
+    if (!dirs.length) throw new Error(`no finished runs in ${runs.join(', ')}`);
+    const groupBy = o.groupBy !== undefined ? String(o.groupBy).split(',').map((k: string) => k.trim()).filter(Boolean) : null;
+    const { groupComparison, formatGrouped, writeGrouped } = await import('../app/stats.js');
+    if (groupBy) groupComparison([], groupBy); // bad keys are named before any analysis
+    const rows = await compareRuns(dirs, { split: o.split, log });
     console.log(formatComparison(rows));
-    if (o.out) console.log(`wrote ${writeComparison(rows, o.out).join(', ')}`);
+    const grouped = groupBy ? groupComparison(rows, groupBy) : null;
+    if (grouped) console.log('\n' + formatGrouped(grouped));
+    if (o.out) {
+      const files = writeComparison(rows, o.out);
+      if (grouped) files.push(...await writeGrouped(grouped, o.out));
+      console.log(`wrote ${files.join(', ')}`);
+    }
   });
 
 const data = program.command('data').description('make datasets');
