@@ -163,7 +163,8 @@ export function paretoPoints(g: GroupedComparison) {
   const front = new Set(paretoFront(withBoth.map((x) => ({ x: x.metrics.mis!.mean, y: x.metrics.accuracy!.mean }))));
   return withBoth.map((x, i) => {
     const m = x.metrics.mis!, a = x.metrics.accuracy!;
-    return { label: g.keys.map((k) => `${k}=${x.values[k] ?? '-'}`).join(', '), group: x.values.strategy != null ? String(x.values.strategy) : undefined,
+    const others = g.keys.filter((k) => k !== 'strategy' || x.values.strategy == null);
+    return { label: g.keys.map((k) => `${k}=${x.values[k] ?? '-'}`).join(', '), short: others.map((k) => `${k}=${x.values[k] ?? '-'}`).join(' '), group: x.values.strategy != null ? String(x.values.strategy) : undefined,
       mis: m.mean, misLo: m.ci?.[0] ?? m.mean, misHi: m.ci?.[1] ?? m.mean, accuracy: a.mean, accLo: a.ci?.[0] ?? a.mean, accHi: a.ci?.[1] ?? a.mean,
       n: Math.min(m.n, a.n), onFront: front.has(i) };
   });

@@ -12,10 +12,12 @@ export interface ParetoPoint {
   onFront: boolean;
   /** Colour group (e.g. the strategy); default the label. */
   group?: string;
+  /** Text drawn next to the point (default the label). */
+  short?: string;
 }
 
 export function paretoSpec(points: readonly ParetoPoint[], title = 'Accuracy vs MIS (mean and 95 % CI over seeds)'): TopLevelSpec {
-  const values = points.map((p) => ({ ...p, group: p.group ?? p.label, front: p.onFront ? 'Pareto front' : 'dominated' }));
+  const values = points.map((p) => ({ ...p, group: p.group ?? p.label, short: p.short ?? p.label, front: p.onFront ? 'Pareto front' : 'dominated' }));
   const front = values.filter((p) => p.onFront).sort((a, b) => a.mis - b.mis).map((p, i) => ({ ...p, order: i }));
   const x = { field: 'mis', type: 'quantitative', title: 'MIS', scale: { zero: false } };
   const y = { field: 'accuracy', type: 'quantitative', title: 'accuracy', scale: { zero: false } };
@@ -34,6 +36,8 @@ export function paretoSpec(points: readonly ParetoPoint[], title = 'Accuracy vs 
       { data: { values: front }, mark: { type: 'line', color: 'black', strokeDash: [4, 3] }, encoding: { x, y, order: { field: 'order', type: 'quantitative' } } },
       { data: { values }, mark: { type: 'point', filled: true, size: 60 },
         encoding: { x, y, color: { field: 'group', type: 'nominal', title: null }, shape: { field: 'front', type: 'nominal', title: null, scale: { domain: ['Pareto front', 'dominated'], range: ['diamond', 'circle'] } }, tooltip } },
+      // Which setting each point is, readable in the PNG too (the tooltip only works in the SVG).
+      { data: { values }, mark: { type: 'text', align: 'left', dx: 6, dy: -6, fontSize: 9, color: '#444' }, encoding: { x, y, text: { field: 'short', type: 'nominal' } } },
     ],
   } as TopLevelSpec;
 }
