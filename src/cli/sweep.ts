@@ -45,7 +45,7 @@ export function registerSweep(program: Command): void {
       let drawn = 0, lastPlain = 0;
       const draw = (lines: string[]) => {
         if (drawn) process.stderr.write(`\x1b[${drawn}A\x1b[0J`);
-        process.stderr.write(lines.join('\n') + '\n');
+        if (lines.length) process.stderr.write(lines.join('\n') + '\n');
         drawn = lines.length;
       };
       const say = (s: string) => { if (tty && drawn) { process.stderr.write(`\x1b[${drawn}A\x1b[0J`); drawn = 0; } log(s); };
