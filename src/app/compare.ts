@@ -10,6 +10,19 @@ import { RunDir, readRunInfo } from '../csg/run_dir.js';
 import { table, fmt } from '../report/table.js';
 import { writeFileAtomic } from '../util/atomic.js';
 import { gateAurocOnPgd } from './adversarial_summary.js';
+import { readSweep, runState, sweepRunDirs } from './sweep.js';
+
+/** Run folders to compare: a sweep folder (DIR/sweep.json) stands for its finished runs, in sweep order. */
+export function expandRunDirs(dirs: readonly string[], log?: (s: string) => void): string[] {
+  return dirs.flatMap((dir) => {
+    if (!readSweep(dir)) return [dir];
+    const started = sweepRunDirs(dir);
+    const done = started.filter((d) => runState(d) === 'done');
+    const spec = readSweep(dir)!;
+    if (done.length < spec.runs.length) log?.(`${dir}: ${done.length} of ${spec.runs.length} sweep runs are finished; comparing those (resume the sweep for the rest)`);
+    return done;
+  });
+}
 
 export interface ComparisonRow {
   run: string; model: string; strategy: string; accuracy: number; density: number | null; mis: number;

@@ -16,6 +16,7 @@ import { registerDashboard } from './dashboard.js';
 import { registerReport } from './report.js';
 import { registerExportCommand } from './export.js';
 import { registerExplore } from './explore.js';
+import { registerSweep } from './sweep.js';
 
 const program = new Command();
 program.name('csgnet').description('Interpretable CNNs with class-specific gates (CSG), trained over libtorch')
@@ -37,7 +38,7 @@ function buildConfig(o: any): TrainConfig {
   set('dataset', o.dataset); set('dataRoot', o.dataRoot); set('model', o.model); set('strategy', o.strategy);
   set('epochs', o.epochs); set('batchSize', o.batch); set('limit', o.limit); set('valLimit', o.valLimit);
   set('valFraction', o.valFraction); set('seed', o.seed); set('threads', o.threads); set('workers', o.workers); set('checkpointEvery', o.checkpointEvery); set('memoryFormat', o.memoryFormat);
-  set('cropPadding', o.cropPadding); set('hflip', o.hflip); set('imageSize', o.imageSize); set('pretrained', o.pretrained);
+  set('cropPadding', o.cropPadding); set('hflip', o.hflip); set('augment', o.augment); set('imageSize', o.imageSize); set('pretrained', o.pretrained);
   set('canvas', o.canvas); set('distractors', o.distractors);
   set('lambda', o.lambda); set('rho', o.rho); set('warmup', o.warmup); set('period', o.period); set('phaseMin', o.phaseMin);
   set('gateInit', o.gateInit); set('milestones', o.milestones); set('gamma', o.gamma);
@@ -79,6 +80,7 @@ program.command('train').description('train an STD or CSG model; writes RUN_DIR/
   .addOption(new Option('--memory-format <f>', 'activation layout').choices(['contiguous_format', 'channels_last']))
   .option('--crop-padding <n>', 'random crop padding in pixels (0 = off)', int(0))
   .option('--no-hflip', 'disable random horizontal flips')
+  .addOption(new Option('--augment <mode>', 'one crop offset and flip per image, or per batch (the PyTorch reference script)').choices(['per-sample', 'per-batch']))
   .option('--image-size <n>', 'resize image-folder data to N x N', int(1))
   .option('--canvas <n>', 'cluttered-* datasets: canvas side (default 64)', int(1))
   .option('--distractors <n>', 'cluttered-* datasets: 8x8 distractors per image (default 6)', int(0))
@@ -312,15 +314,28 @@ program.command('mis').description('MI matrix and MIS of any features: F.npy [N,
   });
 
 program.command('compare').description('compare runs: accuracy, density, MIS, mean specificity, gate/MI agreement; CSG-CAM and CAM localization of runs localized into RUN/localization')
-  .argument('<runs...>', 'run folders')
-  .option('--out <dir>', 'also write comparison.md and comparison.json here')
+  .argument('<runs...>', 'run folders, or sweep folders (their finished runs)')
+  .option('--out <dir>', 'also write comparison.md and comparison.json here (with --group-by also grouped.md, grouped.json, pareto.svg/png)')
+  .option('--group-by <keys>', 'mean, std and 95 % CI over seeds per value of these train config keys (e.g. lambda,rho,strategy), and CSG - STD paired by seed')
   .addOption(splitOption())
   .addOption(threadsOption('intra-op threads of libtorch for runs not analysed yet (0 = every core, or OMP_NUM_THREADS when set)'))
   .action(async (runs: string[], o) => {
-    const { compareRuns, formatComparison, writeComparison } = await import('../app/compare.js');
-    const rows = await compareRuns(runs, { split: o.split, log: (s) => process.stderr.write(s + '\n') });
+    const { compareRuns, expandRunDirs, formatComparison, writeComparison } = await import('../app/compare.js');
+    const log = (s: string) => process.stderr.write(s + '\n');
+    const dirs = expandRunDirs(runs, log);
+    if (!dirs.length) throw new Error(`no finished runs in ${runs.join(', ')}`);
+    const groupBy = o.groupBy !== undefined ? String(o.groupBy).split(',').map((k: string) => k.trim()).filter(Boolean) : null;
+    const { groupComparison, formatGrouped, writeGrouped } = await import('../app/stats.js');
+    if (groupBy) groupComparison([], groupBy); // bad keys are named before any analysis
+    const rows = await compareRuns(dirs, { split: o.split, log });
     console.log(formatComparison(rows));
-    if (o.out) console.log(`wrote ${writeComparison(rows, o.out).join(', ')}`);
+    const grouped = groupBy ? groupComparison(rows, groupBy) : null;
+    if (grouped) console.log('\n' + formatGrouped(grouped));
+    if (o.out) {
+      const files = writeComparison(rows, o.out);
+      if (grouped) files.push(...await writeGrouped(grouped, o.out));
+      console.log(`wrote ${files.join(', ')}`);
+    }
   });
 
 registerReport(program);
@@ -370,6 +385,7 @@ program.command('info').description('libtorch version, the BLAS and oneDNN actua
 registerAdversarial(program);
 registerExportCommand(program);
 registerExplore(program);
+registerSweep(program);
 
 program.parseAsync(process.argv).catch((e: Error) => {
   process.stderr.write(`csgnet: ${e.message}\n`);

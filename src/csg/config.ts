@@ -1,6 +1,7 @@
 // Training configuration: every knob of the trainer, the two presets of method.md section 3, and
 // validation with messages that name the bad field.
 import type { Strategy } from './schedule.js';
+import { AUGMENT_MODES, type AugmentMode } from '../data/batch.js';
 
 export type OptimizerName = 'sgd' | 'adam' | 'adamw';
 
@@ -40,6 +41,8 @@ export interface TrainConfig {
   /** Random-crop padding in pixels (0 = none) and horizontal flip. */
   cropPadding: number;
   hflip: boolean;
+  /** One crop offset and flip per image ('per-sample') or per batch ('per-batch', the reference script's). */
+  augment: AugmentMode;
   /** Resize for imagefolder datasets (pixels). */
   imageSize?: number;
   /** cluttered-* datasets: canvas side and number of 8x8 distractors (defaults 64 and 6). */
@@ -69,7 +72,7 @@ const sgd = (lr: number): OptimizerConfig => ({ name: 'sgd', lr, momentum: 0.9, 
 /** method.md's from-scratch CIFAR-style recipe (ResNet-20 anchors). */
 export const CIFAR_PRESET: TrainConfig = {
   preset: 'cifar', dataset: 'fashion-mnist', model: 'resnet20', strategy: 'csg', epochs: 30, batchSize: 128,
-  limit: 0, valLimit: 0, valFraction: 0, seed: 0, threads: 0, workers: 0, checkpointEvery: 0, memoryFormat: 'channels_last', cropPadding: 2, hflip: true,
+  limit: 0, valLimit: 0, valFraction: 0, seed: 0, threads: 0, workers: 0, checkpointEvery: 0, memoryFormat: 'channels_last', cropPadding: 2, hflip: true, augment: 'per-sample',
   lambda: 0.1, rho: 0.1, warmup: 0, period: 3, phaseMin: 2, gateInit: 0.5,
   separatePathOptimizers: false, std: sgd(0.1), csg: sgd(0.1),
   gate: { name: 'sgd', lr: 0.1, momentum: 0.9, nesterov: false, weightDecay: 0, trainTop: 'all' },
@@ -79,7 +82,7 @@ export const CIFAR_PRESET: TrainConfig = {
 /** The released VOC Part recipe: Adam, two paths with their own lr and frozen lower layers. */
 export const VOC_PART_PRESET: TrainConfig = {
   preset: 'voc-part', dataset: 'imagefolder', model: 'resnet152', strategy: 'csg', epochs: 151, batchSize: 32,
-  limit: 0, valLimit: 0, valFraction: 0, seed: 0, threads: 0, workers: 1, checkpointEvery: 0, memoryFormat: 'channels_last', cropPadding: 0, hflip: true,
+  limit: 0, valLimit: 0, valFraction: 0, seed: 0, threads: 0, workers: 1, checkpointEvery: 0, memoryFormat: 'channels_last', cropPadding: 0, hflip: true, augment: 'per-sample',
   imageSize: 128,
   lambda: 1e-3, rho: 0.2, warmup: 10, period: 3, phaseMin: 2, gateInit: 0.5,
   separatePathOptimizers: true,
@@ -131,6 +134,7 @@ export function validateConfig(c: TrainConfig): void {
   if (!(c.valFraction >= 0 && c.valFraction < 1)) fail('valFraction', `must be in [0, 1), got ${c.valFraction}`);
   if (!(c.gamma > 0 && c.gamma <= 1)) fail('gamma', `must be in (0, 1], got ${c.gamma}`);
   for (const m of c.milestones) if (!(m > 0 && m < 1)) fail('milestones', `must be fractions in (0, 1), got ${c.milestones}`);
+  if (!AUGMENT_MODES.includes(c.augment)) fail('augment', `must be ${AUGMENT_MODES.join(' or ')}, got ${JSON.stringify(c.augment)}`);
   if (c.memoryFormat !== 'contiguous_format' && c.memoryFormat !== 'channels_last') fail('memoryFormat', `must be contiguous_format or channels_last, got ${c.memoryFormat}`);
   checkOptimizer('std', c.std);
   checkOptimizer('csg', c.csg);

@@ -177,7 +177,7 @@ export class Trainer {
     }
     this.gateOpt = this.gate && c.gate ? makeOptimizer(c.gate, [this.gate.weight]) : null;
     this.trainLoader = new BatchLoader(train, {
-      batchSize: c.batchSize, shuffle: true, seed: c.seed, cropPadding: c.cropPadding, hflip: c.hflip, limit: c.limit || undefined,
+      batchSize: c.batchSize, shuffle: true, seed: c.seed, cropPadding: c.cropPadding, hflip: c.hflip, augment: c.augment, limit: c.limit || undefined,
     });
   }
 
@@ -200,7 +200,7 @@ export class Trainer {
       const saved = dir.readConfig();
       if (!saved?.train || !saved?.dataset) throw new TrainingError(`${dir.configFile}: missing "train" or "dataset" section`);
       // Runs saved before a knob existed get the value they ran with.
-      const config: TrainConfig = { workers: 0, checkpointEvery: 0, ...saved.train };
+      const config: TrainConfig = { workers: 0, checkpointEvery: 0, augment: 'per-sample', ...saved.train };
       for (const [k, v] of Object.entries(opts.overrides ?? {})) {
         if (!(RESUMABLE_KEYS as readonly string[]).includes(k)) throw new TrainingError(`a resumed run cannot change ${k}`);
         if (v !== undefined) (config as any)[k] = v;

@@ -12,6 +12,9 @@ export interface Batch {
   indices: Int32Array;
 }
 
+export type AugmentMode = 'per-sample' | 'per-batch';
+export const AUGMENT_MODES: readonly AugmentMode[] = ['per-sample', 'per-batch'];
+
 export interface LoaderOptions {
   batchSize: number;
   /** Shuffle every epoch (default true). Without shuffling samples come in index order. */
@@ -24,6 +27,10 @@ export interface LoaderOptions {
   cropPadding?: number;
   /** Random horizontal flip with probability 0.5 (default false). */
   hflip?: boolean;
+  /** 'per-sample' (default): each image gets its own crop offset and flip. 'per-batch': one offset
+   *  and one flip decision for the whole batch, padding with normalised 0, as the PyTorch reference
+   *  script (shared/reference/csg_reference.py) does. */
+  augment?: AugmentMode;
   /** Normalise with mean/std (default true); false gives v/255. */
   normalize?: boolean;
   /** Override the dataset's per-channel mean/std (in [0,1] units). */

@@ -7,14 +7,19 @@
 // mirrored left-right with probability 0.5, then each pixel v is mapped to
 // (v/255 - mean[c]) / std[c] (or v/255 with normalize: false).
 //
+// With augment 'per-batch' (the PyTorch reference script's scheme: pad, crop the whole batch at one
+// offset, flip all or none) the batch shares one offset and one flip decision, and the padding is
+// normalised 0 (the reference pads the already normalised tensor), not raw 0.
+//
 // Determinism: the epoch's order is a permutation drawn from Rng(mixSeed(seed, epoch)), and
-// a sample's crop offsets and flip come from mixSeed(seed, epoch, datasetIndex), so batch b
+// a sample's crop offsets and flip come from mixSeed(seed, epoch, datasetIndex) (per-batch: from
+// (seed, epoch, batch index)), so batch b
 // of epoch e is the same whether produced in a full pass, after resuming at startBatch = b,
 // or by worker threads (workers.ts).
 import { imageSize, type ImageDataset } from './dataset.js';
 import { fmix32, mixSeed, Rng } from './rng.js';
 import { poolFor, prefetchEpoch, type PrefetchOptions, type WorkerPool } from './workers.js';
-import type { Batch, LoaderOptions, ResolvedLoaderOptions } from './batch.js';
+import { AUGMENT_MODES, type AugmentMode, type Batch, type LoaderOptions, type ResolvedLoaderOptions } from './batch.js';
 
 export type { Batch, LoaderOptions } from './batch.js';
 
@@ -38,6 +43,7 @@ export class BatchLoader {
   readonly dropLast: boolean;
   readonly cropPadding: number;
   readonly hflip: boolean;
+  readonly augment: AugmentMode;
   /** Samples used per epoch (dataset length or limit). */
   readonly size: number;
   /** The options with defaults filled in (worker threads rebuild the loader from them). */
@@ -58,6 +64,8 @@ export class BatchLoader {
     this.cropPadding = opts.cropPadding ?? 0;
     if (!Number.isInteger(this.cropPadding) || this.cropPadding < 0) throw new Error(`BatchLoader: cropPadding must be a non-negative integer, got ${this.cropPadding} (--crop-padding)`);
     this.hflip = opts.hflip ?? false;
+    this.augment = opts.augment ?? 'per-sample';
+    if (!AUGMENT_MODES.includes(this.augment)) throw new Error(`BatchLoader: augment must be ${AUGMENT_MODES.join(' or ')}, got ${JSON.stringify(this.augment)} (--augment)`);
     const limit = opts.limit ?? dataset.length;
     if (!Number.isInteger(limit) || limit < 0) throw new Error(`BatchLoader: limit must be a non-negative integer, got ${limit} (--limit)`);
     this.size = Math.min(limit, dataset.length);
@@ -69,7 +77,7 @@ export class BatchLoader {
     if (normalize && (mean.length !== C || std.length !== C)) throw new Error(`BatchLoader: mean/std need ${C} entries (dataset '${dataset.name}' has ${C} channels), got ${mean.length}/${std.length}`);
     if (normalize) for (const s of std) if (!(s > 0)) throw new Error(`BatchLoader: std entries must be > 0, got ${s}`);
     if (dataset.images.length < dataset.length * imageSize(dataset)) throw new Error(`BatchLoader: dataset '${dataset.name}' holds fewer pixels than length*C*H*W`);
-    this.options = { batchSize, shuffle: this.shuffle, seed: this.seed, dropLast: this.dropLast, cropPadding: this.cropPadding, hflip: this.hflip, normalize, mean: [...mean], std: [...std], limit: this.size };
+    this.options = { batchSize, shuffle: this.shuffle, seed: this.seed, dropLast: this.dropLast, cropPadding: this.cropPadding, hflip: this.hflip, augment: this.augment, normalize, mean: [...mean], std: [...std], limit: this.size };
     this.lut = new Float32Array(C * 256);
     for (let c = 0; c < C; c++) {
       for (let v = 0; v < 256; v++) this.lut[c * 256 + v] = normalize ? (v / 255 - mean[c]!) / std[c]! : v / 255;
@@ -152,27 +160,39 @@ export class BatchLoader {
     const p = this.cropPadding;
     const augment = p > 0 || this.hflip;
     const epochKey = augment ? mixSeed(this.seed, epoch) : 0;
+    if (augment && this.augment === 'per-batch') {
+      const { dy, dx, flip } = this.draw(fmix32(epochKey ^ fmix32(b + 0x2545f491)));
+      for (let k = 0; k < B; k++) {
+        y[k] = ds.labels[indices[k]!]!;
+        this.writeSample(x, k * per, indices[k]! * per, dy - p, dx - p, flip, true);
+      }
+      return { x, shape: [B, C, H, W], y, indices };
+    }
     for (let k = 0; k < B; k++) {
       const i = indices[k]!;
       y[k] = ds.labels[i]!;
-      let dy = p, dx = p, flip = false;
-      if (augment) {
-        // Three independent uint32 draws from the (seed, epoch, index) hash.
-        const h = fmix32(epochKey ^ fmix32(i + 0x5bd1e995));
-        if (p > 0) {
-          dy = Math.floor((fmix32(h + 0x68e31da4) / 4294967296) * (2 * p + 1));
-          dx = Math.floor((fmix32(h + 0xb5297a4d) / 4294967296) * (2 * p + 1));
-        }
-        if (this.hflip) flip = fmix32(h + 0x1b56c4e9) < 0x80000000;
-      }
-      this.writeSample(x, k * per, i * per, dy - p, dx - p, flip);
+      // Three independent uint32 draws from the (seed, epoch, index) hash.
+      const { dy, dx, flip } = augment ? this.draw(fmix32(epochKey ^ fmix32(i + 0x5bd1e995))) : { dy: p, dx: p, flip: false };
+      this.writeSample(x, k * per, i * per, dy - p, dx - p, flip, false);
     }
     return { x, shape: [B, C, H, W], y, indices };
   }
 
+  /** Crop offsets in [0, 2p] and a flip decision from the hash h (per sample or per batch). */
+  private draw(h: number): { dy: number; dx: number; flip: boolean } {
+    const p = this.cropPadding;
+    let dy = p, dx = p;
+    if (p > 0) {
+      dy = Math.floor((fmix32(h + 0x68e31da4) / 4294967296) * (2 * p + 1));
+      dx = Math.floor((fmix32(h + 0xb5297a4d) / 4294967296) * (2 * p + 1));
+    }
+    return { dy, dx, flip: this.hflip && fmix32(h + 0x1b56c4e9) < 0x80000000 };
+  }
+
   /** Writes one sample: out(i, j) = lut[src(i + oy, j' + ox)] with j' = flip ? W-1-j : j,
-   *  and the value of raw 0 where (i + oy, j' + ox) falls outside the image. */
-  private writeSample(x: Float32Array, dstBase: number, srcBase: number, oy: number, ox: number, flip: boolean): void {
+   *  and the pad value where (i + oy, j' + ox) falls outside the image: that of raw 0, or 0 itself
+   *  with `zeroPad` (the reference's padding of normalised pixels). */
+  private writeSample(x: Float32Array, dstBase: number, srcBase: number, oy: number, ox: number, flip: boolean, zeroPad: boolean): void {
     const ds = this.dataset, img = ds.images, lut = this.lut;
     const C = ds.channels, H = ds.height, W = ds.width, HW = H * W;
     // Range of output columns j whose source column is inside the image.
@@ -180,7 +200,7 @@ export class BatchLoader {
     const jhi = flip ? Math.min(W - 1, W - 1 + ox) : Math.min(W - 1, W - 1 - ox);
     for (let c = 0; c < C; c++) {
       const L = c * 256;
-      const pad = lut[L]!;
+      const pad = zeroPad ? 0 : lut[L]!;
       const src = srcBase + c * HW, dst = dstBase + c * HW;
       for (let i = 0; i < H; i++) {
         const sy = i + oy;
