@@ -3,7 +3,7 @@
 // ball, the fit/report split is seeded and disjoint, metrics lie in [0, 1], and bad flags are refused by name.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
@@ -15,6 +15,7 @@ import { gateAurocOnPgd } from '../src/app/adversarial_summary.js';
 import { openRun, runDataset } from '../src/csg/run.js';
 import { BatchLoader } from '../src/data/index.js';
 import { PixelModel } from '../src/attack/pixel_model.js';
+import { fakeRun } from './support/fake_run.js';
 
 const tmp = mkdtempSync(join(tmpdir(), 'csgnet-adversarial-'));
 process.on('exit', () => rmSync(tmp, { recursive: true, force: true }));
@@ -162,4 +163,19 @@ test('adversarial refuses bad flags and a missing run by name', async () => {
   const r2 = spawnSync('node', [cli, 'adversarial', '--run', join(tmp, 'nope')], { encoding: 'utf8', env });
   assert.equal(r2.status, 1);
   assert.match(r2.stderr, /nope is not a csgnet run folder/);
+});
+
+test('adversarial names what is missing: too few images for the fitting split, an STD run without its training images', async () => {
+  const classes = ['T-shirt/top', 'Trouser', 'Pullover', 'Dress', 'Coat', 'Sandal', 'Shirt', 'Sneaker', 'Bag', 'Ankle boot'];
+  const data = { name: 'fashion-mnist', classes, channels: 1, height: 28, width: 28 };
+  const few = fakeRun(join(tmp, 'std-untrained'), { model: 'lenet', strategy: 'std', dataset: 'fashion-mnist' }, data);
+  await assert.rejects(adversarialRun({ run: few, limit: 4, attacks: ['fgsm'], eps: [0.1], detectors: ['gate'], out: join(tmp, 'few') }),
+    /4 images are too few for a 0.1 fitting split: 0 would fit the detectors and 4 be reported; use a larger --limit \(at least 10\)/);
+  // An STD run whose data folder lost its training files: the test split still loads, the assignment cannot be made.
+  const root = join(tmp, 'fmnist-test-only');
+  mkdirSync(root);
+  for (const f of ['t10k-images-idx3-ubyte.gz', 't10k-labels-idx1-ubyte.gz']) copyFileSync(join('/usr/share/datasets/fashion-mnist', f), join(root, f));
+  const dir = fakeRun(join(tmp, 'std-no-train'), { model: 'lenet', strategy: 'std', dataset: 'fashion-mnist', dataRoot: root }, data);
+  await assert.rejects(adversarialRun({ run: dir, limit: 40, attacks: ['fgsm'], eps: [0.1], detectors: ['gate'], out: join(tmp, 'no-train') }),
+    /the detectors need the run's training images for the Mahalanobis statistics and this STD run's filter-to-class assignment \(its gate detector\), which cannot be read: .*train-images/);
 });

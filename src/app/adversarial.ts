@@ -142,7 +142,13 @@ function pixels(ds: ImageDataset, n: number, batchSize: number): { x: Float32Arr
 
 /** The training images the model learnt from (the run's train part), at most `limit`, in pixel space. */
 async function trainImages(run: OpenRun): Promise<ImageDataset> {
-  const full = await runDataset(run, 'train');
+  let full: ImageDataset;
+  try {
+    full = await runDataset(run, 'train');
+  } catch (e) {
+    const why = run.gate ? 'the Mahalanobis statistics' : "the Mahalanobis statistics and this STD run's filter-to-class assignment (its gate detector)";
+    throw new Error(`the detectors need the run's training images for ${why}, which cannot be read: ${(e as Error).message}`);
+  }
   return run.config.valFraction > 0 ? splitDataset(full, run.config.valFraction, run.config.seed).train : full;
 }
 
@@ -211,6 +217,12 @@ export async function adversarialRun(o: AdversarialOptions): Promise<{ report: A
   const held: Tensor[] = [];
   let dets: Detector[] = [];
   try {
+    const isFit = detectionSplit(n, fitFraction, seed);
+    const nFit = isFit.reduce((acc, f) => acc + f, 0);
+    if (nFit === 0 || nFit === n) {
+      throw new Error(`${n} images are too few for a ${fitFraction} fitting split: ${nFit} would fit the detectors and ${n - nFit} be reported; ` +
+        `use a larger --limit (at least ${Math.ceil(1 / Math.min(fitFraction, 1 - fitFraction))})`);
+    }
     const clean = pixels(ds, n, batchSize);
     const cleanPred = predictions(pm, clean.x, n, shape, batchSize);
     const attackedIdx: number[] = [];
@@ -218,7 +230,6 @@ export async function adversarialRun(o: AdversarialOptions): Promise<{ report: A
     const m = attackedIdx.length;
     log(`${n} images of ${ds.name} (${split}): ${m} classified correctly (${(100 * m / Math.max(1, n)).toFixed(1)} %)`);
     if (m === 0) throw new Error(`no image of the first ${n} of the ${split} split is classified correctly: nothing to attack`);
-    const isFit = detectionSplit(n, fitFraction, seed);
     const cleanAtt = gather(clean.x, attackedIdx, per);
     const labelsAtt = Int32Array.from(attackedIdx, (i) => clean.labels[i]!);
 
