@@ -1,11 +1,14 @@
 #!/usr/bin/env bash
 # Installs what csgnet needs when it is missing: Debian packages (libtorch, OpenBLAS, Fashion-MNIST, a C++
 # toolchain), the npm dependencies, the native addon and the compiled TypeScript. Idempotent.
-# Set CSGNET_WITH_PYTHON=1 to also install Debian's python3-torch/python3-sklearn (benchmarks, goldens).
+# Set CSGNET_WITH_PYTHON=1 to also install Debian's python3-torch/python3-sklearn/python3-onnx (benchmarks, goldens),
+# CSGNET_WITH_BROWSER=1 for chromium (the browser tests; scripts/test.sh sets it).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-pkgs=(libtorch-dev libopenblas0-pthread dataset-fashion-mnist g++ make python3 chromium)
+pkgs=(libtorch-dev libopenblas0-pthread dataset-fashion-mnist g++ make python3)
+# The browser tests (report, dashboard, explorer) drive Debian's chromium; the demo does not need it.
+if [ "${CSGNET_WITH_BROWSER:-0}" = 1 ]; then pkgs+=(chromium); fi
 if [ "${CSGNET_WITH_PYTHON:-0}" = 1 ]; then pkgs+=(python3-torch python3-sklearn python3-numpy python3-onnx); fi
 missing=()
 for p in "${pkgs[@]}"; do

@@ -2,5 +2,5 @@
 # The test command: installs what is missing, then runs the whole suite (node's test runner).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-bash scripts/setup.sh
+CSGNET_WITH_BROWSER=1 bash scripts/setup.sh
 npm test
