@@ -64,10 +64,11 @@ function attackBench(): object {
   return import('../src/bench/attack.js').then(({ benchAttack }) => {
     const ours = benchAttack({ images, batch, steps, eps, input: [1, 28, 28], threads });
     const ref = jsonLines(run(PY, [join(root, 'bench', 'pytorch_pgd.py'), '--images', String(images), '--batch', String(batch),
-      '--steps', String(steps), '--eps', String(eps), '--input', '1x28x28', '--threads', String(threads)]))[0];
-    // > 1 means csgnet attacks faster than the same PGD in PyTorch.
+      '--steps', String(steps), '--eps', String(eps), '--input', '1x28x28', '--threads', String(threads)]));
+    const nchw = ref.find((r) => r.memory_format === 'nchw').images_per_s, cl = ref.find((r) => r.memory_format === 'channels_last').images_per_s;
+    // > 1 means csgnet attacks faster than the same PGD in PyTorch (against PyTorch's faster memory format).
     return { bench: 'attack', attack: 'pgd', steps, eps, images, batch, input: '1x28x28', threads, csgnet_images_per_s: ours.images_per_s,
-      pytorch_images_per_s: ref.images_per_s, speedup_vs_pytorch: ours.images_per_s / ref.images_per_s };
+      pytorch_nchw_images_per_s: nchw, pytorch_channels_last_images_per_s: cl, speedup_vs_pytorch_best: ours.images_per_s / Math.max(nchw, cl) };
   });
 }
 
