@@ -27,7 +27,7 @@ interface Result { code: number | null; out: any }
 function rank(scenario: string, r: number, port: number, storePath?: string): Promise<Result> {
   return new Promise((resolve) => {
     const args = [worker, scenario, String(r), '2', String(port), ...(storePath ? [storePath] : [])];
-    const child = spawn('node', args, { env: { ...process.env, OMP_NUM_THREADS: '1' }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn('node', args, { env: { ...process.env, OMP_NUM_THREADS: '1', UV_THREADPOOL_SIZE: '1' }, stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '', stderr = '';
     child.stdout.on('data', (d) => (stdout += d));
     child.stderr.on('data', (d) => (stderr += d));
@@ -51,8 +51,10 @@ function checkCollectives(results: Result[]): void {
     assert.deepEqual(out.broadcast1, [101, 101]);
     assert.deepEqual(out.allGather, [[0, 0, 7], [1, 2, 7]]);
   }
-  // rank 0 waited ~400 ms in barrier() for rank 1: its timers kept firing meanwhile.
+  // rank 0 waited ~400 ms in barrier() for rank 1: its timers kept firing and, with a libuv pool of
+  // one thread, a file read finished meanwhile.
   assert.ok(results[0].out.ticksDuringBarrier > 3, `ticks during barrier: ${results[0].out.ticksDuringBarrier}`);
+  assert.equal(results[0].out.readWhileWaiting, true);
 }
 
 test('allReduce (sum), broadcast, allGather and barrier across 2 processes over a TCPStore', async () => {
@@ -119,6 +121,15 @@ test('a group of one: collectives are identities, and a destroyed group refuses 
   const [g] = await pg.allGather(t);
   assert.deepEqual(g.tolist(), [1, 2, 3]);
   await assert.rejects(pg.broadcast(t, 1), /src must be a rank in \[0, 0\], got 1/);
+  // Many collectives, concurrently in flight: no native tensor is left behind.
+  const live = torch.liveTensors();
+  for (let i = 0; i < 20; i++) {
+    const outs = await Promise.all(Array.from({ length: 10 }, () => pg.allGather(t)));
+    await Promise.all(Array.from({ length: 10 }, () => pg.allReduce(t)));
+    for (const [x] of outs) x.dispose();
+  }
+  assert.equal(torch.liveTensors(), live);
+  assert.deepEqual(t.tolist(), [1, 2, 3]);
   await pg.destroy();
   await pg.destroy();
   await assert.rejects(pg.allReduce(t), /allReduce: process group was destroyed/);

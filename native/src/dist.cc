@@ -1,7 +1,7 @@
 // c10d process groups (gloo): a store (TCPStore or FileStore) plus ProcessGroupGloo, with
 // allreduce / broadcast / allgather / barrier. Collectives are enqueued on the main thread (so every
-// rank issues them in JS call order) and waited for on a libuv worker thread (napi AsyncWorker),
-// so the event loop keeps running; gloo's timeout and peer failures reject the Promise.
+// rank issues them in JS call order) and settle a Promise when gloo completes them, so the event
+// loop keeps running; gloo's timeout and peer failures reject the Promise.
 #if !__has_include(<gloo/config.h>)
 #error "gloo headers not found: install libgloo-dev (apt-get install -y libgloo-dev), needed for c10d's ProcessGroupGloo"
 #endif
@@ -15,7 +15,7 @@ namespace csg {
 
 using PG = c10d::ProcessGroupGloo;
 
-// Runs `work` off the main thread and settles a Promise: resolved with `done(env)`, or rejected
+// Runs `work` on a libuv worker thread (for the blocking rendezvous and teardown) and settles a Promise: resolved with `done(env)`, or rejected
 // with the libtorch/gloo message. The one place where native exceptions of async work become JS errors.
 class Task : public Napi::AsyncWorker {
  public:
@@ -128,10 +128,48 @@ static Napi::Value NewGloo(const Napi::CallbackInfo& info) {
   });
 }
 
-// Waits for a collective off the main thread; the task keeps the group alive until it completes.
-static Napi::Value Await(Napi::Env env, c10::intrusive_ptr<PG> pg, c10::intrusive_ptr<c10d::Work> work,
+// What a Promise for a collective needs until its work completes.
+struct Pending {
+  Napi::Promise::Deferred deferred;
+  Napi::ObjectReference group;  // keeps the group alive (no GC, no blocking destructor) meanwhile
+  std::function<Napi::Value(Napi::Env)> done;
+  std::string error;  // set on the gloo thread
+};
+
+// Settles a Promise when a collective completes. The work's future calls back on gloo's own thread,
+// which hands over to the main thread through a thread-safe function: no libuv thread sits waiting
+// (the pool stays free for file and image I/O), and the pending call keeps the event loop alive.
+static Napi::Value Await(Napi::Env env, Napi::Object group, c10::intrusive_ptr<c10d::Work> work,
                          std::function<Napi::Value(Napi::Env)> done = nullptr) {
-  return Task::Start(env, [pg, work]() mutable { work->wait(); }, std::move(done));
+  auto* p = new Pending{Napi::Promise::Deferred::New(env), Napi::Persistent(group), std::move(done), {}};
+  auto promise = p->deferred.Promise();
+  auto tsfn = Napi::ThreadSafeFunction::New(env, Napi::Function::New(env, [](const Napi::CallbackInfo&) {}),
+                                            "csgnet.dist", 0, 1);
+  work->getFuture()->addCallback([tsfn, p](c10::ivalue::Future& f) mutable {
+    if (auto eptr = f.exception_ptr()) {
+      try {
+        std::rethrow_exception(eptr);
+      } catch (const c10::Error& e) {
+        p->error = e.what_without_backtrace();
+      } catch (const std::exception& e) {
+        p->error = e.what();
+      } catch (...) {
+        p->error = "unknown error in collective";
+      }
+      if (p->error.empty()) p->error = "collective failed";
+    }
+    tsfn.BlockingCall(p, [](Napi::Env env, Napi::Function, Pending* p) {
+      std::unique_ptr<Pending> own(p);
+      if (!p->error.empty()) return p->deferred.Reject(Napi::Error::New(env, p->error).Value());
+      try {
+        p->deferred.Resolve(p->done ? p->done(env) : env.Undefined());
+      } catch (const Napi::Error& e) {
+        p->deferred.Reject(e.Value());
+      }
+    });
+    tsfn.Release();
+  });
+  return promise;
 }
 
 // allReduce(group, tensor) -> Promise<void>: in-place sum over ranks.
@@ -139,7 +177,7 @@ static Napi::Value AllReduce(const Napi::CallbackInfo& info) {
   return Guard(info, [&]() -> Napi::Value {
     auto pg = GroupWrap::Get(info[0]);
     std::vector<at::Tensor> ts{TensorWrap::Get(info[1])};
-    return Await(info.Env(), pg, pg->allreduce(ts));
+    return Await(info.Env(), info[0].As<Napi::Object>(), pg->allreduce(ts));
   });
 }
 
@@ -150,7 +188,7 @@ static Napi::Value Broadcast(const Napi::CallbackInfo& info) {
     std::vector<at::Tensor> ts{TensorWrap::Get(info[1])};
     c10d::BroadcastOptions opts;
     opts.rootRank = info[2].As<Napi::Number>().Int64Value();
-    return Await(info.Env(), pg, pg->broadcast(ts, opts));
+    return Await(info.Env(), info[0].As<Napi::Object>(), pg->broadcast(ts, opts));
   });
 }
 
@@ -162,7 +200,7 @@ static Napi::Value AllGather(const Napi::CallbackInfo& info) {
     std::vector<std::vector<at::Tensor>> out(1);
     for (int r = 0; r < pg->getSize(); r++) out[0].push_back(at::empty_like(in[0]));
     auto work = pg->allgather(out, in);
-    return Await(info.Env(), pg, work, [out](Napi::Env env) -> Napi::Value {
+    return Await(info.Env(), info[0].As<Napi::Object>(), work, [out](Napi::Env env) -> Napi::Value {
       auto arr = Napi::Array::New(env, out[0].size());
       for (size_t i = 0; i < out[0].size(); i++) arr.Set(i, TensorWrap::Make(env, out[0][i]));
       return arr;
@@ -173,7 +211,7 @@ static Napi::Value AllGather(const Napi::CallbackInfo& info) {
 static Napi::Value Barrier(const Napi::CallbackInfo& info) {
   return Guard(info, [&]() -> Napi::Value {
     auto pg = GroupWrap::Get(info[0]);
-    return Await(info.Env(), pg, pg->barrier());
+    return Await(info.Env(), info[0].As<Napi::Object>(), pg->barrier());
   });
 }
 

@@ -1,6 +1,7 @@
 // One rank of the 2-process tests in test/distributed.test.ts:
 //   node dist_worker.js <scenario> <rank> <worldSize> <port> [storePath]
 // prints one JSON line (results, or {error}) on stdout.
+import { readFile } from 'node:fs/promises';
 import * as torch from '../../src/torch/index.js';
 
 const [scenario, rankArg, sizeArg, portArg, storePath] = process.argv.slice(2);
@@ -21,17 +22,22 @@ async function collectives(pg: torch.distributed.ProcessGroup): Promise<Record<s
   const b1 = torch.full([2], 100 + rank, { dtype: 'float32' });
   await pg.broadcast(b1, 1);
   const gathered = await pg.allGather(torch.tensor([rank, 2 * rank, 7], { dtype: 'float32' }));
-  // The wait is off the main thread: timers fire while rank 0 waits for a late rank 1.
+  // The wait is off the main thread: timers fire while rank 0 waits for a late rank 1, and (run with
+  // UV_THREADPOOL_SIZE=1) file reads still complete: no libuv pool thread is held by the wait.
   let ticks = 0;
   const timer = setInterval(() => ticks++, 10);
   if (rank === 1) await new Promise((r) => setTimeout(r, 400));
   const before = ticks;
-  await pg.barrier();
+  let barrierDone = false;
+  const barrier = pg.barrier().then(() => { barrierDone = true; });
+  await readFile(process.argv[1]);
+  const readWhileWaiting = !barrierDone;
+  await barrier;
   clearInterval(timer);
   return {
     allReduceF32: f32.tolist(), allReduceF64: f64.tolist(), allReduceI64: i64.tolist().map(String),
     broadcast0: b.tolist(), broadcast1: b1.tolist(), allGather: gathered.map((t) => t.tolist()),
-    ticksDuringBarrier: ticks - before,
+    ticksDuringBarrier: ticks - before, readWhileWaiting,
   };
 }
 
