@@ -52,9 +52,11 @@ Napi::Value Guard(const Napi::CallbackInfo& info, F&& f) {
 void InitOps(Napi::Env env, Napi::Object exports);
 void InitTensor(Napi::Env env, Napi::Object exports);
 void InitAllocator(Napi::Env env, Napi::Object exports);
+void InitDist(Napi::Env env, Napi::Object exports);
 
 struct AddonData {
   Napi::FunctionReference tensorCtor;
+  Napi::FunctionReference groupCtor;  // dist.cc: NativeProcessGroup
 };
 
 }  // namespace csg

@@ -8,3 +8,4 @@ export { opSchema, OPS } from './ops.js';
 export { TorchError } from './errors.js';
 export * as nn from './nn/index.js';
 export { saveSafetensors, loadSafetensors, readSafetensorsHeader, type SafetensorsFile } from './io/safetensors.js';
+export * as distributed from './distributed.js';

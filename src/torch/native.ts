@@ -43,7 +43,19 @@ export interface NativeAddon {
   parallelInfo(): string;
   cudaAvailable(): boolean;
   version(): string;
+  // c10d process groups (native/src/dist.cc); collectives settle off the main thread.
+  distBackends(): string[];
+  distNewGloo(opts: { rank: number; worldSize: number; masterAddr: string; masterPort: number; timeoutMs: number;
+                      storePath: string }): Promise<GroupHandle>;
+  distAllReduce(g: GroupHandle, t: Handle): Promise<void>;
+  distBroadcast(g: GroupHandle, t: Handle, src: number): Promise<void>;
+  distAllGather(g: GroupHandle, t: Handle): Promise<Handle[]>;
+  distBarrier(g: GroupHandle): Promise<void>;
+  distDestroy(g: GroupHandle): Promise<void>;
 }
+
+/** Opaque handle to a native c10d process group. */
+export type GroupHandle = { readonly __group: unique symbol };
 
 function load(): NativeAddon {
   const path = join(packageRoot(), 'build', 'Release', 'csgnet_native.node');

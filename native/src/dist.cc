@@ -1,0 +1,248 @@
+// c10d process groups (gloo): a store (TCPStore or FileStore) plus ProcessGroupGloo, with
+// allreduce / broadcast / allgather / barrier. Collectives are enqueued on the main thread (so every
+// rank issues them in JS call order) and settle a Promise when gloo completes them, so the event
+// loop keeps running; gloo's timeout and peer failures reject the Promise.
+#if !__has_include(<gloo/config.h>)
+#error "gloo headers not found: install libgloo-dev (apt-get install -y libgloo-dev), needed for c10d's ProcessGroupGloo"
+#endif
+#include "common.h"
+#include <functional>
+#include <torch/csrc/distributed/c10d/FileStore.hpp>
+#include <torch/csrc/distributed/c10d/ProcessGroupGloo.hpp>
+#include <torch/csrc/distributed/c10d/TCPStore.hpp>
+
+namespace csg {
+
+using PG = c10d::ProcessGroupGloo;
+
+// Runs `work` on a libuv worker thread (for the blocking rendezvous and teardown) and settles a Promise: resolved with `done(env)`, or rejected
+// with the libtorch/gloo message. The one place where native exceptions of async work become JS errors.
+class Task : public Napi::AsyncWorker {
+ public:
+  Task(Napi::Env env, std::function<void()> work, std::function<Napi::Value(Napi::Env)> done)
+      : Napi::AsyncWorker(env, "csgnet.dist"), deferred_(Napi::Promise::Deferred::New(env)),
+        work_(std::move(work)), done_(std::move(done)) {}
+
+  static Napi::Value Start(Napi::Env env, std::function<void()> work,
+                           std::function<Napi::Value(Napi::Env)> done = nullptr) {
+    auto* task = new Task(env, std::move(work), std::move(done));
+    auto promise = task->deferred_.Promise();
+    task->Queue();
+    return promise;
+  }
+
+ protected:
+  void Execute() override {
+    try {
+      work_();
+    } catch (const c10::Error& e) {
+      SetError(e.what_without_backtrace());
+    } catch (const std::exception& e) {
+      SetError(e.what());
+    }
+    work_ = nullptr;  // drop captured process-group references here, off the main thread
+  }
+  void OnOK() override { deferred_.Resolve(done_ ? done_(Env()) : Env().Undefined()); }
+  void OnError(const Napi::Error& e) override { deferred_.Reject(e.Value()); }
+
+ private:
+  Napi::Promise::Deferred deferred_;
+  std::function<void()> work_;
+  std::function<Napi::Value(Napi::Env)> done_;
+};
+
+static Napi::Function Ctor(Napi::Env env);
+
+// A JS object owning one ProcessGroupGloo (and, through it, its store).
+class GroupWrap : public Napi::ObjectWrap<GroupWrap> {
+ public:
+  c10::intrusive_ptr<PG> pg;
+  explicit GroupWrap(const Napi::CallbackInfo& info) : Napi::ObjectWrap<GroupWrap>(info) {}
+
+  static c10::intrusive_ptr<PG> Get(const Napi::Value& v) {
+    if (!v.IsObject() || !v.As<Napi::Object>().InstanceOf(Ctor(v.Env())))
+      throw Napi::TypeError::New(v.Env(), "expected a native process group");
+    auto* w = Unwrap(v.As<Napi::Object>());
+    if (!w->pg) throw Napi::Error::New(v.Env(), "process group was destroyed");
+    return w->pg;
+  }
+};
+
+static Napi::Function Ctor(Napi::Env env) { return env.GetInstanceData<AddonData>()->groupCtor.Value(); }
+
+static std::string Str(const Napi::Object& o, const char* key) {
+  Napi::Value v = o.Get(key);
+  return v.IsString() ? std::string(v.As<Napi::String>()) : std::string();
+}
+static int64_t Int(const Napi::Object& o, const char* key) {
+  Napi::Value v = o.Get(key);
+  if (!v.IsNumber()) throw Napi::TypeError::New(o.Env(), std::string("process group option '") + key + "' must be a number");
+  return v.As<Napi::Number>().Int64Value();
+}
+
+// The gloo transport device: GLOO_SOCKET_IFNAME as in PyTorch; loopback for an all-local group;
+// otherwise the address this host's name resolves to (gloo's default).
+static std::shared_ptr<::gloo::transport::Device> Device(const std::string& masterAddr) {
+  const char* ifname = std::getenv("GLOO_SOCKET_IFNAME");
+  if (ifname && *ifname) return PG::createDeviceForInterface(ifname);
+  if (masterAddr == "127.0.0.1" || masterAddr == "localhost" || masterAddr == "::1")
+    return PG::createDeviceForHostname(masterAddr == "::1" ? "::1" : "127.0.0.1");
+  return PG::createDefaultDevice();
+}
+
+// newGloo({rank, worldSize, masterAddr, masterPort, timeoutMs, storePath}) -> Promise<group>.
+// Blocking parts (store rendezvous, full-mesh connect) run off the main thread.
+static Napi::Value NewGloo(const Napi::CallbackInfo& info) {
+  return Guard(info, [&]() -> Napi::Value {
+    auto o = info[0].As<Napi::Object>();
+    int rank = static_cast<int>(Int(o, "rank"));
+    int size = static_cast<int>(Int(o, "worldSize"));
+    auto timeout = std::chrono::milliseconds(Int(o, "timeoutMs"));
+    std::string addr = Str(o, "masterAddr"), storePath = Str(o, "storePath");
+    int port = storePath.empty() ? static_cast<int>(Int(o, "masterPort")) : 0;
+    auto result = std::make_shared<c10::intrusive_ptr<PG>>();
+    return Task::Start(
+        info.Env(),
+        [=]() {
+          c10::intrusive_ptr<c10d::Store> store;
+          if (storePath.empty()) {
+            c10d::TCPStoreOptions so;
+            so.port = static_cast<std::uint16_t>(port);
+            so.isServer = rank == 0;
+            so.numWorkers = size;
+            so.timeout = timeout;
+            store = c10::make_intrusive<c10d::TCPStore>(addr, so);
+          } else {
+            store = c10::make_intrusive<c10d::FileStore>(storePath, size);
+            store->setTimeout(timeout);
+          }
+          auto opts = PG::Options::create(timeout);
+          opts->devices.push_back(Device(storePath.empty() ? addr : "127.0.0.1"));
+          *result = c10::make_intrusive<PG>(store, rank, size, opts);
+        },
+        [result](Napi::Env env) -> Napi::Value {
+          Napi::Object obj = Ctor(env).New({});
+          GroupWrap::Unwrap(obj)->pg = std::move(*result);
+          return obj;
+        });
+  });
+}
+
+// What a Promise for a collective needs until its work completes.
+struct Pending {
+  Napi::Promise::Deferred deferred;
+  Napi::ObjectReference group;  // keeps the group alive (no GC, no blocking destructor) meanwhile
+  std::function<Napi::Value(Napi::Env)> done;
+  std::string error;  // set on the gloo thread
+};
+
+// Settles a Promise when a collective completes. The work's future calls back on gloo's own thread,
+// which hands over to the main thread through a thread-safe function: no libuv thread sits waiting
+// (the pool stays free for file and image I/O), and the pending call keeps the event loop alive.
+static Napi::Value Await(Napi::Env env, Napi::Object group, c10::intrusive_ptr<c10d::Work> work,
+                         std::function<Napi::Value(Napi::Env)> done = nullptr) {
+  auto* p = new Pending{Napi::Promise::Deferred::New(env), Napi::Persistent(group), std::move(done), {}};
+  auto promise = p->deferred.Promise();
+  auto tsfn = Napi::ThreadSafeFunction::New(env, Napi::Function::New(env, [](const Napi::CallbackInfo&) {}),
+                                            "csgnet.dist", 0, 1);
+  work->getFuture()->addCallback([tsfn, p](c10::ivalue::Future& f) mutable {
+    if (auto eptr = f.exception_ptr()) {
+      try {
+        std::rethrow_exception(eptr);
+      } catch (const c10::Error& e) {
+        p->error = e.what_without_backtrace();
+      } catch (const std::exception& e) {
+        p->error = e.what();
+      } catch (...) {
+        p->error = "unknown error in collective";
+      }
+      if (p->error.empty()) p->error = "collective failed";
+    }
+    tsfn.BlockingCall(p, [](Napi::Env env, Napi::Function, Pending* p) {
+      std::unique_ptr<Pending> own(p);
+      if (!p->error.empty()) return p->deferred.Reject(Napi::Error::New(env, p->error).Value());
+      try {
+        p->deferred.Resolve(p->done ? p->done(env) : env.Undefined());
+      } catch (const Napi::Error& e) {
+        p->deferred.Reject(e.Value());
+      }
+    });
+    tsfn.Release();
+  });
+  return promise;
+}
+
+// allReduce(group, tensor) -> Promise<void>: in-place sum over ranks.
+static Napi::Value AllReduce(const Napi::CallbackInfo& info) {
+  return Guard(info, [&]() -> Napi::Value {
+    auto pg = GroupWrap::Get(info[0]);
+    std::vector<at::Tensor> ts{TensorWrap::Get(info[1])};
+    return Await(info.Env(), info[0].As<Napi::Object>(), pg->allreduce(ts));
+  });
+}
+
+// broadcast(group, tensor, srcRank) -> Promise<void>: in place, from srcRank.
+static Napi::Value Broadcast(const Napi::CallbackInfo& info) {
+  return Guard(info, [&]() -> Napi::Value {
+    auto pg = GroupWrap::Get(info[0]);
+    std::vector<at::Tensor> ts{TensorWrap::Get(info[1])};
+    c10d::BroadcastOptions opts;
+    opts.rootRank = info[2].As<Napi::Number>().Int64Value();
+    return Await(info.Env(), info[0].As<Napi::Object>(), pg->broadcast(ts, opts));
+  });
+}
+
+// allGather(group, tensor) -> Promise<tensor[]>: one tensor per rank, in rank order.
+static Napi::Value AllGather(const Napi::CallbackInfo& info) {
+  return Guard(info, [&]() -> Napi::Value {
+    auto pg = GroupWrap::Get(info[0]);
+    std::vector<at::Tensor> in{TensorWrap::Get(info[1])};
+    std::vector<std::vector<at::Tensor>> out(1);
+    for (int r = 0; r < pg->getSize(); r++) out[0].push_back(at::empty_like(in[0]));
+    auto work = pg->allgather(out, in);
+    return Await(info.Env(), info[0].As<Napi::Object>(), work, [out](Napi::Env env) -> Napi::Value {
+      auto arr = Napi::Array::New(env, out[0].size());
+      for (size_t i = 0; i < out[0].size(); i++) arr.Set(i, TensorWrap::Make(env, out[0][i]));
+      return arr;
+    });
+  });
+}
+
+static Napi::Value Barrier(const Napi::CallbackInfo& info) {
+  return Guard(info, [&]() -> Napi::Value {
+    auto pg = GroupWrap::Get(info[0]);
+    return Await(info.Env(), info[0].As<Napi::Object>(), pg->barrier());
+  });
+}
+
+// destroy(group) -> Promise<void>: releases the group off the main thread (its destructor joins
+// gloo's threads). Idempotent.
+static Napi::Value Destroy(const Napi::CallbackInfo& info) {
+  return Guard(info, [&]() -> Napi::Value {
+    if (!info[0].IsObject() || !info[0].As<Napi::Object>().InstanceOf(Ctor(info.Env())))
+      throw Napi::TypeError::New(info.Env(), "expected a native process group");
+    auto* w = GroupWrap::Unwrap(info[0].As<Napi::Object>());
+    auto pg = std::move(w->pg);
+    return Task::Start(info.Env(), [pg]() mutable { pg.reset(); });
+  });
+}
+
+// The backends this build offers (NCCL needs a CUDA libtorch; Debian's has none).
+static Napi::Value Backends(const Napi::CallbackInfo& info) {
+  auto arr = Napi::Array::New(info.Env(), 1);
+  arr.Set(0u, Napi::String::New(info.Env(), "gloo"));
+  return arr;
+}
+
+void InitDist(Napi::Env env, Napi::Object exports) {
+  env.GetInstanceData<AddonData>()->groupCtor = Napi::Persistent(GroupWrap::DefineClass(env, "NativeProcessGroup", {}));
+  exports.Set("distBackends", Napi::Function::New(env, Backends));
+  exports.Set("distNewGloo", Napi::Function::New(env, NewGloo));
+  exports.Set("distAllReduce", Napi::Function::New(env, AllReduce));
+  exports.Set("distBroadcast", Napi::Function::New(env, Broadcast));
+  exports.Set("distAllGather", Napi::Function::New(env, AllGather));
+  exports.Set("distBarrier", Napi::Function::New(env, Barrier));
+  exports.Set("distDestroy", Napi::Function::New(env, Destroy));
+}
+
+}  // namespace csg

@@ -1,0 +1,133 @@
+// Collective communication between processes over libtorch's c10d (like torch.distributed): a
+// store for the rendezvous (TCPStore served by rank 0, or a FileStore on a shared file system) and a
+// gloo process group. Every call returns a Promise that settles off the main thread, so timers and
+// I/O keep running while a rank waits for its peers; a timeout or a dead peer rejects it.
+import { native, type GroupHandle } from './native.js';
+import { Tensor } from './tensor.js';
+
+export type Backend = 'gloo' | 'nccl';
+
+export interface ProcessGroupOptions {
+  /** 'gloo' (CPU tensors). 'nccl' needs a CUDA build of libtorch. Default 'gloo'. */
+  backend?: Backend;
+  rank: number;
+  worldSize: number;
+  /** Address of rank 0, which serves the TCPStore. Default '127.0.0.1'. */
+  masterAddr?: string;
+  /** Port of rank 0's TCPStore. Default 29500 (PyTorch's). */
+  masterPort?: number;
+  /** Limit for the rendezvous and for every collective. Default 30 min (PyTorch's). */
+  timeoutMs?: number;
+  /** Rendezvous through this file (c10d FileStore) instead of TCP; all ranks must see the same file,
+   *  which must not exist before the first run of the group. */
+  storePath?: string;
+}
+
+export const DEFAULT_MASTER_PORT = 29500;
+export const DEFAULT_TIMEOUT_MS = 30 * 60 * 1000;
+
+/** The backends this build of the addon offers. */
+export function availableBackends(): Backend[] {
+  return native.distBackends() as Backend[];
+}
+
+function checkInt(name: string, v: unknown, min: number, max = Number.MAX_SAFE_INTEGER): number {
+  if (typeof v !== 'number' || !Number.isInteger(v) || v < min || v > max)
+    throw new RangeError(`initProcessGroup: ${name} must be an integer in [${min}, ${max}], got ${String(v)}`);
+  return v;
+}
+
+/**
+ * Joins a process group: resolves once all `worldSize` ranks have met (or rejects after timeoutMs).
+ * Rank 0 hosts the TCPStore at masterAddr:masterPort.
+ */
+export async function initProcessGroup(opts: ProcessGroupOptions): Promise<ProcessGroup> {
+  const backend = opts.backend ?? 'gloo';
+  if (!availableBackends().includes(backend)) {
+    throw new Error(`initProcessGroup: backend '${backend}' is not in this build (libtorch without CUDA/NCCL); ` +
+      `available: ${availableBackends().join(', ')}`);
+  }
+  const worldSize = checkInt('worldSize', opts.worldSize, 1);
+  const rank = checkInt('rank', opts.rank, 0, worldSize - 1);
+  const timeoutMs = checkInt('timeoutMs', opts.timeoutMs ?? DEFAULT_TIMEOUT_MS, 1);
+  const storePath = opts.storePath ?? '';
+  const masterAddr = opts.masterAddr ?? '127.0.0.1';
+  const masterPort = storePath ? 0 : checkInt('masterPort', opts.masterPort ?? DEFAULT_MASTER_PORT, 1, 65535);
+  if (!storePath && (typeof masterAddr !== 'string' || !masterAddr))
+    throw new TypeError('initProcessGroup: masterAddr must be a non-empty host name or address');
+  const where = storePath ? `file store ${storePath}` : `store ${masterAddr}:${masterPort}`;
+  try {
+    const h = await native.distNewGloo({ rank, worldSize, masterAddr, masterPort, timeoutMs, storePath });
+    return new ProcessGroup(h, backend, rank, worldSize);
+  } catch (e) {
+    throw new Error(`initProcessGroup (rank ${rank} of ${worldSize}, ${where}, timeout ${timeoutMs} ms): ` +
+      `${(e as Error).message}`, { cause: e });
+  }
+}
+
+/**
+ * A joined group. Collectives must be called in the same order on every rank. A tensor passed to a
+ * collective must stay untouched (not read, written or disposed) until its Promise settles.
+ */
+export class ProcessGroup {
+  private h: GroupHandle | null;
+
+  constructor(h: GroupHandle, readonly backend: Backend, readonly rank: number, readonly worldSize: number) {
+    this.h = h;
+  }
+
+  get isDestroyed(): boolean { return this.h === null; }
+
+  /** In place: t becomes the sum of t over all ranks (divide by worldSize for a mean). */
+  allReduce(t: Tensor): Promise<void> {
+    return this.run('allReduce', (h) => native.distAllReduce(h, this.tensor('allReduce', t).h));
+  }
+
+  /** In place: t becomes rank src's t on every rank. */
+  broadcast(t: Tensor, src: number): Promise<void> {
+    if (!Number.isInteger(src) || src < 0 || src >= this.worldSize)
+      return Promise.reject(new RangeError(`broadcast: src must be a rank in [0, ${this.worldSize - 1}], got ${src}`));
+    return this.run('broadcast', (h) => native.distBroadcast(h, this.tensor('broadcast', t).h, src));
+  }
+
+  /** Every rank's t, in rank order (new tensors, owned by the caller: dispose them). */
+  async allGather(t: Tensor): Promise<Tensor[]> {
+    const hs = await this.run('allGather', (h) => native.distAllGather(h, this.tensor('allGather', t).h));
+    return hs.map((x) => new Tensor(x));
+  }
+
+  /** Resolves once every rank has called barrier(). */
+  barrier(): Promise<void> {
+    return this.run('barrier', (h) => native.distBarrier(h));
+  }
+
+  /** Leaves the group and frees its connections. Idempotent. */
+  async destroy(): Promise<void> {
+    const h = this.h;
+    this.h = null;
+    if (h) await native.distDestroy(h);
+  }
+
+  private tensor(what: string, t: Tensor): Tensor {
+    if (!(t instanceof Tensor)) throw new TypeError(`${what}: expected a Tensor`);
+    if (t.isDisposed) throw new Error(`${what}: tensor was disposed`);
+    if (t.device !== 'cpu') throw new Error(`${what}: the gloo backend here takes CPU tensors, got one on ${t.device}`);
+    return t;
+  }
+
+  // Enqueues synchronously (keeping the call order), names the collective and rank in errors.
+  private async run<T>(what: string, call: (h: GroupHandle) => Promise<T>): Promise<T> {
+    if (!this.h) throw new Error(`${what}: process group was destroyed`);
+    let pending: Promise<T>;
+    try {
+      pending = call(this.h);
+    } catch (e) {
+      throw new Error(`${what} (rank ${this.rank} of ${this.worldSize}): ${(e as Error).message}`, { cause: e });
+    }
+    try {
+      return await pending;
+    } catch (e) {
+      throw new Error(`${what} (rank ${this.rank} of ${this.worldSize}) failed: ${(e as Error).message}`, { cause: e });
+    }
+  }
+}
