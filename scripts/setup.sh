@@ -6,7 +6,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-pkgs=(libtorch-dev libopenblas0-pthread dataset-fashion-mnist g++ make python3)
+pkgs=(libtorch-dev libgloo-dev libopenblas0-pthread dataset-fashion-mnist g++ make python3)
 # The browser tests (report, dashboard, explorer) drive Debian's chromium; the demo does not need it.
 if [ "${CSGNET_WITH_BROWSER:-0}" = 1 ]; then pkgs+=(chromium); fi
 if [ "${CSGNET_WITH_PYTHON:-0}" = 1 ]; then pkgs+=(python3-torch python3-sklearn python3-numpy python3-onnx); fi
