@@ -57,6 +57,7 @@ void InitDist(Napi::Env env, Napi::Object exports);
 struct AddonData {
   Napi::FunctionReference tensorCtor;
   Napi::FunctionReference groupCtor;  // dist.cc: NativeProcessGroup
+  Napi::FunctionReference reducerCtor;  // dist.cc: NativeReducer
 };
 
 }  // namespace csg

@@ -10,6 +10,9 @@
 #include <torch/csrc/distributed/c10d/FileStore.hpp>
 #include <torch/csrc/distributed/c10d/ProcessGroupGloo.hpp>
 #include <torch/csrc/distributed/c10d/TCPStore.hpp>
+#include <torch/csrc/distributed/c10d/comm.hpp>
+#include <torch/csrc/distributed/c10d/reducer.hpp>
+#include <torch/csrc/autograd/custom_function.h>
 
 namespace csg {
 
@@ -234,6 +237,120 @@ static Napi::Value Backends(const Napi::CallbackInfo& info) {
   return arr;
 }
 
+
+// --- Data parallel: libtorch's own DDP machinery, bound as it is -------------------------------
+
+// A JS object owning one c10d::Reducer (DDP's gradient bucketing and allreduce, started from
+// autograd hooks while backward still runs, and waited for at the end of backward).
+class ReducerWrap : public Napi::ObjectWrap<ReducerWrap> {
+ public:
+  std::shared_ptr<c10d::Reducer> reducer;
+  explicit ReducerWrap(const Napi::CallbackInfo& info) : Napi::ObjectWrap<ReducerWrap>(info) {}
+  static c10d::Reducer& Get(const Napi::Value& v) {
+    if (!v.IsObject() || !v.As<Napi::Object>().InstanceOf(v.Env().GetInstanceData<AddonData>()->reducerCtor.Value()))
+      throw Napi::TypeError::New(v.Env(), "expected a native gradient reducer");
+    auto* w = Unwrap(v.As<Napi::Object>());
+    if (!w->reducer) throw Napi::Error::New(v.Env(), "gradient reducer was disposed");
+    return *w->reducer;
+  }
+};
+
+static std::vector<at::Tensor> Tensors(const Napi::Value& v) {
+  if (!v.IsArray()) throw Napi::TypeError::New(v.Env(), "expected an array of tensors");
+  auto arr = v.As<Napi::Array>();
+  std::vector<at::Tensor> out;
+  for (uint32_t i = 0; i < arr.Length(); i++) out.push_back(TensorWrap::Get(arr.Get(i)));
+  return out;
+}
+
+// reducerNew(group, params, bucketBytes, firstBucketBytes) -> reducer. As DistributedDataParallel
+// builds it: buckets by size in parameter order, then reversed (gradients arrive roughly in reverse).
+static Napi::Value ReducerNew(const Napi::CallbackInfo& info) {
+  return Guard(info, [&]() -> Napi::Value {
+    auto pg = GroupWrap::Get(info[0]);
+    auto params = Tensors(info[1]);
+    auto cap = info[2].As<Napi::Number>().Int64Value();
+    auto first = info[3].As<Napi::Number>().Int64Value();
+    if (params.empty()) throw Napi::Error::New(info.Env(), "gradient reducer: no parameters");
+    for (size_t i = 0; i < params.size(); i++)
+      if (!params[i].requires_grad() || !params[i].is_leaf())
+        throw Napi::Error::New(info.Env(), "gradient reducer: parameter " + std::to_string(i) + " is not a leaf tensor that requires grad");
+    std::vector<bool> sparse(params.size(), false);
+    std::vector<std::vector<size_t>> buckets;
+    std::vector<size_t> limits;
+    std::tie(buckets, limits) = c10d::compute_bucket_assignment_by_size(
+        params, {static_cast<size_t>(first), static_cast<size_t>(cap)}, sparse);
+    std::reverse(buckets.begin(), buckets.end());
+    std::reverse(limits.begin(), limits.end());
+    auto r = std::make_shared<c10d::Reducer>(params, buckets, limits, pg, sparse, cap,
+                                             /*find_unused_parameters=*/false, /*gradient_as_bucket_view=*/false,
+                                             std::unordered_map<size_t, std::string>{}, first);
+    Napi::Object obj = info.Env().GetInstanceData<AddonData>()->reducerCtor.Value().New({});
+    ReducerWrap::Unwrap(obj)->reducer = std::move(r);
+    return obj;
+  });
+}
+
+// reducerPrepare(reducer): what DDP's forward does before the loss's backward: rebuild the buckets
+// in the order gradients came in the first iteration (one broadcast of the layout from rank 0), then
+// arm the hooks. Every parameter must receive a gradient in the backward that follows.
+static Napi::Value ReducerPrepare(const Napi::CallbackInfo& info) {
+  return Guard(info, [&]() -> Napi::Value {
+    auto& r = ReducerWrap::Get(info[0]);
+    r.rebuild_buckets();
+    r.prepare_for_forward();
+    r.prepare_for_backward({});
+    return info.Env().Undefined();
+  });
+}
+
+static Napi::Value ReducerDispose(const Napi::CallbackInfo& info) {
+  return Guard(info, [&]() -> Napi::Value {
+    ReducerWrap::Get(info[0]);
+    ReducerWrap::Unwrap(info[0].As<Napi::Object>())->reducer.reset();
+    return info.Env().Undefined();
+  });
+}
+
+// broadcastCoalesced(group, tensors, src, bufferBytes): in place, from rank src, packed into flat
+// buffers (DDP's start-of-training and per-forward buffer sync). Blocks until done or the timeout.
+static Napi::Value BroadcastCoalesced(const Napi::CallbackInfo& info) {
+  return Guard(info, [&]() -> Napi::Value {
+    auto pg = GroupWrap::Get(info[0]);
+    auto ts = Tensors(info[1]);
+    int src = static_cast<int>(info[2].As<Napi::Number>().Int64Value());
+    auto bytes = static_cast<size_t>(info[3].As<Napi::Number>().Int64Value());
+    at::NoGradGuard no_grad;
+    if (!ts.empty()) c10d::broadcast_coalesced(pg, ts, bytes, src);
+    return info.Env().Undefined();
+  });
+}
+
+// Sum over ranks as an autograd op (torch.distributed.nn.functional.all_reduce): the gradient of a
+// sum that every rank receives is the sum of every rank's gradient. Blocks in forward and backward.
+struct AllReduceSum : public torch::autograd::Function<AllReduceSum> {
+  static at::Tensor forward(torch::autograd::AutogradContext* ctx, const at::Tensor& x, c10::intrusive_ptr<PG> pg) {
+    ctx->saved_data["pg"] = c10::IValue::make_capsule(pg);
+    std::vector<at::Tensor> out{x.clone(at::MemoryFormat::Contiguous)};
+    pg->allreduce(out)->wait();
+    return out[0];
+  }
+  static torch::autograd::variable_list backward(torch::autograd::AutogradContext* ctx, torch::autograd::variable_list grads) {
+    auto pg = c10::static_intrusive_pointer_cast<PG>(ctx->saved_data["pg"].toCapsule());
+    std::vector<at::Tensor> g{grads[0].clone(at::MemoryFormat::Contiguous)};
+    pg->allreduce(g)->wait();
+    return {g[0], at::Tensor()};
+  }
+};
+
+// allReduceAutograd(group, tensor) -> new tensor, the sum over ranks, differentiable.
+static Napi::Value AllReduceAutograd(const Napi::CallbackInfo& info) {
+  return Guard(info, [&]() -> Napi::Value {
+    auto pg = GroupWrap::Get(info[0]);
+    return TensorWrap::Make(info.Env(), AllReduceSum::apply(TensorWrap::Get(info[1]), pg));
+  });
+}
+
 void InitDist(Napi::Env env, Napi::Object exports) {
   env.GetInstanceData<AddonData>()->groupCtor = Napi::Persistent(GroupWrap::DefineClass(env, "NativeProcessGroup", {}));
   exports.Set("distBackends", Napi::Function::New(env, Backends));
@@ -243,6 +360,12 @@ void InitDist(Napi::Env env, Napi::Object exports) {
   exports.Set("distAllGather", Napi::Function::New(env, AllGather));
   exports.Set("distBarrier", Napi::Function::New(env, Barrier));
   exports.Set("distDestroy", Napi::Function::New(env, Destroy));
+  env.GetInstanceData<AddonData>()->reducerCtor = Napi::Persistent(ReducerWrap::DefineClass(env, "NativeReducer", {}));
+  exports.Set("distReducerNew", Napi::Function::New(env, ReducerNew));
+  exports.Set("distReducerPrepare", Napi::Function::New(env, ReducerPrepare));
+  exports.Set("distReducerDispose", Napi::Function::New(env, ReducerDispose));
+  exports.Set("distBroadcastCoalesced", Napi::Function::New(env, BroadcastCoalesced));
+  exports.Set("distAllReduceAutograd", Napi::Function::New(env, AllReduceAutograd));
 }
 
 }  // namespace csg

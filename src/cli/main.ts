@@ -29,7 +29,7 @@ program.hook('preAction', (_program, command) => {
 });
 
 /** Flags `train --resume` accepts: the run folder, and the settings a continued run may change. */
-const RESUME_FLAGS = ['--out', '--resume', '--epochs', '--threads', '--workers', '--checkpoint-every', '--progress', '--stop-after'];
+const RESUME_FLAGS = ['--out', '--resume', '--epochs', '--threads', '--workers', '--checkpoint-every', '--progress', '--stop-after', '--nproc', '--dist-timeout'];
 
 function buildConfig(o: any): TrainConfig {
   const base: TrainConfig = structuredClone(PRESETS[o.preset]);
@@ -43,6 +43,7 @@ function buildConfig(o: any): TrainConfig {
   set('lambda', o.lambda); set('rho', o.rho); set('warmup', o.warmup); set('period', o.period); set('phaseMin', o.phaseMin);
   set('gateInit', o.gateInit); set('milestones', o.milestones); set('gamma', o.gamma);
   set('separatePathOptimizers', o.separatePathOptimizers);
+  set('syncBn', o.syncBn);
   if (o.optimizer) { c.std.name = o.optimizer; c.csg.name = o.optimizer; }
   if (o.csgOptimizer) c.csg.name = o.csgOptimizer;
   if (o.lr !== undefined) { c.std.lr = o.lr; if (!c.separatePathOptimizers) c.csg.lr = o.lr; }
@@ -109,12 +110,26 @@ program.command('train').description('train an STD or CSG model; writes RUN_DIR/
   .option('--resume', 'continue the run in --out from its last checkpoint (with --epochs N to extend a finished run)')
   .option('--stop-after <n>', 'stop (with a checkpoint) after N epochs of this call', int(1))
   .addOption(new Option('--progress <mode>', 'progress display').choices(['auto', 'plain', 'none']).default('auto'))
+  .option('--nproc <n>', 'data parallel: start N training processes on this machine (DistributedDataParallel semantics; --batch is per process, --threads per process)', int(1))
+  .option('--sync-bn', 'data parallel: BatchNorm batch statistics over all processes (nn.SyncBatchNorm)')
+  .option('--dist-timeout <s>', 'data parallel: seconds a rank waits for the others (rendezvous and each collective) before failing', int(1), 1800)
   .action(async (o, cmd: Command) => {
+    const { distributedEnv } = await import('../app/launch.js');
+    const denv = distributedEnv(process.env);
+    if (o.nproc > 1) {
+      if (denv) throw new Error(`--nproc ${o.nproc} starts its own processes, but this process is already rank ${denv.rank} of ${denv.worldSize} (${denv.source === 'slurm' ? 'SLURM_NTASKS' : 'WORLD_SIZE'} is set); use one or the other`);
+      const { launchTrain } = await import('./launch.js');
+      process.exitCode = await launchTrain(o.nproc, cmd.getOptionValueSource('threads') === 'cli');
+      return;
+    }
+    const { trainRank } = await import('./launch.js');
+    await trainRank(denv, o.distTimeout, async (group, rankLog) => {
     const { Trainer, combineEvents } = await import('../csg/trainer.js');
     const { eventsLog } = await import('../csg/events_log.js');
     const { progressEvents } = await import('./progress.js');
     const { onStopSignals } = await import('./signals.js');
-    const log = (s: string) => process.stderr.write(s + '\n');
+    const log = rankLog;
+    const leader = !group || group.rank === 0;
     let trainer;
     if (o.resume) {
       // A resumed run keeps its configuration: flags that may change are applied, the rest refused by name.
@@ -124,7 +139,7 @@ program.command('train').description('train an STD or CSG model; writes RUN_DIR/
         throw new Error(`--resume continues the run with its own configuration; ${refused.join(', ')} cannot change ` +
           `(allowed with --resume: ${RESUME_FLAGS.filter((f) => f !== '--out' && f !== '--resume').join(', ')})`);
       }
-      trainer = await Trainer.resume({ outDir: o.out, log, overrides: { epochs: o.epochs, threads: o.threads, workers: o.workers, checkpointEvery: o.checkpointEvery } });
+      trainer = await Trainer.resume({ outDir: o.out, log, group, overrides: { epochs: o.epochs, threads: o.threads, workers: o.workers, checkpointEvery: o.checkpointEvery } });
       if (trainer.epoch >= trainer.config.epochs) {
         trainer.close();
         log(`${o.out}: the run is finished (${trainer.epoch}/${trainer.config.epochs} epochs); nothing to do (--resume --epochs N extends it)`);
@@ -132,17 +147,20 @@ program.command('train').description('train an STD or CSG model; writes RUN_DIR/
       }
       log(`resuming ${o.out} at epoch ${trainer.epoch}, batch ${trainer.nextBatch} of ${trainer.config.epochs} epochs`);
     } else {
-      trainer = await Trainer.create(buildConfig(o), { outDir: o.out, log });
+      trainer = await Trainer.create({ ...buildConfig(o), worldSize: group?.worldSize ?? 1 }, { outDir: o.out, log, group });
     }
-    const stop = onStopSignals(log);
+    // A rank started by `--nproc` gets the terminal's Ctrl-C and the launcher's copy of it: one request.
+    const stop = onStopSignals(log, { repeatWindowMs: process.env.CSGNET_LAUNCHED ? 2000 : 0 });
     try {
       // The progress display and RUN_DIR/events.jsonl (what `csgnet dashboard` follows) watch the same events.
-      const events = combineEvents(progressEvents(o.progress, log), eventsLog(trainer.runDir, { log }));
+      const events = leader ? combineEvents(progressEvents(o.progress, log), eventsLog(trainer.runDir, { log })) : {};
       const r = await trainer.run({ stopAfterEpochs: o.stopAfter, signal: stop.signal, events });
       if (r.interrupted) process.exitCode = stop.exitCode();
     } finally {
       stop.dispose();
+      trainer.close();
     }
+    });
   });
 
 addRunOptions(program.command('eval').description('accuracy, per-class accuracy, confusion matrix and gate density of a run (STD path)'),

@@ -15,13 +15,17 @@ export interface StopHandle {
   dispose(): void;
 }
 
-export function onStopSignals(log: (s: string) => void): StopHandle {
+export function onStopSignals(log: (s: string) => void, opts: { repeatWindowMs?: number } = {}): StopHandle {
   const controller = new AbortController();
   let got: StopSignal | null = null;
+  let at = 0;
   const handlers = STOP_SIGNALS.map((name) => {
     const h = () => {
+      // Within repeatWindowMs of the first, a signal is a copy of the same request (a launcher's).
+      if (got && performance.now() - at < (opts.repeatWindowMs ?? 0)) return;
       if (got) process.exit(128 + constants.signals[name]);
       got = name;
+      at = performance.now();
       controller.abort(name);
       log(`\n${name}: finishing this batch, saving a checkpoint, then exiting (send it again to stop at once)`);
     };

@@ -65,6 +65,11 @@ export interface TrainConfig {
   /** MultiStepLR milestones as fractions of the epochs, and its gamma. */
   milestones: number[];
   gamma: number;
+  // data parallel
+  /** Processes training together (each on its shard, batchSize images per process and step). */
+  worldSize: number;
+  /** Batch statistics over all processes (nn.SyncBatchNorm) instead of per process. */
+  syncBn: boolean;
 }
 
 const sgd = (lr: number): OptimizerConfig => ({ name: 'sgd', lr, momentum: 0.9, nesterov: true, weightDecay: 1e-4, trainTop: 'all' });
@@ -76,7 +81,7 @@ export const CIFAR_PRESET: TrainConfig = {
   lambda: 0.1, rho: 0.1, warmup: 0, period: 3, phaseMin: 2, gateInit: 0.5,
   separatePathOptimizers: false, std: sgd(0.1), csg: sgd(0.1),
   gate: { name: 'sgd', lr: 0.1, momentum: 0.9, nesterov: false, weightDecay: 0, trainTop: 'all' },
-  milestones: [0.5, 0.75], gamma: 0.1,
+  milestones: [0.5, 0.75], gamma: 0.1, worldSize: 1, syncBn: false,
 };
 
 /** The released VOC Part recipe: Adam, two paths with their own lr and frozen lower layers. */
@@ -89,7 +94,7 @@ export const VOC_PART_PRESET: TrainConfig = {
   std: { name: 'adam', lr: 1e-5, momentum: 0, nesterov: false, weightDecay: 0, trainTop: 5 },
   csg: { name: 'adam', lr: 1e-3, momentum: 0, nesterov: false, weightDecay: 0, trainTop: 4 },
   gate: null,
-  milestones: [0.4, 0.6, 0.8], gamma: 0.1,
+  milestones: [0.4, 0.6, 0.8], gamma: 0.1, worldSize: 1, syncBn: false,
 };
 
 /** With checkpointEvery 0, a mid-epoch checkpoint is saved after this much training time (a kill loses at most this). */
@@ -121,6 +126,8 @@ export function validateConfig(c: TrainConfig): void {
     if (!Number.isInteger(v) || v < min) fail(k, `must be an integer >= ${min}, got ${v}`);
   };
   posInt('epochs'); posInt('batchSize'); posInt('limit', 0); posInt('valLimit', 0); posInt('threads', 0); posInt('workers', 0); posInt('checkpointEvery', 0);
+  posInt('worldSize');
+  if (typeof c.syncBn !== 'boolean') fail('syncBn', `must be true or false, got ${JSON.stringify(c.syncBn)}`);
   posInt('warmup', 0); posInt('period'); posInt('phaseMin', 0); posInt('cropPadding', 0);
   if (c.canvas !== undefined && !(Number.isInteger(c.canvas) && c.canvas > 0)) fail('canvas', `must be a positive integer, got ${c.canvas}`);
   if (c.distractors !== undefined && !(Number.isInteger(c.distractors) && c.distractors >= 0)) fail('distractors', `must be a non-negative integer, got ${c.distractors}`);

@@ -97,6 +97,11 @@ export class RunDir {
     this.lock();
   }
 
+  /** For a rank other than 0 of a data-parallel run: the run must be there; no lock, nothing written. */
+  checkReadable(): void {
+    if (!this.isRun()) throw new RunDirError(`--resume: ${this.configFile} not found (is ${this.dir} a csgnet run folder, shared by every rank?)`);
+  }
+
   private leftByKilledStart(name: string): boolean {
     if (name === LOCK_FILE || isTempName(name)) return true;
     return name === CHECKPOINT_DIR && statSync(join(this.dir, name)).isDirectory() && readdirSync(join(this.dir, name)).length === 0;

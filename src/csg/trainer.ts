@@ -2,6 +2,8 @@
 // for both paths or one per path, a gate with its hinge penalty and row-max projection, per-epoch
 // metrics, crash-safe checkpoints (RunDir), exact resume, stop on an AbortSignal, and a NaN guard.
 // It reports through the events its caller passes in; it never touches the process (signals, exit).
+// Given a process group (TrainOptions.group) it trains data-parallel (data_parallel.ts): every rank
+// runs the same loop on its shard, and rank 0 alone writes the run folder.
 import { existsSync } from 'node:fs';
 import * as torch from '../torch/index.js';
 import type { Tensor } from '../torch/index.js';
@@ -18,6 +20,8 @@ import { CHECKPOINT_SECONDS, RESUMABLE_KEYS, validateConfig, type OptimizerConfi
 import { forEachBatch } from './run.js';
 import { addPrefix, loadSnapshot, saveSnapshot, withPrefix, type Snapshot } from './checkpoint.js';
 import { RunDir, readMetrics, type EpochMetrics } from './run_dir.js';
+import { DataParallel } from './data_parallel.js';
+import type { ProcessGroup } from '../torch/distributed.js';
 
 export { readMetrics, type EpochMetrics };
 
@@ -66,6 +70,9 @@ export interface TrainOptions {
   outDir: string;
   /** Where human-readable lines go (default stderr). */
   log?: (line: string) => void;
+  /** Train data-parallel over this group (its world size must be the config's worldSize). Rank 0
+   *  writes the run folder; the other ranks only read it (to resume, it must be the same folder). */
+  group?: ProcessGroup;
 }
 
 export interface ResumeOptions extends TrainOptions {
@@ -152,8 +159,16 @@ export class Trainer {
   /** Whether this trainer continues a run (Trainer.resume), reported in the runStart event. */
   resumed = false;
 
-  private constructor(readonly config: TrainConfig, readonly dir: RunDir, train: ImageDataset, val: ImageDataset, readonly log: (s: string) => void) {
+  /** The data-parallel side of training (null in a single process). */
+  readonly dp: DataParallel | null;
+  private readonly valShard: ImageDataset | null;
+  /** Whether this process writes the run folder (always, unless it is a rank other than 0). */
+  get isLeader(): boolean { return !this.dp || this.dp.isLeader; }
+
+  private constructor(readonly config: TrainConfig, readonly dir: RunDir, train: ImageDataset, val: ImageDataset, readonly log: (s: string) => void,
+    group: ProcessGroup | undefined) {
     const c = config;
+    this.dp = group ? new DataParallel(group, { syncBn: c.syncBn }) : null;
     this.runDir = dir.dir;
     this.valSet = val;
     ({ model: this.model, gate: this.gate } = createModelAndGate(c, train));
@@ -178,14 +193,27 @@ export class Trainer {
     this.gateOpt = this.gate && c.gate ? makeOptimizer(c.gate, [this.gate.weight]) : null;
     this.trainLoader = new BatchLoader(train, {
       batchSize: c.batchSize, shuffle: true, seed: c.seed, cropPadding: c.cropPadding, hflip: c.hflip, augment: c.augment, limit: c.limit || undefined,
+      shard: this.dp?.shard,
     });
+    this.valShard = this.dp ? this.dp.evaluationShard(val, c.valLimit) : null;
+  }
+
+  /** The tensors each path trains, for the gradient reducers: the path's parameters, plus G on CSG epochs. */
+  private trainedPerPath(): Partial<Record<Path, Tensor[]>> {
+    const c = this.config;
+    const inOrder = (set: Set<Tensor>) => this.model.parameters().filter((p) => set.has(p));
+    const out: Partial<Record<Path, Tensor[]>> = {};
+    if (c.strategy === 'std' || c.warmup > 0 || c.phaseMin > 0) out.std = inOrder(this.stdParams);
+    if (this.gate) out.csg = [...inOrder(this.csgParams), this.gate.weight];
+    return out;
   }
 
   /** Starts a new run in opts.outDir (a new or empty folder), which stays locked until run() ends or close(). */
   static async create(config: TrainConfig, opts: TrainOptions): Promise<Trainer> {
     validateConfig(config);
+    checkWorldSize(config, opts.group, 'the configuration');
     const dir = new RunDir(opts.outDir);
-    dir.createNew();
+    if (isLeader(opts.group)) dir.createNew();
     return Trainer.build(config, dir, opts, null, false);
   }
 
@@ -195,12 +223,14 @@ export class Trainer {
    */
   static async resume(opts: ResumeOptions): Promise<Trainer> {
     const dir = new RunDir(opts.outDir);
-    dir.openExisting();
+    if (isLeader(opts.group)) dir.openExisting();
+    else dir.checkReadable();
     try {
       const saved = dir.readConfig();
       if (!saved?.train || !saved?.dataset) throw new TrainingError(`${dir.configFile}: missing "train" or "dataset" section`);
       // Runs saved before a knob existed get the value they ran with.
-      const config: TrainConfig = { workers: 0, checkpointEvery: 0, augment: 'per-sample', ...saved.train };
+      const config: TrainConfig = { workers: 0, checkpointEvery: 0, augment: 'per-sample', worldSize: 1, syncBn: false, ...saved.train };
+      checkWorldSize(config, opts.group, opts.outDir);
       for (const [k, v] of Object.entries(opts.overrides ?? {})) {
         if (!(RESUMABLE_KEYS as readonly string[]).includes(k)) throw new TrainingError(`a resumed run cannot change ${k}`);
         if (v !== undefined) (config as any)[k] = v;
@@ -211,7 +241,7 @@ export class Trainer {
       if (config.epochs < done) {
         throw new TrainingError(`--epochs ${config.epochs} is fewer than the ${done} epochs ${opts.outDir} has already trained`);
       }
-      if (config.epochs !== saved.train.epochs) {
+      if (config.epochs !== saved.train.epochs && isLeader(opts.group)) {
         saved.train.epochs = config.epochs;
         saved.schedule = schedulePlan(config.epochs, config);
         dir.writeConfig(saved);
@@ -232,16 +262,17 @@ export class Trainer {
       let val: ImageDataset;
       if (config.valFraction > 0) ({ train, val } = splitDataset(train, config.valFraction, config.seed));
       else val = await loadDataset(config.dataset, { root: config.dataRoot, split: 'test', size: config.imageSize, canvas: config.canvas, distractors: config.distractors });
-      const trainer = new Trainer(config, dir, train, val, log);
+      const trainer = new Trainer(config, dir, train, val, log, opts.group);
       trainer.resumed = resumed;
       if (snap) trainer.restore(snap);
-      if (!dir.isRun()) {
+      if (trainer.dp) await trainer.joinGroup();
+      if (!dir.isRun() && trainer.isLeader) {
         dir.writeConfig({
-          train: config, dataset: { name: train.name, classes: train.classNames, channels: train.channels, height: train.height, width: train.width, trainSize: trainer.trainLoader.size, valSize: val.length },
+          train: config, dataset: { name: train.name, classes: train.classNames, channels: train.channels, height: train.height, width: train.width, trainSize: trainer.trainLoader.totalSize, valSize: val.length },
           schedule: schedulePlan(config.epochs, config), libtorch: torch.libtorchVersion(), created: new Date().toISOString(),
         });
       }
-      trainer.repairRunDir();
+      if (trainer.isLeader) trainer.repairRunDir();
       return trainer;
     } catch (e) {
       dir.release();
@@ -262,8 +293,23 @@ export class Trainer {
     }
   }
 
-  /** Releases the run folder's lock (run() does this when it ends). */
+  /**
+   * Data parallel: every rank takes rank 0's weights and builds its gradient reducers, and all must
+   * stand at the same epoch and batch (a resumed run read from the same folder everywhere).
+   */
+  private async joinGroup(): Promise<void> {
+    const dp = this.dp!;
+    dp.attach(this.model, this.gate, this.trainedPerPath());
+    const [e, b, n] = await dp.sum([this.epoch, this.nextBatch, 1]);
+    if (e !== this.epoch * n! || b !== this.nextBatch * n!) {
+      throw new TrainingError(`rank ${dp.rank} of ${dp.worldSize} stands at epoch ${this.epoch}, batch ${this.nextBatch}, but the ranks disagree ` +
+        `(their sums: epoch ${e}, batch ${b}); every rank must resume from the same run folder (${this.runDir}), on a shared file system`);
+    }
+  }
+
+  /** Releases the run folder's lock (run() does this when it ends) and the data-parallel state. */
   close(): void {
+    this.dp?.dispose();
     this.dir.release();
   }
 
@@ -314,6 +360,7 @@ export class Trainer {
   }
 
   private saveCheckpoint(events?: TrainEvents): void {
+    if (!this.isLeader) return;
     const snap = this.snapshot();
     const file = this.dir.checkpoint('last');
     saveSnapshot(file, snap);
@@ -342,6 +389,7 @@ export class Trainer {
   }
 
   private step(x: Tensor, y: Tensor, path: Path): StepResult {
+    this.dp?.beforeStep(path);
     try {
       return trainStep({ model: this.model, gate: this.gate, optimizer: path === 'csg' ? this.csgOpt : this.stdOpt,
         gateOptimizer: this.gateOpt, lambda: this.config.lambda, rho: this.config.rho }, x, y, path);
@@ -356,6 +404,7 @@ export class Trainer {
 
   /** Whether a mid-epoch checkpoint is due after this batch (--checkpoint-every, or every CHECKPOINT_SECONDS). */
   private midEpochCheckpointDue(): boolean {
+    if (!this.isLeader) return false;
     if (this.nextBatch >= this.trainLoader.batchesPerEpoch) return false; // the epoch-end checkpoint follows
     const every = this.config.checkpointEvery;
     return every > 0 ? this.nextBatch % every === 0 : performance.now() - this.lastSave >= CHECKPOINT_SECONDS * 1000;
@@ -370,10 +419,12 @@ export class Trainer {
     const ev = opts.events ?? {};
     const metrics: EpochMetrics[] = [];
     const stopRequested = () => opts.signal?.aborted ?? false;
-    this.dir.lock();
+    const dp = this.dp;
+    if (this.isLeader) this.dir.lock();
     this.lastSave = performance.now();
     let epochsThisRun = 0;
     let stopReported = false;
+    let stopAgreed = false;
     const stopped = (reason: StopReason, result: TrainResult, detail?: string): TrainResult => {
       stopReported = true;
       ev.stop?.({ reason, epoch: this.epoch, nextBatch: this.nextBatch, ...(detail !== undefined ? { detail } : {}) });
@@ -401,9 +452,16 @@ export class Trainer {
             return this.step(x, y, path);
           });
           this.trainLoader.recycle(b); // x was copied into the tensor
-          const n = b.y.length;
-          this.stats.lossSum += r.loss * n; this.stats.ceSum += r.ce * n; this.stats.regSum += r.reg * n;
-          this.stats.correct += r.correct; this.stats.n += n;
+          let n = b.y.length;
+          let sums = [r.loss * n, r.ce * n, r.reg * n, r.correct, n];
+          // Data parallel: the group's sums (every rank logs the same numbers) and its stop request.
+          let stopNow = stopRequested();
+          if (dp) {
+            const all = await dp.sum([...sums, stopNow ? 1 : 0]);
+            sums = all.slice(0, 5); n = sums[4]!; stopNow = all[5]! > 0;
+          }
+          this.stats.lossSum += sums[0]!; this.stats.ceSum += sums[1]!; this.stats.regSum += sums[2]!;
+          this.stats.correct += sums[3]!; this.stats.n += n;
           this.nextBatch++;
           faultPoint('batch');
           ev.batch?.({ batch: this.nextBatch, loss: this.stats.lossSum / this.stats.n, acc: this.stats.correct / this.stats.n, images: n });
@@ -414,11 +472,11 @@ export class Trainer {
             this.saveCheckpoint(ev);
           }
           // Let signal handlers and timers run without slowing the loop.
-          if (++sinceYield >= 4) { sinceYield = 0; await new Promise((res) => setImmediate(res)); }
-          if (stopRequested()) break;
+          if (!dp && ++sinceYield >= 4) { sinceYield = 0; await new Promise((res) => setImmediate(res)); }
+          if (stopNow) { stopAgreed = true; break; }
         }
         this.stats.seconds += (performance.now() - t0) / 1000;
-        if (stopRequested() && this.nextBatch < this.trainLoader.batchesPerEpoch) {
+        if (stopAgreed && this.nextBatch < this.trainLoader.batchesPerEpoch) {
           this.saveCheckpoint(ev);
           this.log(`saved ${this.dir.checkpoint('last')} at epoch ${e}, batch ${this.nextBatch}; continue with --resume`);
           return stopped('interrupted', { runDir: this.runDir, completed: false, interrupted: true, metrics }, abortReason());
@@ -430,7 +488,7 @@ export class Trainer {
         if (this.gateOpt) lr.gate = this.gateOpt.paramGroups[0].lr;
         if (this.csgSched === this.stdSched) this.stdSched.step();
         else (path === 'csg' ? this.csgSched : this.stdSched).step();
-        const val = this.evaluate(this.valSet, c.valLimit);
+        const val = await this.evaluateVal();
         const m: EpochMetrics = {
           epoch: e, path, train_loss: this.stats.lossSum / this.stats.n, train_ce: this.stats.ceSum / this.stats.n,
           train_reg: this.stats.regSum / this.stats.n, train_acc: this.stats.correct / this.stats.n, val_acc: val,
@@ -442,16 +500,19 @@ export class Trainer {
         if (improved) { this.bestValAcc = val; this.bestEpoch = this.epoch; }
         // RunDir's order: checkpoint (holding the history), best copy, then the metrics line.
         this.saveCheckpoint(ev);
-        if (improved) this.dir.copyLastToBest();
-        this.dir.appendMetrics(m);
+        if (this.isLeader) {
+          if (improved) this.dir.copyLastToBest();
+          this.dir.appendMetrics(m);
+        }
         metrics.push(m);
         ev.epochEnd?.(m);
         this.log(`epoch ${e + 1}/${c.epochs} ${path}: loss ${m.train_loss.toFixed(4)} train_acc ${m.train_acc.toFixed(4)} val_acc ${m.val_acc.toFixed(4)}` +
           (m.density !== null ? ` density ${m.density.toFixed(4)}` : '') + ` (${m.seconds.toFixed(1)} s)`);
         epochsThisRun++;
-        if (this.epoch < c.epochs && (stopRequested() || (opts.stopAfterEpochs && epochsThisRun >= opts.stopAfterEpochs))) {
-          if (stopRequested()) this.log(`saved ${this.dir.checkpoint('last')} at the end of epoch ${e}; continue with --resume`);
-          const interrupted = stopRequested();
+        if (this.epoch < c.epochs) stopAgreed = dp ? await dp.anyStop(stopRequested()) : stopRequested();
+        if (this.epoch < c.epochs && (stopAgreed || (opts.stopAfterEpochs && epochsThisRun >= opts.stopAfterEpochs))) {
+          if (stopAgreed) this.log(`saved ${this.dir.checkpoint('last')} at the end of epoch ${e}; continue with --resume`);
+          const interrupted = stopAgreed;
           return stopped(interrupted ? 'interrupted' : 'stop-after', { runDir: this.runDir, completed: false, interrupted, metrics },
             interrupted ? abortReason() : undefined);
         }
@@ -465,5 +526,26 @@ export class Trainer {
       await this.trainLoader.close();
       this.dir.release();
     }
+  }
+
+  /** Validation accuracy; data parallel, each rank counts its shard of rank 0's model and the counts are summed. */
+  private async evaluateVal(): Promise<number> {
+    if (!this.dp) return this.evaluate(this.valSet, this.config.valLimit);
+    this.dp.beforeEvaluation();
+    const shard = this.valShard!;
+    const local = shard.length ? this.evaluate(shard) * shard.length : 0;
+    const [correct, n] = await this.dp.sum([Math.round(local), shard.length]);
+    return correct! / Math.max(1, n!);
+  }
+}
+
+const isLeader = (group: ProcessGroup | undefined) => !group || group.rank === 0;
+
+/** A run trains with the world size it was made with: the data shards and the batch per step depend on it. */
+function checkWorldSize(config: TrainConfig, group: ProcessGroup | undefined, what: string): void {
+  const have = group?.worldSize ?? 1;
+  if (config.worldSize !== have) {
+    throw new TrainingError(`${what} trains with ${config.worldSize} process${config.worldSize === 1 ? '' : 'es'} (worldSize), but this run has ${have}; ` +
+      (config.worldSize === 1 ? 'resume it without --nproc or WORLD_SIZE' : `resume it with --nproc ${config.worldSize} (or WORLD_SIZE=${config.worldSize})`));
   }
 }

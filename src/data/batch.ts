@@ -38,6 +38,10 @@ export interface LoaderOptions {
   std?: number[];
   /** Use only the first `limit` samples of the dataset. */
   limit?: number;
+  /** This process's share of every epoch in data-parallel training (DistributedSampler's rule):
+   *  the epoch's order padded by repeating its start to a multiple of worldSize, then every
+   *  worldSize-th sample from position rank. Default: the whole epoch (rank 0 of 1). */
+  shard?: { rank: number; worldSize: number };
 }
 
 /** LoaderOptions with every default filled in (worker threads rebuild the loader from them). */

@@ -44,8 +44,12 @@ export class BatchLoader {
   readonly cropPadding: number;
   readonly hflip: boolean;
   readonly augment: AugmentMode;
-  /** Samples used per epoch (dataset length or limit). */
+  /** Samples this loader yields per epoch: the dataset length or limit, or with a shard this
+   *  rank's share, ceil(total / worldSize). */
   readonly size: number;
+  /** Samples of the epoch before sharding (dataset length or limit). */
+  readonly totalSize: number;
+  readonly shard: { rank: number; worldSize: number };
   /** The options with defaults filled in (worker threads rebuild the loader from them). */
   readonly options: ResolvedLoaderOptions;
   private readonly lut: Float32Array; // channels*256: value of raw pixel v in channel c
@@ -68,7 +72,12 @@ export class BatchLoader {
     if (!AUGMENT_MODES.includes(this.augment)) throw new Error(`BatchLoader: augment must be ${AUGMENT_MODES.join(' or ')}, got ${JSON.stringify(this.augment)} (--augment)`);
     const limit = opts.limit ?? dataset.length;
     if (!Number.isInteger(limit) || limit < 0) throw new Error(`BatchLoader: limit must be a non-negative integer, got ${limit} (--limit)`);
-    this.size = Math.min(limit, dataset.length);
+    this.totalSize = Math.min(limit, dataset.length);
+    const shard = opts.shard ?? { rank: 0, worldSize: 1 };
+    if (!Number.isInteger(shard.worldSize) || shard.worldSize < 1 || !Number.isInteger(shard.rank) || shard.rank < 0 || shard.rank >= shard.worldSize)
+      throw new Error(`BatchLoader: shard must be a rank in [0, worldSize) of a worldSize >= 1, got rank ${shard.rank} of ${shard.worldSize}`);
+    this.shard = { rank: shard.rank, worldSize: shard.worldSize };
+    this.size = Math.ceil(this.totalSize / shard.worldSize);
     // An empty epoch would train or evaluate to NaN: refuse it where every caller passes.
     if (this.size === 0) throw new Error(dataset.length === 0 ? `BatchLoader: dataset '${dataset.name}' has no samples` : `BatchLoader: limit 0 leaves no samples of dataset '${dataset.name}' (--limit)`);
     const C = dataset.channels;
@@ -77,7 +86,7 @@ export class BatchLoader {
     if (normalize && (mean.length !== C || std.length !== C)) throw new Error(`BatchLoader: mean/std need ${C} entries (dataset '${dataset.name}' has ${C} channels), got ${mean.length}/${std.length}`);
     if (normalize) for (const s of std) if (!(s > 0)) throw new Error(`BatchLoader: std entries must be > 0, got ${s}`);
     if (dataset.images.length < dataset.length * imageSize(dataset)) throw new Error(`BatchLoader: dataset '${dataset.name}' holds fewer pixels than length*C*H*W`);
-    this.options = { batchSize, shuffle: this.shuffle, seed: this.seed, dropLast: this.dropLast, cropPadding: this.cropPadding, hflip: this.hflip, augment: this.augment, normalize, mean: [...mean], std: [...std], limit: this.size };
+    this.options = { batchSize, shuffle: this.shuffle, seed: this.seed, dropLast: this.dropLast, cropPadding: this.cropPadding, hflip: this.hflip, augment: this.augment, normalize, mean: [...mean], std: [...std], limit: this.totalSize, shard: this.shard };
     this.lut = new Float32Array(C * 256);
     for (let c = 0; c < C; c++) {
       for (let v = 0; v < 256; v++) this.lut[c * 256 + v] = normalize ? (v / 255 - mean[c]!) / std[c]! : v / 255;
@@ -89,15 +98,21 @@ export class BatchLoader {
     return this.dropLast ? Math.floor(this.size / this.batchSize) : Math.ceil(this.size / this.batchSize);
   }
 
-  /** The sample order of an epoch (indices into the dataset). */
+  /** The sample order of an epoch (indices into the dataset); with a shard, this rank's part. */
   order(epoch: number): Int32Array {
     checkEpoch(epoch);
+    let full: Int32Array;
     if (!this.shuffle) {
-      const o = new Int32Array(this.size);
-      for (let i = 0; i < this.size; i++) o[i] = i;
-      return o;
+      full = new Int32Array(this.totalSize);
+      for (let i = 0; i < this.totalSize; i++) full[i] = i;
+    } else {
+      full = new Rng(mixSeed(this.seed, epoch)).permutation(this.totalSize);
     }
-    return new Rng(mixSeed(this.seed, epoch)).permutation(this.size);
+    const { rank, worldSize } = this.shard;
+    if (worldSize === 1) return full;
+    const mine = new Int32Array(this.size);
+    for (let k = 0; k < this.size; k++) mine[k] = full[(rank + k * worldSize) % this.totalSize]!;
+    return mine;
   }
 
   /** Synchronous iteration over the batches of an epoch. */

@@ -25,6 +25,18 @@ export interface ProcessGroupOptions {
 
 export const DEFAULT_MASTER_PORT = 29500;
 export const DEFAULT_TIMEOUT_MS = 30 * 60 * 1000;
+/** broadcast_coalesced's buffer size in DistributedDataParallel (250 MiB). */
+export const BROADCAST_BUCKET_BYTES = 250 * 1024 * 1024;
+
+/**
+ * The sum of t over all ranks as a new tensor, differentiable: the gradient that flows back to t is
+ * the sum of every rank's gradient of the result (torch.distributed.nn.functional.all_reduce).
+ * Blocks in forward and in backward; every rank must call it at the same point.
+ */
+export function allReduceAutograd(t: Tensor, group: ProcessGroup): Tensor {
+  const h = group.tensor('allReduceAutograd', t).h;
+  return group.sync('allReduceAutograd', (g) => new Tensor(native.distAllReduceAutograd(g, h)));
+}
 
 /** The backends this build of the addon offers. */
 export function availableBackends(): Backend[] {
@@ -101,6 +113,34 @@ export class ProcessGroup {
     return this.run('barrier', (h) => native.distBarrier(h));
   }
 
+  /**
+   * In place: every tensor becomes rank src's, packed into flat buffers of about bufferBytes
+   * (c10d's broadcast_coalesced, what DistributedDataParallel uses for parameters and buffers).
+   * Blocks this thread until done, a peer fails or the group's timeout passes.
+   */
+  broadcastCoalesced(tensors: Tensor[], src = 0, bufferBytes = BROADCAST_BUCKET_BYTES): void {
+    if (!Number.isInteger(src) || src < 0 || src >= this.worldSize)
+      throw new RangeError(`broadcastCoalesced: src must be a rank in [0, ${this.worldSize - 1}], got ${src}`);
+    const hs = tensors.map((t) => this.tensor('broadcastCoalesced', t).h);
+    this.sync('broadcastCoalesced', (h) => native.distBroadcastCoalesced(h, hs, src, bufferBytes));
+  }
+
+  /** The native handle, for the data-parallel helpers of this package (throws once destroyed). */
+  handle(what: string): GroupHandle {
+    if (!this.h) throw new Error(`${what}: process group was destroyed`);
+    return this.h;
+  }
+
+  /** Runs a blocking native collective, naming it and the rank in errors. */
+  sync<T>(what: string, call: (h: GroupHandle) => T): T {
+    const h = this.handle(what);
+    try {
+      return call(h);
+    } catch (e) {
+      throw new Error(`${what} (rank ${this.rank} of ${this.worldSize}) failed: ${(e as Error).message}`, { cause: e });
+    }
+  }
+
   /** Leaves the group and frees its connections. Idempotent. */
   async destroy(): Promise<void> {
     const h = this.h;
@@ -108,7 +148,7 @@ export class ProcessGroup {
     if (h) await native.distDestroy(h);
   }
 
-  private tensor(what: string, t: Tensor): Tensor {
+  tensor(what: string, t: Tensor): Tensor {
     if (!(t instanceof Tensor)) throw new TypeError(`${what}: expected a Tensor`);
     if (t.isDisposed) throw new Error(`${what}: tensor was disposed`);
     if (t.device !== 'cpu') throw new Error(`${what}: the gloo backend here takes CPU tensors, got one on ${t.device}`);

@@ -52,7 +52,16 @@ export interface NativeAddon {
   distAllGather(g: GroupHandle, t: Handle): Promise<Handle[]>;
   distBarrier(g: GroupHandle): Promise<void>;
   distDestroy(g: GroupHandle): Promise<void>;
+  // Data parallel (c10d::Reducer, broadcast_coalesced, a differentiable allreduce); these block.
+  distReducerNew(g: GroupHandle, params: Handle[], bucketBytes: number, firstBucketBytes: number): ReducerHandle;
+  distReducerPrepare(r: ReducerHandle): void;
+  distReducerDispose(r: ReducerHandle): void;
+  distBroadcastCoalesced(g: GroupHandle, ts: Handle[], src: number, bufferBytes: number): void;
+  distAllReduceAutograd(g: GroupHandle, t: Handle): Handle;
 }
+
+/** Opaque handle to a native c10d::Reducer. */
+export type ReducerHandle = { readonly __reducer: unique symbol };
 
 /** Opaque handle to a native c10d process group. */
 export type GroupHandle = { readonly __group: unique symbol };

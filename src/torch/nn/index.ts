@@ -2,3 +2,5 @@
 export * from './module.js';
 export * from './layers.js';
 export * as init from './init.js';
+export * as parallel from './parallel.js';
+export { convertSyncBatchNorm, GradientReducer } from './parallel.js';

@@ -6,6 +6,8 @@ import { noGrad } from '../autograd.js';
 import * as F from '../functional.js';
 import * as init from './init.js';
 import { Module } from './module.js';
+import type { ProcessGroup } from '../distributed.js';
+import { syncBatchNorm } from './sync_batchnorm.js';
 
 export type Pair = number | [number, number];
 const pair = (p: Pair): [number, number] => (typeof p === 'number' ? [p, p] : [p[0], p[1]]);
@@ -115,6 +117,8 @@ export class BatchNorm2d extends Module {
   readonly momentum: number | null;
   readonly affine: boolean;
   readonly trackRunningStats: boolean;
+  /** Training statistics over this process group (nn.SyncBatchNorm; set by convertSyncBatchNorm). */
+  syncGroup: ProcessGroup | null = null;
 
   constructor(readonly numFeatures: number, o: BatchNormOptions = {}) {
     super();
@@ -145,6 +149,7 @@ export class BatchNorm2d extends Module {
       noGrad(() => this.numBatchesTracked!.add_(1));
       factor = this.momentum === null ? 1 / Number(this.numBatchesTracked.item()) : this.momentum;
     }
+    if (this.training && this.syncGroup && this.syncGroup.worldSize > 1) return syncBatchNorm(this, x, factor, this.syncGroup);
     const bnTraining = this.training || (!this.runningMean && !this.runningVar);
     const useRunning = !this.training || this.trackRunningStats;
     return F.batchNorm(x, useRunning ? this.runningMean : null, useRunning ? this.runningVar : null,
