@@ -91,7 +91,7 @@ async function loaderBench(): Promise<object[]> {
 }
 
 async function main(): Promise<void> {
-  if (!['cli', 'export'].includes(process.argv[2] ?? '') && !existsSync(PY)) throw new Error(`${PY} not found: install python3-torch and python3-sklearn (apt-get install -y python3-torch python3-sklearn)`);
+  if (!['cli', 'export', 'dist'].includes(process.argv[2] ?? '') && !existsSync(PY)) throw new Error(`${PY} not found: install python3-torch and python3-sklearn (apt-get install -y python3-torch python3-sklearn)`);
   const which = (process.argv[2] ?? 'all').split(',');
   const results: object[] = [];
   const say = (r: object) => { results.push(r); console.log(JSON.stringify(r)); };
@@ -103,6 +103,7 @@ async function main(): Promise<void> {
   if (which.includes('all') || which.includes('attack')) say(await attackBench());
   if (which.includes('all') || which.includes('charts')) for (const f of [64, 2048]) say(await (await import('../src/bench/charts.js')).benchCharts({ filters: f, classes: 10, repeats: 5 }));
   if (which.includes('all') || which.includes('export')) for (const r of await (await import('../src/bench/export.js')).benchExport({ threads })) say(r);
+  if (which.includes('all') || which.includes('dist')) for (const r of await (await import('../src/bench/dist.js')).benchDist({ threads })) say(r);
   if (which.includes('all') || which.includes('mis')) {
     const { benchMis } = await import('./mis.js');
     say(await benchMis());

@@ -3,12 +3,14 @@
 // Three SGD steps of conv -> BatchNorm -> ReLU -> pool -> linear in float64 on this rank's share of a
 // fixed batch of 8, gradients averaged by GradientReducer (tiny buckets, so there are several);
 // prints the parameters, running statistics and the first step's gradients as one JSON line.
+// With a 5th argument N > 0 (memory mode) it instead runs N steps, both BatchNorm modes alternating,
+// plus the trainer's per-step sums, and reports live tensors and RSS after a quarter of them (allocator warm-up) and at the end.
 import * as torch from '../../src/torch/index.js';
 import { SGD } from '../../src/torch/optim/index.js';
 
-const [world, rank, port, sync] = process.argv.slice(2).map(Number) as [number, number, number, number];
+const [world, rank, port, sync, memorySteps] = process.argv.slice(2).map(Number) as [number, number, number, number, number | undefined];
 const report = (x: unknown) => process.stdout.write(JSON.stringify(x) + '\n');
-setTimeout(() => { report({ error: 'worker watchdog' }); process.exit(3); }, 20_000).unref();
+setTimeout(() => { report({ error: 'worker watchdog' }); process.exit(3); }, 60_000).unref();
 
 async function main(): Promise<void> {
   torch.setNumThreads(1);
@@ -33,6 +35,29 @@ async function main(): Promise<void> {
   const X = torch.randn([3, 8, 2, 5, 5], { dtype: 'float64' });
   const Y = torch.tensor([[0, 1, 2, 0, 1, 2, 2, 1], [1, 1, 0, 0, 2, 2, 0, 1], [2, 0, 1, 1, 0, 2, 1, 0]], { dtype: 'int64' });
   const per = 8 / world;
+  if (memorySteps) {
+    const probe: Record<string, number> = {};
+    for (let step = 0; step < memorySteps; step++) {
+      torch.tidy(() => {
+        const x = X.select(0, step % 3).narrow(0, rank * per, per), y = Y.select(0, step % 3).narrow(0, rank * per, per);
+        torch.nn.convertSyncBatchNorm(bn, step % 2 ? group : null);
+        opt.zeroGrad();
+        if (step % 2 === 0) torch.nn.parallel.syncBuffers(group!, bn);
+        reducer!.prepare();
+        torch.F.crossEntropy(fc.call(torch.F.relu(bn.call(conv.call(x))).mean([2, 3])), y).backward();
+        opt.step();
+      });
+      const t = torch.tensor([1, step], { dtype: 'float64' });
+      await group!.allReduce(t);
+      t.dispose();
+      if (step === Math.floor(memorySteps / 4)) { global.gc?.(); probe.liveStart = torch.liveTensors(); probe.rssStart = process.memoryUsage().rss; }
+    }
+    global.gc?.();
+    report({ rank, ...probe, liveEnd: torch.liveTensors(), rssEnd: process.memoryUsage().rss });
+    reducer!.dispose();
+    await group!.destroy();
+    return;
+  }
   let firstGrads: number[][] = [];
   for (let step = 0; step < 3; step++) {
     const x = X.select(0, step).narrow(0, rank * per, per), y = Y.select(0, step).narrow(0, rank * per, per);
