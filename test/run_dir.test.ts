@@ -112,7 +112,7 @@ test('--resume: refuses flags it cannot honour by name, says when a run is finis
   assert.equal(csgnet([...SMALL, '--epochs', '1', '--limit', '64', '--out', dir]).status, 0);
   const refused = csgnet(['train', '--out', dir, '--resume', '--lr', '0.5', '--model', 'resnet32', '--epochs', '2']);
   assert.notEqual(refused.status, 0);
-  assert.match(refused.stderr, /--resume continues the run with its own configuration; --model, --lr cannot change \(allowed with --resume: --epochs, --threads, --workers, --checkpoint-every, --progress, --stop-after\)/);
+  assert.match(refused.stderr, /--resume continues the run with its own configuration; --model, --lr cannot change \(allowed with --resume: --epochs, --threads, --workers, --checkpoint-every, --progress, --stop-after, --nproc, --dist-timeout\)/);
   const again = csgnet(['train', '--out', dir, '--resume']);
   assert.equal(again.status, 0, again.stderr);
   assert.match(again.stderr, /the run is finished \(1\/1 epochs\); nothing to do/);

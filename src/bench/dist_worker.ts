@@ -28,4 +28,4 @@ async function main(): Promise<void> {
   await g.destroy();
 }
 
-main().catch((e) => { process.stderr.write(`dist_worker rank ${rank}: ${(e as Error).message}\n`); process.exit(1); });
+main().catch((e) => { process.stderr.write(`dist_worker rank ${rank}: ${(e as Error).message}\n`); process.exitCode = 1; });
