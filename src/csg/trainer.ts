@@ -472,7 +472,10 @@ export class Trainer {
             this.saveCheckpoint(ev);
           }
           // Let signal handlers and timers run without slowing the loop.
-          if (!dp && ++sinceYield >= 4) { sinceYield = 0; await new Promise((res) => setImmediate(res)); }
+          if (!dp) {
+            if (++sinceYield >= 4) { sinceYield = 0; await new Promise((res) => setImmediate(res)); }
+            stopNow = stopRequested();
+          }
           if (stopNow) { stopAgreed = true; break; }
         }
         this.stats.seconds += (performance.now() - t0) / 1000;
