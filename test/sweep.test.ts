@@ -42,14 +42,19 @@ test('parseGrid: axes, typed values, key aliases; errors name the key and value'
 
 test('planSweep: grid x seeds with readable names; train flags the sweep or the grid sets are refused', () => {
   const spec = planSweep(parseGrid('strategy=std,csg;lambda=0.1,1'), [0, 1], ['--model', 'lenet']);
-  assert.equal(spec.runs.length, 8);
-  assert.deepEqual(spec.runs.slice(0, 3).map((r) => r.name), ['strategy=std,lambda=0.1,seed=0', 'strategy=std,lambda=0.1,seed=1', 'strategy=std,lambda=1,seed=0']);
+  // STD ignores lambda: one STD run per seed, then CSG x 2 lambdas.
+  assert.deepEqual(spec.runs.map((r) => r.name), ['strategy=std,seed=0', 'strategy=std,seed=1', 'strategy=csg,lambda=0.1,seed=0',
+    'strategy=csg,lambda=0.1,seed=1', 'strategy=csg,lambda=1,seed=0', 'strategy=csg,lambda=1,seed=1']);
+  assert.deepEqual(spec.runs[0]!.point, { strategy: 'std' });
+  assert.equal(planSweep(parseGrid('strategy=std,csg;lr=0.1,0.2'), [0]).runs.length, 4, 'STD reads lr: no runs merged');
+  assert.throws(() => planSweep(parseGrid('rho=0.1,0.2'), [0], ['--strategy', 'std']), /--grid rho: STD runs \(--strategy std\) ignore it/);
+  assert.throws(() => planSweep(parseGrid('lambda=0.1,1'), [0], ['--strategy=std']), /--grid lambda: STD runs/);
   assert.equal(runName({ model: 'a/b c' }, 2), 'model=a_b_c,seed=2');
   assert.throws(() => planSweep(parseGrid('rho=0.1'), [0], ['--seed', '3']), /--seed: the sweep sets it/);
   assert.throws(() => planSweep(parseGrid('rho=0.1'), [0], ['--out=x']), /--out: the sweep sets it/);
   assert.throws(() => planSweep(parseGrid('rho=0.1'), [0], ['--rho', '0.2']), /--rho: key 'rho' is a grid axis/);
   assert.throws(() => planSweep(parseGrid('hflip=true,false'), [0], ['--no-hflip']), /--no-hflip: key 'hflip' is a grid axis/);
-  const run = spec.runs[5]!;
+  const run = spec.runs[3]!;
   assert.deepEqual(childArgs(spec, run, '/s/x', 3, false), ['train', '--out', '/s/x', '--threads', '3', '--progress', 'none', '--model', 'lenet', '--strategy', 'csg', '--lambda', '0.1', '--seed', '1']);
   assert.deepEqual(childArgs(spec, run, '/s/x', 3, true), ['train', '--out', '/s/x', '--threads', '3', '--progress', 'none', '--resume']);
   const noFlip = planSweep(parseGrid('hflip=false'), [0]);
@@ -57,6 +62,9 @@ test('planSweep: grid x seeds with readable names; train flags the sweep or the 
   assert.deepEqual([threadsPerRun(16, 3), threadsPerRun(2, 4), threadsPerRun(8, 1)], [5, 1, 8]);
   assert.equal(configValue(CIFAR_PRESET, 'lr'), 0.1);
   assert.equal(configValue(CIFAR_PRESET, 'weight-decay'), 1e-4);
+  assert.equal(configValue(CIFAR_PRESET, 'rho'), 0.1);
+  assert.equal(configValue({ ...CIFAR_PRESET, strategy: 'std' }, 'rho'), undefined, 'an STD run ignores rho');
+  assert.equal(configValue({ ...CIFAR_PRESET, strategy: 'std' }, 'lr'), 0.1);
   assert.throws(() => configValue(CIFAR_PRESET, 'colour'), /--group-by: unknown key 'colour'/);
 });
 
@@ -67,7 +75,14 @@ test('an existing sweep resumes with its own settings; other settings are refuse
   assert.deepEqual(prepareSweep({ out }), spec);
   assert.deepEqual(prepareSweep({ out, grid: parseGrid('rho=0.1,0.2'), seeds: [0], trainArgs: ['--epochs', '1'] }), spec);
   assert.throws(() => prepareSweep({ out, grid: parseGrid('rho=0.1,0.3') }), /sweep.json was made with grid .*0\.2.*; resume it with the same settings or without --grid/);
-  assert.throws(() => prepareSweep({ out, seeds: [0, 1] }), /resuming keeps its seeds and train flags/);
+  assert.throws(() => prepareSweep({ out, trainArgs: ['--epochs', '2'] }), /resuming keeps its train flags/);
+  assert.throws(() => prepareSweep({ out, seeds: [1] }), /has seeds \[0\]: --seeds may add seeds to a sweep but not drop 0/);
+  // More seeds: their runs are added after the existing ones, and sweep.json says so.
+  const more = prepareSweep({ out, seeds: [0, 1, 2] });
+  assert.deepEqual(more.seeds, [0, 1, 2]);
+  assert.deepEqual(more.runs.map((r) => r.name), ['rho=0.1,seed=0', 'rho=0.2,seed=0', 'rho=0.1,seed=1', 'rho=0.1,seed=2', 'rho=0.2,seed=1', 'rho=0.2,seed=2']);
+  assert.deepEqual(readSweep(out), more);
+  assert.deepEqual(prepareSweep({ out, grid: parseGrid('rho=0.1,0.2'), seeds: [0, 1, 2], trainArgs: ['--epochs', '1'] }), more);
   assert.throws(() => prepareSweep({ out: join(tmp, 'nothing') }), /--grid is required for a new sweep/);
   assert.deepEqual(sweepRunDirs(out), [], 'no run started yet');
   assert.throws(() => sweepRunDirs(tmp), /no sweep.json \(not a csgnet sweep folder\)/);

@@ -1,17 +1,18 @@
 // compare --group-by: the comparison rows grouped by train config keys (lambda, rho, strategy, ...), with
-// mean, sample std and 95 % t interval over the seeds of each group; the paired CSG - STD difference
-// (same seed, same other keys); grouped.md / grouped.json and the accuracy-vs-MIS Pareto figure.
+// mean, sample std and 95 % t interval over the seeds of each group (an STD run shows '-' for the keys it
+// ignores, lambda and rho among them); the paired CSG - STD difference (same seed, same other keys); grouped.md / grouped.json and the accuracy-vs-MIS Pareto figure.
 // Torch-free: it reads config.json and the rows compare already has.
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { TrainConfig } from '../csg/config.js';
 import { readRunInfo } from '../csg/run_dir.js';
 import { paretoFront, summarize, type Summary } from '../metrics/stats.js';
-import { fmt, table } from '../report/table.js';
+import { table } from '../report/table.js';
 import { writeFileAtomic } from '../util/atomic.js';
-import { configValue, sweepKey, type GridValue } from './sweep.js';
+import { configValue, keyApplies, sweepKey, type GridValue } from './sweep.js';
 import { COMPARED_METHODS, METHOD_LABELS, type MethodSummary } from './localization_summary.js';
 import type { ComparisonRow } from './compare.js';
+import type { IntervalPoint } from '../report/sweep_figures.js';
 
 /** A figure summarised over seeds: name (grouped.json key), header, and its value in a row (null: absent). */
 export interface GroupedMetric { name: string; header: string; value: (r: ComparisonRow) => number | null }
@@ -80,29 +81,39 @@ export function groupComparison(rows: readonly ComparisonRow[], groupBy: readonl
   const groups: RunGroup[] = [...byGroup.values()].map((members) => ({
     values: members[0]!.values, runs: members.map((m) => m.row.run), seeds: members.map((m) => m.seed), metrics: summarizeMetrics(members.map((m) => m.row)),
   }));
-  // Pairs: same seed and same keys other than strategy; a seed with more than one run on a side is ambiguous and left out.
+  // Pairs: same seed and same keys other than strategy, where an STD run matches every value of the keys it
+  // ignores (one STD run per seed pairs with each lambda and rho); a seed with more than one run on a side is ambiguous.
   const others = keys.filter((k) => k !== 'strategy');
-  const bySetting = new Map<string, { values: Record<string, GridValue | null>; csg: Map<number, ComparisonRow[]>; std: Map<number, ComparisonRow[]> }>();
+  const project = (values: Record<string, GridValue | null>, strategy: string) =>
+    keyOf(Object.fromEntries(others.filter((k) => keyApplies(strategy, k)).map((k) => [k, values[k] ?? null])));
+  const settings = new Map<string, { values: Record<string, GridValue | null>; csg: Map<number, ComparisonRow[]> }>();
+  const std = new Map<string, Map<number, ComparisonRow[]>>();
   for (const i of info) {
-    const values = Object.fromEntries(others.map((k) => [k, i.values[k] ?? null]));
-    const k = keyOf(values);
-    const s = bySetting.get(k) ?? { values, csg: new Map(), std: new Map() };
-    bySetting.set(k, s);
-    const side = i.strategy === 'csg' ? s.csg : s.std;
-    side.set(i.seed, [...(side.get(i.seed) ?? []), i.row]);
+    if (i.strategy === 'csg') {
+      const values = Object.fromEntries(others.map((k) => [k, i.values[k] ?? null]));
+      const s = settings.get(keyOf(values)) ?? { values, csg: new Map() };
+      settings.set(keyOf(values), s);
+      s.csg.set(i.seed, [...(s.csg.get(i.seed) ?? []), i.row]);
+    } else {
+      const k = project(i.values, 'std');
+      const side = std.get(k) ?? new Map<number, ComparisonRow[]>();
+      std.set(k, side);
+      side.set(i.seed, [...(side.get(i.seed) ?? []), i.row]);
+    }
   }
   const paired: PairedComparison[] = [];
   const skipped: string[] = [];
-  for (const s of bySetting.values()) {
+  for (const s of settings.values()) {
+    const stdSide = std.get(project(s.values, 'std'));
     const pairs: PairedComparison['pairs'] = [];
     const diffs: Record<string, number[]> = {};
     for (const [seed, csg] of [...s.csg].sort((a, b) => a[0] - b[0])) {
-      const std = s.std.get(seed);
-      if (!std) continue;
-      if (csg.length > 1 || std.length > 1) { skipped.push(`seed ${seed} of ${keyOf(s.values)}: ${csg.length} CSG and ${std.length} STD runs (group by the keys that tell them apart)`); continue; }
-      pairs.push({ csg: csg[0]!.run, std: std[0]!.run, seed });
+      const stdRuns = stdSide?.get(seed);
+      if (!stdRuns) continue;
+      if (csg.length > 1 || stdRuns.length > 1) { skipped.push(`seed ${seed} of ${keyOf(s.values)}: ${csg.length} CSG and ${stdRuns.length} STD runs (group by the keys that tell them apart)`); continue; }
+      pairs.push({ csg: csg[0]!.run, std: stdRuns[0]!.run, seed });
       for (const m of GROUPED_METRICS) {
-        const a = m.value(csg[0]!), b = m.value(std[0]!);
+        const a = m.value(csg[0]!), b = m.value(stdRuns[0]!);
         if (a !== null && b !== null && Number.isFinite(a) && Number.isFinite(b)) (diffs[m.name] ??= []).push(a - b);
       }
     }
@@ -117,8 +128,9 @@ export function groupComparison(rows: readonly ComparisonRow[], groupBy: readonl
 /** 'mean ± std [lo, hi]' (one run: the value). */
 export function formatSummary(s: Summary | undefined, digits = 4): string {
   if (!s) return '-';
-  if (s.std === null) return `${fmt(s.mean, digits)} (n=1)`;
-  return `${fmt(s.mean, digits)} ± ${fmt(s.std, digits)} [${fmt(s.ci![0], digits)}, ${fmt(s.ci![1], digits)}]`;
+  const f = (v: number) => v.toFixed(digits); // not fmt: a std of exactly 0 reads 0.0000, like its neighbours
+  if (s.std === null) return `${f(s.mean)} (n=1)`;
+  return `${f(s.mean)} ± ${f(s.std)} [${f(s.ci![0])}, ${f(s.ci![1])}]`;
 }
 
 function shownMetrics(records: Record<string, Summary>[]): GroupedMetric[] {
@@ -145,6 +157,8 @@ export function formatGrouped(g: GroupedComparison): string {
   const parts = [`Grouped by ${g.keys.join(', ')}: ${LEGEND}`, table(t.groups.header, t.groups.cells)];
   if (g.paired.length) parts.push(`\nCSG - STD, paired by seed (same ${g.keys.filter((k) => k !== 'strategy').join(', ') || 'settings'}):`, table(t.paired.header, t.paired.cells));
   for (const s of g.skipped) parts.push(`not paired: ${s}`);
+  const best = bestSetting(g);
+  if (best) parts.push(best);
   return parts.join('\n');
 }
 
@@ -154,6 +168,8 @@ export function groupedMarkdown(g: GroupedComparison): string {
   const t = groupedTables(g);
   const out = [`Grouped by ${g.keys.join(', ')}: ${LEGEND}.`, '', md(t.groups)];
   if (g.paired.length) out.push('', 'CSG - STD, paired by seed:', '', md(t.paired));
+  const best = bestSetting(g);
+  if (best) out.push('', best);
   return out.join('\n') + '\n';
 }
 
@@ -170,19 +186,55 @@ export function paretoPoints(g: GroupedComparison) {
   });
 }
 
-/** Writes grouped.md, grouped.json and pareto.svg/png (the figure when some group has accuracy and MIS). */
+const settingText = (values: Record<string, GridValue | null>) => Object.entries(values).map(([k, v]) => `${k}=${v ?? '-'}`).join(' ') || 'CSG';
+
+/** Points of the paired figure: one per CSG setting with Δ MIS and Δ accuracy over at least 2 pairs. */
+export function pairedPoints(g: GroupedComparison): IntervalPoint[] {
+  return g.paired.filter((p) => p.difference.mis?.ci && p.difference.accuracy?.ci).map((p) => {
+    const m = p.difference.mis!, a = p.difference.accuracy!;
+    return { label: settingText(p.values), short: settingText(p.values), group: 'csg', n: Math.min(m.n, a.n),
+      x: m.mean, xLo: m.ci![0], xHi: m.ci![1], y: a.mean, yLo: a.ci![0], yHi: a.ci![1] };
+  });
+}
+
+/**
+ * The answer a sweep is for: the CSG setting with the largest mean paired MIS gain among those whose
+ * accuracy difference interval reaches 0 (no cost the seeds can resolve), in one sentence; null
+ * without paired settings of 2 or more seeds.
+ */
+export function bestSetting(g: GroupedComparison): string | null {
+  const ps = g.paired.filter((p) => p.difference.mis?.ci && p.difference.accuracy?.ci);
+  if (!ps.length) return null;
+  const d = (p: PairedComparison, k: string) => formatSummary(p.difference[k]);
+  const free = ps.filter((p) => p.difference.accuracy!.ci![1] >= 0);
+  if (free.length) {
+    const best = free.reduce((a, b) => (b.difference.mis!.mean > a.difference.mis!.mean ? b : a));
+    const mis = best.difference.mis!;
+    const figures = `${settingText(best.values)}, Δ MIS ${d(best, 'mis')}, Δ accuracy ${d(best, 'accuracy')}`;
+    if (mis.mean <= 0) return `No CSG setting raises MIS at no accuracy cost: the best of those without an accuracy cost the seeds can resolve is ${figures}.`;
+    const noise = mis.ci![0] <= 0 ? '; that gain is within noise (its interval reaches 0)' : '';
+    return `Largest MIS gain at no accuracy cost the seeds can resolve: ${figures}${noise}.`;
+  }
+  const least = ps.reduce((a, b) => (b.difference.accuracy!.mean > a.difference.accuracy!.mean ? b : a));
+  return `Every CSG setting costs accuracy (each Δ accuracy interval lies below 0); the smallest cost: ${settingText(least.values)}, Δ accuracy ${d(least, 'accuracy')}, Δ MIS ${d(least, 'mis')}.`;
+}
+
+/** Writes grouped.md, grouped.json, pareto.svg/png (when some group has accuracy and MIS) and paired.svg/png (when some CSG setting pairs with STD over 2+ seeds). */
 export async function writeGrouped(g: GroupedComparison, outDir: string): Promise<string[]> {
   mkdirSync(outDir, { recursive: true });
   const md = join(outDir, 'grouped.md'), js = join(outDir, 'grouped.json');
   writeFileAtomic(md, groupedMarkdown(g));
-  const points = paretoPoints(g);
-  writeFileAtomic(js, JSON.stringify({ ...g, pareto: points }, null, 2) + '\n');
+  const points = paretoPoints(g), paired = pairedPoints(g);
+  writeFileAtomic(js, JSON.stringify({ ...g, pareto: points, pairedPoints: paired, best: bestSetting(g) }, null, 2) + '\n');
   const files = [md, js];
-  if (points.length) {
-    const { paretoSpec } = await import('../report/sweep_figures.js');
+  if (points.length || paired.length) {
+    const { paretoSpec, pairedSpec } = await import('../report/sweep_figures.js');
     const { writeFigure } = await import('../report/render.js');
-    const f = await writeFigure(outDir, 'pareto', paretoSpec(points));
-    files.push(f.svg, f.png);
+    for (const [name, spec] of [['pareto', points.length ? paretoSpec(points) : null], ['paired', paired.length ? pairedSpec(paired) : null]] as const) {
+      if (!spec) continue;
+      const f = await writeFigure(outDir, name, spec);
+      files.push(f.svg, f.png);
+    }
   }
   return files;
 }

@@ -26,21 +26,25 @@ interface SweepKey {
   choices?: readonly string[];
   get: (c: TrainConfig) => GridValue | undefined;
   set: (c: TrainConfig, v: GridValue) => void;
+  /** Only CSG training reads it (the gate, its loss, its schedule): an STD run ignores it. */
+  csgOnly?: true;
 }
 
 function plain<K extends keyof TrainConfig>(key: K, flag: string, kind: SweepKey['kind'], choices?: readonly string[]): SweepKey {
   return { flag, kind, choices, get: (c) => c[key] as GridValue | undefined, set: (c, v) => { (c as any)[key] = v; } };
 }
 
+const csgOnly = (k: SweepKey): SweepKey => ({ ...k, csgOnly: true });
+
 /** Train config keys a grid (and compare --group-by) may name, with their train flags. */
 export const SWEEP_KEYS: Record<string, SweepKey> = {
   strategy: plain('strategy', '--strategy', 'string', ['std', 'csg']),
-  lambda: plain('lambda', '--lambda', 'number'),
-  rho: plain('rho', '--rho', 'number'),
-  warmup: plain('warmup', '--warmup', 'int'),
-  period: plain('period', '--period', 'int'),
-  phaseMin: plain('phaseMin', '--phase-min', 'int'),
-  gateInit: plain('gateInit', '--gate-init', 'number'),
+  lambda: csgOnly(plain('lambda', '--lambda', 'number')),
+  rho: csgOnly(plain('rho', '--rho', 'number')),
+  warmup: csgOnly(plain('warmup', '--warmup', 'int')),
+  period: csgOnly(plain('period', '--period', 'int')),
+  phaseMin: csgOnly(plain('phaseMin', '--phase-min', 'int')),
+  gateInit: csgOnly(plain('gateInit', '--gate-init', 'number')),
   epochs: plain('epochs', '--epochs', 'int'),
   batchSize: plain('batchSize', '--batch', 'int'),
   limit: plain('limit', '--limit', 'int'),
@@ -51,8 +55,8 @@ export const SWEEP_KEYS: Record<string, SweepKey> = {
   augment: plain('augment', '--augment', 'string', AUGMENT_MODES),
   gamma: plain('gamma', '--gamma', 'number'),
   lr: { flag: '--lr', kind: 'number', get: (c) => c.std.lr, set: (c, v) => { c.std.lr = v as number; if (!c.separatePathOptimizers) c.csg.lr = v as number; } },
-  csgLr: { flag: '--csg-lr', kind: 'number', get: (c) => c.csg.lr, set: (c, v) => { c.csg.lr = v as number; } },
-  gateLr: { flag: '--gate-lr', kind: 'number', get: (c) => c.gate?.lr, set: (c, v) => { if (c.gate) c.gate.lr = v as number; } },
+  csgLr: csgOnly({ flag: '--csg-lr', kind: 'number', get: (c) => c.csg.lr, set: (c, v) => { c.csg.lr = v as number; } }),
+  gateLr: csgOnly({ flag: '--gate-lr', kind: 'number', get: (c) => c.gate?.lr, set: (c, v) => { if (c.gate) c.gate.lr = v as number; } }),
   momentum: { flag: '--momentum', kind: 'number', get: (c) => c.std.momentum, set: (c, v) => { c.std.momentum = v as number; c.csg.momentum = v as number; } },
   weightDecay: { flag: '--weight-decay', kind: 'number', get: (c) => c.std.weightDecay, set: (c, v) => { c.std.weightDecay = v as number; c.csg.weightDecay = v as number; } },
   optimizer: { flag: '--optimizer', kind: 'string', choices: ['sgd', 'adam', 'adamw'], get: (c) => c.std.name, set: (c, v) => { c.std.name = v as any; c.csg.name = v as any; } },
@@ -69,9 +73,15 @@ export function sweepKey(name: string, what = '--grid'): string {
   return key;
 }
 
-/** A train config's value of a sweep key (compare --group-by). */
+/** Whether a run of this strategy reads the key (an STD run ignores lambda, rho, the schedule and the gate). */
+export function keyApplies(strategy: string, key: string): boolean {
+  return strategy !== 'std' || !SWEEP_KEYS[key]?.csgOnly;
+}
+
+/** A train config's value of a sweep key (compare --group-by); undefined for a key its strategy ignores. */
 export function configValue(c: TrainConfig, key: string): GridValue | undefined {
-  return SWEEP_KEYS[sweepKey(key, '--group-by')]!.get(c);
+  const k = sweepKey(key, '--group-by');
+  return keyApplies(c.strategy, k) ? SWEEP_KEYS[k]!.get(c) : undefined;
 }
 
 function parseValue(key: string, raw: string): GridValue {
@@ -149,6 +159,16 @@ export function checkTrainArgs(trainArgs: readonly string[], grid: readonly Grid
   }
 }
 
+/** The strategy the train flags set (--strategy std / --strategy=std), if any. */
+function strategyFlag(trainArgs: readonly string[]): string | undefined {
+  let out: string | undefined;
+  trainArgs.forEach((a, i) => {
+    if (a === '--strategy') out = trainArgs[i + 1];
+    else if (a.startsWith('--strategy=')) out = a.slice('--strategy='.length);
+  });
+  return out;
+}
+
 /** A filesystem-safe, readable folder name: strategy=csg,lambda=0.1,seed=1. */
 export function runName(point: Record<string, GridValue>, seed: number): string {
   const safe = (v: GridValue) => String(v).replace(/[^A-Za-z0-9._+-]/g, '_');
@@ -172,8 +192,14 @@ export const SWEEP_FILE = 'sweep.json';
 /** The grid times the seeds, in grid order (the last axis varies fastest), seeds innermost. */
 export function planSweep(grid: GridAxis[], seeds: number[], trainArgs: string[] = []): SweepSpec {
   checkTrainArgs(trainArgs, grid);
+  const fixedStrategy = strategyFlag(trainArgs);
+  const ignored = grid.find((a) => a.key !== 'strategy' && fixedStrategy === 'std' && !keyApplies('std', a.key));
+  if (ignored) throw new Error(`--grid ${ignored.key}: STD runs (--strategy std) ignore it; sweep it with strategy=csg (e.g. --grid 'strategy=std,csg;${ignored.key}=...')`);
   let points: Record<string, GridValue>[] = [{}];
   for (const a of grid) points = points.flatMap((p) => a.values.map((v) => ({ ...p, [a.key]: v })));
+  // An STD point keeps only the keys STD training reads: strategy=std x lambda=0.01,0.1,1 is one run per seed, not three equal ones.
+  points = points.map((p) => (p.strategy === 'std' ? Object.fromEntries(Object.entries(p).filter(([k]) => keyApplies('std', k))) : p));
+  points = [...new Map(points.map((p) => [JSON.stringify(p), p])).values()];
   const runs = points.flatMap((point) => seeds.map((seed) => ({ name: runName(point, seed), point, seed })));
   if (new Set(runs.map((r) => r.name)).size !== runs.length) throw new Error('--grid: two points give the same folder name (values that differ only in characters other than letters, digits, . _ + -)');
   return { version: 1, grid, seeds, trainArgs: [...trainArgs], runs };
@@ -276,30 +302,40 @@ export interface SweepResult {
   interrupted: boolean;
 }
 
-function sameSpec(a: SweepSpec, b: Omit<SweepSpec, 'version' | 'runs'>): string | null {
+function sameSpec(a: SweepSpec, b: Pick<SweepSpec, 'grid' | 'trainArgs'>): string | null {
   const j = JSON.stringify;
   if (j(a.grid) !== j(b.grid)) return `grid ${j(a.grid)}`;
-  if (j(a.seeds) !== j(b.seeds)) return `seeds ${j(a.seeds)}`;
   if (j(a.trainArgs) !== j(b.trainArgs)) return `train flags ${j(a.trainArgs)}`;
   return null;
 }
 
-/** The sweep in opts.out: a new one (writes sweep.json), or an existing one resumed. */
+/**
+ * The sweep in opts.out: a new one (writes sweep.json), or an existing one resumed. Resuming with more
+ * seeds (--seeds 5 on a sweep of 3) adds their runs; grid and train flags must stay as they were.
+ */
 export function prepareSweep(o: Pick<SweepOptions, 'out' | 'grid' | 'seeds' | 'trainArgs'>): SweepSpec {
   const existing = readSweep(o.out);
+  const file = join(o.out, SWEEP_FILE);
   if (existing) {
     if (o.grid) {
-      const diff = sameSpec(existing, { grid: o.grid, seeds: o.seeds ?? existing.seeds, trainArgs: o.trainArgs ?? existing.trainArgs });
-      if (diff) throw new Error(`${join(o.out, SWEEP_FILE)} was made with ${diff}; resume it with the same settings or without --grid, or choose another --out`);
-    } else if ((o.seeds && JSON.stringify(o.seeds) !== JSON.stringify(existing.seeds)) || (o.trainArgs?.length && JSON.stringify(o.trainArgs) !== JSON.stringify(existing.trainArgs))) {
-      throw new Error(`${join(o.out, SWEEP_FILE)} exists: resuming keeps its seeds and train flags (${JSON.stringify(existing.seeds)}, ${JSON.stringify(existing.trainArgs)})`);
+      const diff = sameSpec(existing, { grid: o.grid, trainArgs: o.trainArgs ?? existing.trainArgs });
+      if (diff) throw new Error(`${file} was made with ${diff}; resume it with the same settings or without --grid, or choose another --out`);
+    } else if (o.trainArgs?.length && JSON.stringify(o.trainArgs) !== JSON.stringify(existing.trainArgs)) {
+      throw new Error(`${file} exists: resuming keeps its train flags (${JSON.stringify(existing.trainArgs)})`);
     }
-    return existing;
+    const seeds = o.seeds ?? existing.seeds;
+    const dropped = existing.seeds.filter((s) => !seeds.includes(s));
+    if (dropped.length) throw new Error(`${file} has seeds ${JSON.stringify(existing.seeds)}: --seeds may add seeds to a sweep but not drop ${dropped.join(', ')}`);
+    const added = seeds.filter((s) => !existing.seeds.includes(s));
+    if (!added.length) return existing;
+    const extended: SweepSpec = { ...existing, seeds: [...existing.seeds, ...added], runs: [...existing.runs, ...planSweep(existing.grid, added, existing.trainArgs).runs] };
+    writeFileAtomic(file, JSON.stringify(extended, null, 2) + '\n');
+    return extended;
   }
   if (!o.grid) throw new Error(`--grid is required for a new sweep (${o.out} holds no ${SWEEP_FILE})`);
   const spec = planSweep(o.grid, o.seeds ?? [0], o.trainArgs ?? []);
   mkdirSync(o.out, { recursive: true });
-  writeFileAtomic(join(o.out, SWEEP_FILE), JSON.stringify(spec, null, 2) + '\n');
+  writeFileAtomic(file, JSON.stringify(spec, null, 2) + '\n');
   return spec;
 }
 

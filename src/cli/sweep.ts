@@ -29,7 +29,7 @@ export function registerSweep(program: Command): void {
     .usage('--out DIR --grid "lambda=0.01,0.1,1;rho=0.05,0.1" [--seeds N] [--parallel N] [train flags...]')
     .requiredOption('--out <dir>', 'sweep folder (an existing one is resumed: finished runs skipped, unfinished resumed)')
     .option('--grid <axes>', "KEY=V1,V2;KEY=... over train config keys (strategy, lambda, rho, lr, warmup, ...); required for a new sweep")
-    .option('--seeds <n|list>', 'seeds 0..N-1, or a comma-separated list (default 1 seed: 0)')
+    .option('--seeds <n|list>', 'seeds 0..N-1, or a comma-separated list (default 1 seed: 0); on an existing sweep, more seeds add their runs')
     .option('--parallel <n>', 'runs at a time', int(1), 1)
     .option('--threads <n>', 'threads for all runs together, split between them (default: every core)', int(1))
     .addOption(new Option('--progress <mode>', 'progress display').choices(['auto', 'plain', 'none']).default('auto'))
