@@ -125,14 +125,22 @@ test('the paired figure and the one-sentence answer: largest MIS gain at no reso
   assert.ok(Math.abs(p1.x - 0.06) < 1e-12 && Math.abs(p1.xLo - (0.06 - 4.302652729749464 * 0.01 / Math.sqrt(3))) < 1e-12);
   assert.ok(Math.abs(p1.y + 0.004) < 1e-12 && p1.yHi > 0, 'accuracy interval reaches 0');
   assert.deepEqual(compileSpec(pairedSpec(pts)).warnings, []);
-  assert.equal(bestSetting(g), `Largest MIS gain at no accuracy cost the seeds can resolve: lambda=1, Δ MIS 0.0600 ± 0.0100 [0.0352, 0.0848], Δ accuracy -0.0040 ± 0.0020 [-0.0090, 0.0010].`);
-  assert.match(groupedMarkdown(g), /Largest MIS gain at no accuracy cost the seeds can resolve: lambda=1,/);
-  // Every CSG run 0.1 below its STD pair, give or take 0.001: every setting costs accuracy.
-  const costly = rows.map((r) => (r.strategy === 'csg' ? { ...r, accuracy: rows.find((x) => x.run === `std-${configOf(r.run).seed}`)!.accuracy - 0.1 - 0.001 * configOf(r.run).seed * configOf(r.run).lambda } : r));
-  assert.match(bestSetting(groupComparison(costly, ['strategy', 'lambda'], configOf))!, /^Every CSG setting costs accuracy .* the smallest cost: lambda=0\.1, Δ accuracy -0\.1001/);
+  // Both lambdas lose accuracy on average (-0.0004, -0.004); lambda=1 has the larger gain, the only one resolved.
+  const answer = bestSetting(g)!;
+  assert.ok(answer.startsWith('No CSG setting is free of accuracy cost: every mean Δ accuracy is below 0. '), answer);
+  assert.match(answer, /Largest MIS gain: lambda=1 \(Δ MIS 0\.0600 ± 0\.0100 \[0\.0352, 0\.0848\], resolved; Δ accuracy -0\.0040 ± 0\.0020 \[-0\.0090, 0\.0010\], within noise\)\./);
+  assert.match(answer, /MIS gains the seeds resolve \(interval above 0\): lambda=1 0\.0600 ± 0\.0100 \[0\.0352, 0\.0848\]\./);
+  assert.match(answer, /Smallest accuracy cost: lambda=0\.1 \(Δ MIS 0\.0150 ± 0\.0100 \[-0\.0098, 0\.0398\], within noise; Δ accuracy -0\.0004/);
+  assert.ok(groupedMarkdown(g).includes(answer));
+  // lambda=0.1 made free (CSG 0, 0.001, 0.002 above STD): it is the answer, and the larger gain still named.
+  const stdAcc = (seed: number) => rows.find((x) => x.run === `std-${seed}`)!.accuracy;
+  const freeRows = rows.map((r) => (r.run.startsWith('csg-0.1') ? { ...r, accuracy: stdAcc(configOf(r.run).seed) + 0.001 * configOf(r.run).seed } : r));
+  const free = bestSetting(groupComparison(freeRows, ['strategy', 'lambda'], configOf))!;
+  assert.match(free, /^Largest MIS gain at no accuracy cost \(mean Δ accuracy >= 0\): lambda=0\.1 \(Δ MIS 0\.0150 .* Δ accuracy 0\.0010 ± 0\.0010 .*\)\. Largest MIS gain: lambda=1 /);
+  assert.doesNotMatch(free, /Smallest accuracy cost/);
   // MIS lower with CSG everywhere: said so, not called a gain.
   const lower = rows.map((r) => (r.strategy === 'csg' ? { ...r, mis: 0.4 + 0.001 * configOf(r.run).seed } : r));
-  assert.match(bestSetting(groupComparison(lower, ['strategy', 'lambda'], configOf))!, /^No CSG setting raises MIS at no accuracy cost/);
+  assert.match(bestSetting(groupComparison(lower, ['strategy', 'lambda'], configOf))!, /No CSG setting raises mean MIS; the highest Δ MIS: .* No MIS gain is resolved at 3 seeds/);
   // One seed: no intervals, no answer.
   assert.equal(bestSetting(groupComparison(rows.filter((r) => configOf(r.run).seed === 0), ['strategy', 'lambda'], configOf)), null);
 });

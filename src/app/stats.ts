@@ -198,25 +198,31 @@ export function pairedPoints(g: GroupedComparison): IntervalPoint[] {
 }
 
 /**
- * The answer a sweep is for: the CSG setting with the largest mean paired MIS gain among those whose
- * accuracy difference interval reaches 0 (no cost the seeds can resolve), in one sentence; null
- * without paired settings of 2 or more seeds.
+ * The answer a sweep is for, over the CSG settings paired with STD on 2+ seeds: the best setting free of
+ * accuracy cost (mean Δ accuracy >= 0), or that none is; the largest MIS gain and the smallest accuracy
+ * cost with their intervals, each said to be resolved (interval excludes 0) or within noise. Null
+ * without such settings.
  */
 export function bestSetting(g: GroupedComparison): string | null {
   const ps = g.paired.filter((p) => p.difference.mis?.ci && p.difference.accuracy?.ci);
   if (!ps.length) return null;
-  const d = (p: PairedComparison, k: string) => formatSummary(p.difference[k]);
-  const free = ps.filter((p) => p.difference.accuracy!.ci![1] >= 0);
-  if (free.length) {
-    const best = free.reduce((a, b) => (b.difference.mis!.mean > a.difference.mis!.mean ? b : a));
-    const mis = best.difference.mis!;
-    const figures = `${settingText(best.values)}, Δ MIS ${d(best, 'mis')}, Δ accuracy ${d(best, 'accuracy')}`;
-    if (mis.mean <= 0) return `No CSG setting raises MIS at no accuracy cost: the best of those without an accuracy cost the seeds can resolve is ${figures}.`;
-    const noise = mis.ci![0] <= 0 ? '; that gain is within noise (its interval reaches 0)' : '';
-    return `Largest MIS gain at no accuracy cost the seeds can resolve: ${figures}${noise}.`;
-  }
-  const least = ps.reduce((a, b) => (b.difference.accuracy!.mean > a.difference.accuracy!.mean ? b : a));
-  return `Every CSG setting costs accuracy (each Δ accuracy interval lies below 0); the smallest cost: ${settingText(least.values)}, Δ accuracy ${d(least, 'accuracy')}, Δ MIS ${d(least, 'mis')}.`;
+  const mis = (p: PairedComparison) => p.difference.mis!, acc = (p: PairedComparison) => p.difference.accuracy!;
+  const resolved = (s: Summary) => (s.ci![0] > 0 || s.ci![1] < 0 ? 'resolved' : 'within noise');
+  const figures = (p: PairedComparison) => `${settingText(p.values)} (Δ MIS ${formatSummary(mis(p))}, ${resolved(mis(p))}; Δ accuracy ${formatSummary(acc(p))}, ${resolved(acc(p))})`;
+  const top = (xs: PairedComparison[], by: (p: PairedComparison) => number) => xs.reduce((a, b) => (by(b) > by(a) ? b : a));
+  const free = ps.filter((p) => acc(p).mean >= 0);
+  const out = [free.length
+    ? `Largest MIS gain at no accuracy cost (mean Δ accuracy >= 0): ${figures(top(free, (p) => mis(p).mean))}.`
+    : `No CSG setting is free of accuracy cost: every mean Δ accuracy is below 0.`];
+  const gain = top(ps, (p) => mis(p).mean), cheap = top(ps, (p) => acc(p).mean);
+  if (mis(gain).mean <= 0) out.push(`No CSG setting raises mean MIS; the highest Δ MIS: ${figures(gain)}.`);
+  else if (!free.length || gain !== top(free, (p) => mis(p).mean)) out.push(`Largest MIS gain: ${figures(gain)}.`);
+  const sure = ps.filter((p) => mis(p).ci![0] > 0);
+  out.push(sure.length
+    ? `MIS gains the seeds resolve (interval above 0): ${sure.map((p) => `${settingText(p.values)} ${formatSummary(mis(p))}`).join('; ')}.`
+    : `No MIS gain is resolved at ${Math.min(...ps.map((p) => mis(p).n))} seeds (every Δ MIS interval reaches 0).`);
+  if (!free.length && cheap !== gain) out.push(`Smallest accuracy cost: ${figures(cheap)}.`);
+  return out.join(' ');
 }
 
 /** Writes grouped.md, grouped.json, pareto.svg/png (when some group has accuracy and MIS) and paired.svg/png (when some CSG setting pairs with STD over 2+ seeds). */
