@@ -122,7 +122,26 @@ export function groupComparison(rows: readonly ComparisonRow[], groupBy: readonl
         difference: Object.fromEntries(Object.entries(diffs).map(([k, v]) => [k, summarize(v)])) });
     }
   }
+  const order = orderBy(keys);
+  groups.sort((a, b) => order(a.values, b.values));
+  paired.sort((a, b) => order(a.values, b.values));
   return { keys, groups, paired, skipped };
+}
+
+/** Rows in key order: a key's missing value first, numbers ascending, STD before CSG, other strings alphabetically. */
+function orderBy(keys: readonly string[]) {
+  const rank = (k: string, v: GridValue | null | undefined) => (v == null ? -1 : k === 'strategy' ? (v === 'std' ? 0 : 1) : 0);
+  return (a: Record<string, GridValue | null>, b: Record<string, GridValue | null>): number => {
+    for (const k of keys) {
+      const x = a[k], y = b[k];
+      const d = rank(k, x) - rank(k, y);
+      if (d) return d;
+      if (x == null || y == null || x === y) continue;
+      if (typeof x === 'number' && typeof y === 'number') return x - y;
+      return String(x).localeCompare(String(y));
+    }
+    return 0;
+  };
 }
 
 /** 'mean ± std [lo, hi]' (one run: the value). */
@@ -180,7 +199,7 @@ export function paretoPoints(g: GroupedComparison) {
   return withBoth.map((x, i) => {
     const m = x.metrics.mis!, a = x.metrics.accuracy!;
     const others = g.keys.filter((k) => k !== 'strategy' || x.values.strategy == null);
-    return { label: g.keys.map((k) => `${k}=${x.values[k] ?? '-'}`).join(', '), short: others.map((k) => `${k}=${x.values[k] ?? '-'}`).join(' '), group: x.values.strategy != null ? String(x.values.strategy) : undefined,
+    return { label: g.keys.map((k) => `${k}=${x.values[k] ?? '-'}`).join(', '), short: others.filter((k) => x.values[k] != null).map((k) => `${k}=${x.values[k]}`).join(' ') || String(x.values.strategy ?? '-'), group: x.values.strategy != null ? String(x.values.strategy) : undefined,
       mis: m.mean, misLo: m.ci?.[0] ?? m.mean, misHi: m.ci?.[1] ?? m.mean, accuracy: a.mean, accLo: a.ci?.[0] ?? a.mean, accHi: a.ci?.[1] ?? a.mean,
       n: Math.min(m.n, a.n), onFront: front.has(i) };
   });
