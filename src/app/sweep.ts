@@ -192,8 +192,7 @@ export const SWEEP_FILE = 'sweep.json';
 /** The grid times the seeds, in grid order (the last axis varies fastest), seeds innermost. */
 export function planSweep(grid: GridAxis[], seeds: number[], trainArgs: string[] = []): SweepSpec {
   checkTrainArgs(trainArgs, grid);
-  const fixedStrategy = strategyFlag(trainArgs);
-  const ignored = grid.find((a) => a.key !== 'strategy' && fixedStrategy === 'std' && !keyApplies('std', a.key));
+  const ignored = strategyFlag(trainArgs) === 'std' ? grid.find((a) => !keyApplies('std', a.key)) : undefined;
   if (ignored) throw new Error(`--grid ${ignored.key}: STD runs (--strategy std) ignore it; sweep it with strategy=csg (e.g. --grid 'strategy=std,csg;${ignored.key}=...')`);
   let points: Record<string, GridValue>[] = [{}];
   for (const a of grid) points = points.flatMap((p) => a.values.map((v) => ({ ...p, [a.key]: v })));
