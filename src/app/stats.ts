@@ -207,9 +207,12 @@ export function paretoPoints(g: GroupedComparison) {
 
 const settingText = (values: Record<string, GridValue | null>) => Object.entries(values).map(([k, v]) => `${k}=${v ?? '-'}`).join(' ') || 'CSG';
 
+/** The CSG settings whose Δ MIS and Δ accuracy have intervals (2 or more pairs). */
+const withIntervals = (g: GroupedComparison) => g.paired.filter((p) => p.difference.mis?.ci && p.difference.accuracy?.ci);
+
 /** Points of the paired figure: one per CSG setting with Δ MIS and Δ accuracy over at least 2 pairs. */
 export function pairedPoints(g: GroupedComparison): IntervalPoint[] {
-  return g.paired.filter((p) => p.difference.mis?.ci && p.difference.accuracy?.ci).map((p) => {
+  return withIntervals(g).map((p) => {
     const m = p.difference.mis!, a = p.difference.accuracy!;
     return { label: settingText(p.values), short: settingText(p.values), group: 'csg', n: Math.min(m.n, a.n),
       x: m.mean, xLo: m.ci![0], xHi: m.ci![1], y: a.mean, yLo: a.ci![0], yHi: a.ci![1] };
@@ -223,24 +226,25 @@ export function pairedPoints(g: GroupedComparison): IntervalPoint[] {
  * without such settings.
  */
 export function bestSetting(g: GroupedComparison): string | null {
-  const ps = g.paired.filter((p) => p.difference.mis?.ci && p.difference.accuracy?.ci);
+  const ps = withIntervals(g);
   if (!ps.length) return null;
   const mis = (p: PairedComparison) => p.difference.mis!, acc = (p: PairedComparison) => p.difference.accuracy!;
   const resolved = (s: Summary) => (s.ci![0] > 0 || s.ci![1] < 0 ? 'resolved' : 'within noise');
   const figures = (p: PairedComparison) => `${settingText(p.values)} (Δ MIS ${formatSummary(mis(p))}, ${resolved(mis(p))}; Δ accuracy ${formatSummary(acc(p))}, ${resolved(acc(p))})`;
   const top = (xs: PairedComparison[], by: (p: PairedComparison) => number) => xs.reduce((a, b) => (by(b) > by(a) ? b : a));
   const free = ps.filter((p) => acc(p).mean >= 0);
-  const out = [free.length
-    ? `Largest MIS gain at no accuracy cost (mean Δ accuracy >= 0): ${figures(top(free, (p) => mis(p).mean))}.`
+  const freeGain = free.length ? top(free, (p) => mis(p).mean) : null;
+  const out = [freeGain
+    ? `Largest MIS gain at no accuracy cost (mean Δ accuracy >= 0): ${figures(freeGain)}.`
     : `No CSG setting is free of accuracy cost: every mean Δ accuracy is below 0.`];
   const gain = top(ps, (p) => mis(p).mean), cheap = top(ps, (p) => acc(p).mean);
   if (mis(gain).mean <= 0) out.push(`No CSG setting raises mean MIS; the highest Δ MIS: ${figures(gain)}.`);
-  else if (!free.length || gain !== top(free, (p) => mis(p).mean)) out.push(`Largest MIS gain: ${figures(gain)}.`);
+  else if (gain !== freeGain) out.push(`Largest MIS gain: ${figures(gain)}.`);
   const sure = ps.filter((p) => mis(p).ci![0] > 0);
   out.push(sure.length
     ? `MIS gains the seeds resolve (interval above 0): ${sure.map((p) => `${settingText(p.values)} ${formatSummary(mis(p))}`).join('; ')}.`
     : `No MIS gain is resolved at ${Math.min(...ps.map((p) => mis(p).n))} seeds (every Δ MIS interval reaches 0).`);
-  if (!free.length && cheap !== gain) out.push(`Smallest accuracy cost: ${figures(cheap)}.`);
+  if (!freeGain && cheap !== gain) out.push(`Smallest accuracy cost: ${figures(cheap)}.`);
   return out.join(' ');
 }
 

@@ -118,7 +118,7 @@ function intervalScatter(points: readonly IntervalPoint[], xAxis: Axis, yAxis: A
 
 export function paretoSpec(points: readonly ParetoPoint[], title = 'Accuracy vs MIS (mean and 95 % CI over seeds)'): TopLevelSpec {
   const asInterval = (p: ParetoPoint): IntervalPoint => ({ label: p.label, group: p.group, short: p.short, n: p.n, x: p.mis, xLo: p.misLo, xHi: p.misHi, y: p.accuracy, yLo: p.accLo, yHi: p.accHi });
-  const front = points.map((p, i) => ({ p, i })).filter((e) => e.p.onFront).sort((a, b) => a.p.mis - b.p.mis).map((e, order) => ({ x: e.p.mis, y: e.p.accuracy, order }));
+  const front = points.filter((p) => p.onFront).sort((a, b) => a.mis - b.mis).map((p, order) => ({ x: p.mis, y: p.accuracy, order }));
   return intervalScatter(points.map(asInterval), { title: 'MIS', format: '.4f' }, { title: 'accuracy', format: '.4f' }, title, {
     shapeField: 'front', shapes: [['Pareto front', 'diamond'], ['dominated', 'circle']],
     fields: points.map((p) => ({ front: p.onFront ? 'Pareto front' : 'dominated' })),
