@@ -40,7 +40,7 @@ if [ ! -f "$stamp" ] || [ package-lock.json -nt "$stamp" ] || [ ! -f "$addon" ];
 elif [ -n "$(find native binding.gyp -newer "$addon" -print -quit)" ]; then
   # The addon's sources changed since it was built (e.g. after a pull): rebuild it, keep node_modules.
   echo "csgnet setup: rebuilding the native addon (native/ changed)" >&2
-  npm run install --no-audit --no-fund  # package.json: node-gyp rebuild (npm's own node-gyp)
+  npm run install --no-audit --no-fund  # package.json: node native/build.cjs (node-gyp rebuild, Node's own headers)
   npx tsc -p .
 else
   npx tsc -p .

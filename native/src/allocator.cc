@@ -7,8 +7,10 @@
 // ResNet-20 step in a synchronous loop). Caching large blocks by size, like PyTorch's CUDA caching
 // allocator, reuses them exactly and also saves the page faults of fresh allocations.
 #include "common.h"
+#include "torch_compat.h"
 #include <c10/core/CPUAllocator.h>
 #include <cstdlib>
+#include <cstring>
 #include <mutex>
 #include <unordered_map>
 #include <vector>
@@ -65,7 +67,7 @@ void* alignedAlloc(size_t n) {
 
 class CachingCPUAllocator final : public at::Allocator {
  public:
-  at::DataPtr allocate(size_t n) const override {
+  at::DataPtr allocate(size_t n) CSG_ALLOCATE_CONST override {
     const at::Device cpu(at::DeviceType::CPU);
     if (n < kMinCached) {
       void* p = alignedAlloc(n);
@@ -98,6 +100,10 @@ class CachingCPUAllocator final : public at::Allocator {
   }
 
   at::DeleterFnPtr raw_deleter() const override { return &deleteBlock; }
+
+#if CSG_ALLOCATOR_HAS_COPY_DATA
+  void copy_data(void* dest, const void* src, std::size_t count) const override { std::memcpy(dest, src, count); }
+#endif
 
   static void releaseCached() {
     Cache& c = cache();

@@ -6,6 +6,7 @@
 #error "gloo headers not found: install libgloo-dev (apt-get install -y libgloo-dev), needed for c10d's ProcessGroupGloo"
 #endif
 #include "common.h"
+#include "torch_compat.h"
 #include <functional>
 #include <torch/csrc/distributed/c10d/FileStore.hpp>
 #include <torch/csrc/distributed/c10d/ProcessGroupGloo.hpp>
@@ -16,7 +17,24 @@
 
 namespace csg {
 
-using PG = c10d::ProcessGroupGloo;
+// What the addon holds and passes to the Reducer, broadcast_coalesced and collectives: the
+// ProcessGroup (on 1.13, ProcessGroupGloo is one; on 2.x it is the backend behind one).
+using PG = c10d::ProcessGroup;
+using Gloo = c10d::ProcessGroupGloo;
+
+// A gloo process group over the store, as torch.distributed's init_process_group(backend="gloo") builds it.
+static c10::intrusive_ptr<PG> MakeGlooGroup(const c10::intrusive_ptr<c10d::Store>& store, int rank, int size,
+                                            const c10::intrusive_ptr<Gloo::Options>& opts) {
+  auto gloo = c10::make_intrusive<Gloo>(store, rank, size, opts);
+#if CSG_C10D_HAS_BACKEND
+  auto pg = c10::make_intrusive<PG>(store, rank, size);
+  pg->setBackend(c10::DeviceType::CPU, PG::BackendType::GLOO, gloo);
+  pg->setDefaultBackend(PG::BackendType::GLOO);
+  return pg;
+#else
+  return gloo;
+#endif
+}
 
 // Runs `work` on a libuv worker thread (for the blocking rendezvous and teardown) and settles a Promise: resolved with `done(env)`, or rejected
 // with the libtorch/gloo message. The one place where native exceptions of async work become JS errors.
@@ -87,10 +105,10 @@ static int64_t Int(const Napi::Object& o, const char* key) {
 // otherwise the address this host's name resolves to (gloo's default).
 static std::shared_ptr<::gloo::transport::Device> Device(const std::string& masterAddr) {
   const char* ifname = std::getenv("GLOO_SOCKET_IFNAME");
-  if (ifname && *ifname) return PG::createDeviceForInterface(ifname);
+  if (ifname && *ifname) return Gloo::createDeviceForInterface(ifname);
   if (masterAddr == "127.0.0.1" || masterAddr == "localhost" || masterAddr == "::1")
-    return PG::createDeviceForHostname(masterAddr == "::1" ? "::1" : "127.0.0.1");
-  return PG::createDefaultDevice();
+    return Gloo::createDeviceForHostname(masterAddr == "::1" ? "::1" : "127.0.0.1");
+  return Gloo::createDefaultDevice();
 }
 
 // newGloo({rank, worldSize, masterAddr, masterPort, timeoutMs, storePath}) -> Promise<group>.
@@ -119,9 +137,9 @@ static Napi::Value NewGloo(const Napi::CallbackInfo& info) {
             store = c10::make_intrusive<c10d::FileStore>(storePath, size);
             store->setTimeout(timeout);
           }
-          auto opts = PG::Options::create(timeout);
+          auto opts = Gloo::Options::create(timeout);
           opts->devices.push_back(Device(storePath.empty() ? addr : "127.0.0.1"));
-          *result = c10::make_intrusive<PG>(store, rank, size, opts);
+          *result = MakeGlooGroup(store, rank, size, opts);
         },
         [result](Napi::Env env) -> Napi::Value {
           Napi::Object obj = Ctor(env).New({});

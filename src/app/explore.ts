@@ -10,6 +10,7 @@ import { basename, dirname, extname, join } from 'node:path';
 import { Hono } from 'hono';
 import { isLoopback, readOnlyLocal, serve } from './serve.js';
 import { packageRoot } from '../util/paths.js';
+import { packageFile } from '../util/optional.js';
 import { writeFileAtomic } from '../util/atomic.js';
 import { openRun, runDataset, type OpenRun } from '../csg/run.js';
 import { exportRunOnnx } from './export.js';
@@ -56,14 +57,8 @@ export type SiteFiles = Map<string, Uint8Array>;
 
 const publicDir = () => join(packageRoot(), 'src', 'app', 'explore', 'public');
 
-/** node_modules/onnxruntime-web/dist/<file> in the nearest node_modules above the package. */
-function ortFile(file: string): string {
-  for (let dir = packageRoot(); ; dir = dirname(dir)) {
-    const p = join(dir, 'node_modules', 'onnxruntime-web', 'dist', file);
-    if (existsSync(p)) return p;
-    if (dirname(dir) === dir) throw new Error(`explorer: onnxruntime-web's ${file} not found in node_modules (npm ci installs it)`);
-  }
-}
+/** onnxruntime-web's dist/<file> (an optional dependency: only the explorer needs it). */
+const ortFile = (file: string): string => packageFile('onnxruntime-web', join('dist', file), 'the explorer (csgnet explore, export --html)');
 
 /** One image of a dataset (CHW uint8) as PNG bytes: grey for one channel, RGB for three. */
 async function samplePng(pixels: Uint8Array, c: number, h: number, w: number): Promise<Uint8Array> {

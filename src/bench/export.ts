@@ -2,10 +2,11 @@
 // forward and through ONNX Runtime (node, CPU) on the exported file, batch 1 and 128. Random weights
 // and images: the cost does not depend on them. Same thread count for both.
 import { performance } from 'node:perf_hooks';
-import * as ort from 'onnxruntime-node';
+import type * as Ort from 'onnxruntime-node';
 import * as torch from '../torch/index.js';
 import { createModel } from '../models/registry.js';
 import { exportOnnx } from '../export/index.js';
+import { importOptional } from '../util/optional.js';
 
 export interface ExportBenchOptions { batches?: number[]; images?: number; threads?: number; model?: string; input?: [number, number, number] }
 export interface ExportBenchResult {
@@ -32,6 +33,7 @@ export async function benchExport(o: ExportBenchOptions = {}): Promise<ExportBen
   const model = createModel(name, { inChannels: input[0], numClasses: 10, inputSize: input[1] });
   model.to({ memoryFormat: 'channels_last' });
   model.eval();
+  const ort = await importOptional<typeof Ort>('onnxruntime-node', 'npm run bench export');
   const session = await ort.InferenceSession.create(exportOnnx(model, { inputShape: input, outputs: ['logits'] }),
     { intraOpNumThreads: threads, interOpNumThreads: 1, graphOptimizationLevel: 'all' });
   const results: ExportBenchResult[] = [];
