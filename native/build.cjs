@@ -18,13 +18,14 @@ function nodeDir() {
   return null;
 }
 
-/** npm's bundled node-gyp (npm names it for install scripts), else one on the module path or PATH. */
+/** npm's bundled node-gyp (npm names it for install scripts), else npm's or Debian's copy, else PATH's. */
 function nodeGyp() {
-  if (process.env.npm_config_node_gyp && fs.existsSync(process.env.npm_config_node_gyp)) return [process.execPath, process.env.npm_config_node_gyp];
-  for (const cand of ['node-gyp/bin/node-gyp.js', 'npm/node_modules/node-gyp/bin/node-gyp.js']) {
-    try { return [process.execPath, require.resolve(cand, { paths: [root, path.join(path.dirname(process.execPath), '..', 'lib', 'node_modules')] })]; } catch { /* next */ }
-  }
-  return ['node-gyp'];
+  const prefix = path.dirname(path.dirname(process.execPath));
+  const candidates = [process.env.npm_config_node_gyp, path.join(root, 'node_modules', 'node-gyp', 'bin', 'node-gyp.js'),
+    path.join(prefix, 'lib', 'node_modules', 'npm', 'node_modules', 'node-gyp', 'bin', 'node-gyp.js'),
+    '/usr/share/nodejs/node-gyp/bin/node-gyp.js'];
+  const found = candidates.find((c) => c && fs.existsSync(c));
+  return found ? [process.execPath, found] : ['node-gyp'];
 }
 
 const env = { ...process.env };
@@ -34,12 +35,17 @@ if (!env.npm_config_nodedir) {
   else console.error(`csgnet: Node's headers (include/node/node.h) not found beside ${process.execPath} or in /usr; node-gyp may try to download them (on Debian: apt-get install -y libnode-dev)`);
 }
 // Checked before node-gyp starts so that a missing libtorch is one plain sentence.
-const probe = spawnSync(process.execPath, [path.join(__dirname, 'libtorch.cjs'), 'describe'], { cwd: root, env, encoding: 'utf8' });
-if (probe.status !== 0) {
-  process.stderr.write(probe.stderr);
+let libtorch;
+try {
+  libtorch = require('./libtorch.cjs').detect(env);
+} catch (e) {
+  console.error(`csgnet: ${e.message}`);
   process.exit(1);
 }
-console.error(`csgnet: building the addon against ${probe.stdout.trim()}`);
+console.error(`csgnet: building the addon against libtorch ${libtorch.version} (${libtorch.kind}) in ${libtorch.root}`);
 const [cmd, ...pre] = nodeGyp();
 const r = spawnSync(cmd, [...pre, 'rebuild'], { cwd: root, env, stdio: 'inherit' });
+if (r.error) console.error(`csgnet: cannot run node-gyp (${r.error.message}); it comes with npm`);
+// What the addon was built against, for `csgnet info`.
+if (r.status === 0) fs.writeFileSync(path.join(root, 'build', 'Release', 'libtorch.json'), JSON.stringify(libtorch, null, 2) + '\n');
 process.exit(r.status ?? 1);

@@ -132,6 +132,7 @@ static Napi::Value NewGloo(const Napi::CallbackInfo& info) {
             so.isServer = rank == 0;
             so.numWorkers = size;
             so.timeout = timeout;
+            CSG_CLASSIC_TCPSTORE(so);
             store = c10::make_intrusive<c10d::TCPStore>(addr, so);
           } else {
             store = c10::make_intrusive<c10d::FileStore>(storePath, size);

@@ -23,3 +23,16 @@
 // ProcessGroupGloo is itself the ProcessGroup.
 #define CSG_C10D_HAS_BACKEND CSG_TORCH_AT_LEAST(2, 0)
 
+
+// c10d::TCPStoreOptions::useLibUV (added in 2.x, on by default since 2.4): Debian's 2.6 is built
+// without libuv and then refuses the default ("use_libuv was requested but PyTorch was build without
+// libuv support"). The classic TCPStore server exists in every release, so it is asked for wherever
+// the option exists; detected by the member itself, since the release that added it is not one csgnet
+// was built on.
+namespace csg_compat {
+template <typename Options>
+auto classicTcpStore(Options& o, int) -> decltype(o.useLibUV = false, void()) { o.useLibUV = false; }
+template <typename Options>
+void classicTcpStore(Options&, long) {}
+}  // namespace csg_compat
+#define CSG_CLASSIC_TCPSTORE(options) csg_compat::classicTcpStore(options, 0)

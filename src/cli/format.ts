@@ -23,6 +23,7 @@ export function formatInfo(i: import('../torch/info.js').TorchInfo): string {
   const or = (v: string | null, none = 'not found') => v ?? none;
   const rows: [string, string][] = [
     ['libtorch', `${i.libtorch_version}${i.libtorch_library ? ` (${i.libtorch_library})` : ''}`],
+    ['built against', i.libtorch_build ? `${i.libtorch_build.kind} libtorch ${i.libtorch_build.version} in ${i.libtorch_build.root}${i.libtorch_build.cuda ? ' (CUDA)' : ''}` : 'unknown (built without native/build.cjs)'],
     ['BLAS', `${i.blas}${i.blas_library ? ` (${i.blas_library})` : ''}; build: BLAS_INFO=${or(i.blas_build, '?')}`],
     ['oneDNN', `${or(i.onednn_version, 'not built in')}${i.onednn_library ? ` (${i.onednn_library})` : ''}`],
     ['OpenMP', or(i.openmp, 'no')],

@@ -1,7 +1,8 @@
 // What csgnet runs on: the libtorch version, the BLAS and oneDNN libraries actually loaded into this
 // process, the thread counts and CUDA. `csgnet info` prints it; bug reports should include it.
 import { readFileSync, realpathSync } from 'node:fs';
-import { basename, dirname } from 'node:path';
+import { basename, dirname, join } from 'node:path';
+import { packageRoot } from '../util/paths.js';
 import { native } from './native.js';
 
 /** Which BLAS implementation libtorch's matrix products go to. */
@@ -13,6 +14,8 @@ export interface TorchInfo {
   libtorch_version: string;
   /** The libtorch_cpu library mapped into this process. */
   libtorch_library: string | null;
+  /** What the addon was built against (native/libtorch.cjs at install: layout kind and folder); null if unknown. */
+  libtorch_build: { kind: string; root: string; version: string; cuda: boolean } | null;
   blas: BlasKind;
   /** The BLAS library mapped into this process (libblas.so.3 after Debian's alternatives and LD_LIBRARY_PATH). */
   blas_library: string | null;
@@ -71,6 +74,14 @@ export function blasFromMappedFiles(files: string[]): { blas: BlasKind; library:
   return { blas: 'none', library: null };
 }
 
+/** build/Release/libtorch.json, written by the install step (native/build.cjs). */
+function buildRecord(): TorchInfo['libtorch_build'] {
+  try {
+    const r = JSON.parse(readFileSync(join(packageRoot(), 'build', 'Release', 'libtorch.json'), 'utf8'));
+    return { kind: String(r.kind), root: String(r.root), version: String(r.version), cuda: !!r.cuda };
+  } catch { return null; }
+}
+
 const field = (config: string, re: RegExp): string | null => re.exec(config)?.[1]?.trim() ?? null;
 
 /** Gathers TorchInfo (loads libtorch if it is not loaded yet). */
@@ -94,6 +105,7 @@ export function torchInfo(): TorchInfo {
   return {
     libtorch_version: native.version(),
     libtorch_library: files.find((f) => /^libtorch_cpu\.so/.test(basename(f))) ?? files.find((f) => /^libtorch\.so/.test(basename(f))) ?? null,
+    libtorch_build: buildRecord(),
     blas,
     blas_library: library,
     blas_build: blasBuild,
