@@ -116,14 +116,21 @@ EOF
     if ! command -v node >/dev/null || [ "$(node -p 'process.versions.node.split(".")[0]')" -lt 20 ]; then
       echo "test-in-debian: Debian $rel has no Node.js 20 and neither has the host" >&2; exit 1
     fi
-    prefix=$(dirname "$(dirname "$(readlink -f "$(command -v node)")")")
-    echo "test-in-debian: copying the host's Node $(node --version) from $prefix" >&2
-    mkdir -p "$root/usr/local/bin" "$root/usr/local/lib" "$root/usr/local/include"
-    cp "$prefix/bin/node" "$root/usr/local/bin/node"
-    cp -a "$prefix/lib/node_modules" "$root/usr/local/lib/"
-    cp -a "$prefix/include/node" "$root/usr/local/include/"
+    node_bin=$(readlink -f "$(command -v node)")
+    npm_dir=$(dirname "$(dirname "$(readlink -f "$(command -v npm)")")")
+    headers=$(dirname "$(dirname "$node_bin")")/include/node
+    [ -d "$headers" ] || headers=/usr/include/node
+    echo "test-in-debian: copying the host's Node $(node --version) ($node_bin, npm in $npm_dir, headers in $headers)" >&2
+    mkdir -p "$root/usr/local/bin" "$root/usr/local/lib/node_modules" "$root/usr/local/include"
+    cp "$node_bin" "$root/usr/local/bin/node"
+    cp -a "$npm_dir" "$root/usr/local/lib/node_modules/npm"
+    if [ -f "$headers/node.h" ]; then cp -a "$headers" "$root/usr/local/include/node"; fi
     ln -sf ../lib/node_modules/npm/bin/npm-cli.js "$root/usr/local/bin/npm"
     ln -sf ../lib/node_modules/npm/bin/npx-cli.js "$root/usr/local/bin/npx"
+    if ! in_root node --version >/dev/null 2>&1; then
+      echo "test-in-debian: the host's Node ($node_bin) does not run in Debian $rel (a shared library or a newer glibc missing): $(in_root node --version 2>&1 | head -1)" >&2
+      exit 1
+    fi
   fi
   [ -f /root/.npmrc ] && cp /root/.npmrc "$root/root/.npmrc"
   in_root node --version
