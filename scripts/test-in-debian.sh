@@ -132,6 +132,8 @@ EOF
       exit 1
     fi
   fi
+  # What .ci/run installs beside scripts/test.sh's own list: the ONNX checker test's python3-onnx.
+  in_root apt-get install -y -q --no-install-recommends python3-onnx
   [ -f /root/.npmrc ] && cp /root/.npmrc "$root/root/.npmrc"
   in_root node --version
   echo "$recipe" > "$root/.csgnet-root"
