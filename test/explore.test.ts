@@ -87,9 +87,12 @@ test('the server: site files with the right types; everything else 404; read-onl
   } finally {
     await explorer.close();
   }
-  // Bound to another address, any host name is fine (checked through the app itself).
-  const open = explorerApp(readSiteFolder(site), false);
-  assert.equal((await open.request('/', { headers: { host: 'explorer.lan' } })).status, 200);
+  // Bound to another address (--allow-remote), the Host check compares against that address.
+  const open = explorerApp(readSiteFolder(site), '192.0.2.7');
+  assert.equal((await open.request('/', { headers: { host: '192.0.2.7:6007' } })).status, 200);
+  assert.equal((await open.request('/', { headers: { host: 'localhost:6007' } })).status, 200);
+  assert.equal((await open.request('/', { headers: { host: 'explorer.lan' } })).status, 403);
+  await assert.rejects(startExplorer({ site, host: '0.0.0.0', port: 0 }), /--host 0\.0\.0\.0 would share the explorer .* add --allow-remote/);
 });
 
 test('bad options and folders are named', async () => {

@@ -8,7 +8,7 @@
 import { existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { basename, dirname, extname, join } from 'node:path';
 import { Hono } from 'hono';
-import { isLoopback, readOnlyLocal, serve } from './serve.js';
+import { allowedHosts, checkBind, readOnlyLocal, serve } from './serve.js';
 import { packageRoot } from '../util/paths.js';
 import { packageFile } from '../util/optional.js';
 import { writeFileAtomic } from '../util/atomic.js';
@@ -150,10 +150,10 @@ export function siteFileFor(files: SiteFiles, urlPath: string): string | null {
   return files.has(rel) ? rel : null;
 }
 
-/** The HTTP app over a site: GET/HEAD of its files only. */
-export function explorerApp(files: SiteFiles, checkHost = true): Hono {
+/** The HTTP app over a site: GET/HEAD of its files only, for the Host names of a server bound to `host`. */
+export function explorerApp(files: SiteFiles, host = '127.0.0.1'): Hono {
   const app = new Hono();
-  app.use('*', readOnlyLocal('explorer', checkHost));
+  app.use('*', readOnlyLocal('explorer', allowedHosts(host)));
   app.get('*', (c) => {
     const rel = siteFileFor(files, new URL(c.req.url).pathname);
     if (!rel) return c.text('not found', 404);
@@ -171,24 +171,27 @@ export interface ExplorerOptions extends ExplorerSiteOptions {
   run?: string;
   /** ... or a folder written by writeExplorerSite / csgnet export --html. */
   site?: string;
-  /** Default 127.0.0.1 (loopback only). */
+  /** Default 127.0.0.1 (loopback only); another address needs allowRemote. */
   host?: string;
+  /** Confirms a --host other than loopback (the model and samples are then shared with the network). */
+  allowRemote?: boolean;
   /** Default 6007; 0 picks a free port. */
   port?: number;
   /** Closes the server when aborted. */
   signal?: AbortSignal;
 }
 
-export interface Explorer { url: string; files: string[]; close(): Promise<void> }
+export interface Explorer { url: string; files: string[]; shared: boolean; close(): Promise<void> }
 
 /** Serves a run's explorer (or a written site folder); resolves once it listens. */
 export async function startExplorer(o: ExplorerOptions): Promise<Explorer> {
   if (!!o.run === !!o.site) throw new Error('explorer: give a run folder (--run) or a site folder, exactly one');
+  const host = o.host ?? '127.0.0.1';
+  const { shared } = checkBind(host, o.allowRemote, 'explorer');
   if (o.run && (!existsSync(o.run) || !statSync(o.run).isDirectory())) throw new Error(`explorer: --run ${o.run}: no such folder`);
   const files = o.site ? readSiteFolder(o.site) : await buildExplorerSite(o.run!, o);
-  const host = o.host ?? '127.0.0.1';
   const port = o.port ?? 6007;
-  const app = explorerApp(files, isLoopback(host));
+  const app = explorerApp(files, host);
   const { url, close } = await serve(app, host, port, { signal: o.signal });
-  return { url, files: [...files.keys()], close };
+  return { url, files: [...files.keys()], shared, close };
 }

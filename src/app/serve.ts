@@ -1,6 +1,7 @@
 // Serving a hono app on a local port, shared by the dashboard and the explorer: listen errors become
 // messages naming the address, and close() does not wait for idle keep-alive sockets or open streams.
 import type { AddressInfo } from 'node:net';
+import { hostname, networkInterfaces } from 'node:os';
 import type { Server } from 'node:http';
 import type { Hono, MiddlewareHandler } from 'hono';
 import { createAdaptorServer } from '@hono/node-server';
@@ -29,20 +30,59 @@ export async function serve(app: Hono, host: string, port: number, opts: { onClo
 }
 
 const LOOPBACK_NAMES = new Set(['localhost', '127.0.0.1', '[::1]', '::1']);
-export const isLoopback = (host: string): boolean => LOOPBACK_NAMES.has(host) || host.startsWith('127.');
+/** Whether a --host value binds loopback only (127.0.0.0/8, ::1, localhost). */
+export const isLoopback = (host: string): boolean => LOOPBACK_NAMES.has(host.toLowerCase()) || /^127(\.\d{1,3}){3}$/.test(host);
+const WILDCARD = new Set(['0.0.0.0', '::', '[::]']);
+
+/** The host part of a Host header (lower case, IPv6 in brackets, port dropped); null when malformed. */
+export function hostOfHeader(header: string): string | null {
+  const h = header.trim().toLowerCase();
+  const m = /^(\[[0-9a-f:.]+\]|[a-z0-9.-]+)(?::(\d{1,5}))?$/.exec(h);
+  return m ? m[1]! : null;
+}
 
 /**
- * Middleware of a read-only local server: GET and HEAD only, and, when bound to loopback, requests
- * whose Host is not local are refused (a page elsewhere must not reach it through a DNS name that
- * points at 127.0.0.1).
+ * The names a request's Host may carry: the loopback names, plus, for a server bound elsewhere (only
+ * with --allow-remote), the bound address, or for a wildcard bind this machine's name and addresses.
+ * Anything else (a DNS name that merely resolves to 127.0.0.1, like 127.attacker.example) is refused:
+ * that is how a page elsewhere would reach the server (DNS rebinding).
  */
-export function readOnlyLocal(what: string, checkHost: boolean): MiddlewareHandler {
+export function allowedHosts(bound: string): Set<string> {
+  const out = new Set(['localhost', '127.0.0.1', '[::1]']);
+  const b = bound.toLowerCase();
+  if (WILDCARD.has(b)) {
+    out.add(hostname().toLowerCase());
+    for (const list of Object.values(networkInterfaces())) {
+      for (const a of list ?? []) out.add(a.family === 'IPv6' ? `[${a.address.replace(/%.*$/, '')}]` : a.address);
+    }
+  } else {
+    out.add(b.includes(':') && !b.startsWith('[') ? `[${b}]` : b);
+  }
+  return out;
+}
+
+/**
+ * The check of --host: loopback, or another address only with allowRemote (the caller warns that the
+ * page is then shared with the network). Throws naming the flags.
+ */
+export function checkBind(host: string, allowRemote: boolean | undefined, what: string): { shared: boolean } {
+  if (isLoopback(host)) return { shared: false };
+  if (!allowRemote) {
+    throw new Error(`--host ${host} would share the ${what} with every machine that can reach this one (it has no login); ` +
+      'add --allow-remote to do so, or leave --host at 127.0.0.1');
+  }
+  return { shared: true };
+}
+
+/**
+ * Middleware of a read-only local server: GET and HEAD only, and requests whose Host header is not one
+ * of `allowed` (allowedHosts) are refused with 403.
+ */
+export function readOnlyLocal(what: string, allowed: Set<string>): MiddlewareHandler {
   return async (c, next) => {
     if (c.req.method !== 'GET' && c.req.method !== 'HEAD') return c.text(`the ${what} is read-only`, 405);
-    if (checkHost) {
-      const host = (c.req.header('host') ?? '').replace(/:\d+$/, '').toLowerCase();
-      if (!isLoopback(host)) return c.text(`host ${host} refused`, 403);
-    }
+    const host = hostOfHeader(c.req.header('host') ?? '');
+    if (!host || !allowed.has(host)) return c.text(`host ${host ?? '(malformed)'} refused`, 403);
     await next();
     c.header('X-Content-Type-Options', 'nosniff');
   };

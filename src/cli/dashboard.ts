@@ -1,18 +1,17 @@
 // `csgnet dashboard`: serves the runs folder's web dashboard until Ctrl-C.
 import type { Command } from 'commander';
-import { int } from './options.js';
+import { addServerOptions, sharedWarning } from './options.js';
 
 export function registerDashboard(program: Command): void {
-  program.command('dashboard').description('a local web page listing the runs in a folder, with live curves and progress of runs that train, and their reports')
-    .option('--runs <dir>', 'folder holding the run folders (searched 3 levels deep)', 'runs')
-    .option('--host <addr>', 'address to listen on (another than loopback exposes the runs to the network)', '127.0.0.1')
-    .option('--port <n>', 'port (0 = any free one)', int(0), 6006)
+  addServerOptions(program.command('dashboard').description('a local web page listing the runs in a folder, with live curves and progress of runs that train, and their reports')
+    .option('--runs <dir>', 'folder holding the run folders (searched 3 levels deep)', 'runs'), 'runs', 6006)
     .action(async (o) => {
       const { startDashboard } = await import('../app/dashboard/server.js');
       const { onStopSignals } = await import('./signals.js');
       const stop = onStopSignals(() => {});
       try {
-        const d = await startDashboard({ runsDir: o.runs, host: o.host, port: o.port, signal: stop.signal });
+        const d = await startDashboard({ runsDir: o.runs, host: o.host, allowRemote: o.allowRemote, port: o.port, signal: stop.signal });
+        if (d.shared) process.stderr.write(sharedWarning('dashboard', d.url));
         console.log(`csgnet dashboard: ${d.url} (runs in ${o.runs}; Ctrl-C stops it)`);
         await new Promise<void>((res) => stop.signal.addEventListener('abort', () => res(), { once: true }));
         await d.close();

@@ -1,19 +1,18 @@
 // `csgnet explore`: serves a run's in-browser explorer (the model runs in the page) until Ctrl-C.
 import type { Command } from 'commander';
-import { addRunOptions, int, threadsOption } from './options.js';
+import { addRunOptions, addServerOptions, int, sharedWarning, threadsOption } from './options.js';
 
 export function registerExplore(program: Command): void {
-  addRunOptions(program.command('explore').description('a local web page that classifies dropped images or test samples with the run\'s model in the browser (onnxruntime-web): probabilities, the predicted class\'s filters and maps, the gate'))
-    .option('--samples <n>', 'how many test images to offer as samples', int(0), 20)
-    .option('--host <addr>', 'address to listen on (another than loopback exposes the model to the network)', '127.0.0.1')
-    .option('--port <n>', 'port (0 = any free one)', int(0), 6007)
+  addServerOptions(addRunOptions(program.command('explore').description('a local web page that classifies dropped images or test samples with the run\'s model in the browser (onnxruntime-web): probabilities, the predicted class\'s filters and maps, the gate'))
+    .option('--samples <n>', 'how many test images to offer as samples', int(0), 20), 'model and its samples', 6007)
     .addOption(threadsOption())
     .action(async (o) => {
       const { startExplorer } = await import('../app/explore.js');
       const { onStopSignals } = await import('./signals.js');
       const stop = onStopSignals(() => {});
       try {
-        const e = await startExplorer({ run: o.run, checkpoint: o.checkpoint, samples: o.samples, host: o.host, port: o.port, signal: stop.signal });
+        const e = await startExplorer({ run: o.run, checkpoint: o.checkpoint, samples: o.samples, host: o.host, allowRemote: o.allowRemote, port: o.port, signal: stop.signal });
+        if (e.shared) process.stderr.write(sharedWarning('explorer', e.url));
         console.log(`csgnet explore: ${e.url} (run ${o.run}; Ctrl-C stops it)`);
         await new Promise<void>((res) => stop.signal.addEventListener('abort', () => res(), { once: true }));
         await e.close();

@@ -9,6 +9,25 @@ export function int(min = 0) {
   };
 }
 
+/** A TCP port: 0 (any free one) to 65535. */
+export function port(v: string): number {
+  const n = int(0)(v);
+  if (n > 65535) throw new InvalidArgumentError(`expected a port from 0 to 65535, got '${v}'`);
+  return n;
+}
+
+/** The shared server flags of `dashboard` and `explore`. */
+export function addServerOptions(cmd: Command, what: string, defaultPort: number): Command {
+  return cmd
+    .option('--host <addr>', `address to listen on (default loopback; another one shares the ${what} with the network and needs --allow-remote)`, '127.0.0.1')
+    .option('--allow-remote', `confirm a --host other than loopback: anyone who can reach this machine sees the ${what} (there is no login)`)
+    .option('--port <n>', 'port (0 = any free one)', port, defaultPort);
+}
+
+/** The warning a shared server prints on stderr. */
+export const sharedWarning = (what: string, url: string) =>
+  `csgnet: warning: the ${what} at ${url} is shared with the network (--allow-remote): anyone who can reach this machine can read it\n`;
+
 export function num(opts: { min?: number; max?: number; exclusiveMin?: boolean } = {}) {
   return (v: string): number => {
     const n = Number(v);

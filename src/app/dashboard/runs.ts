@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { CONFIG_FILE, LOCK_FILE, METRICS_FILE, RunDir, type EpochMetrics } from '../../csg/run_dir.js';
 import { EVENTS_FILE, parseEvents, type RunEvent } from '../../csg/events_log.js';
 import { lockHolder } from '../../util/lock.js';
+import { ForbiddenPathError, resolveInside } from './safe_path.js';
 
 /** How deep below the root run folders are looked for (runs/a/b/c). */
 export const MAX_RUN_DEPTH = 3;
@@ -99,8 +100,21 @@ export function runStatus(dir: string, epochs: number | null, epochsDone: number
   return { status: 'stopped', detail: last ? 'ended without a stop event (killed?)' : null };
 }
 
-/** A run's summary; null when the folder is gone or is no run (any more). */
+/** Whether every file whose contents the run list and streams send stays inside the (real) runs root
+ *  (report.html is only sent by its own route, which refuses a link out). */
+export function filesInside(root: string, name: string): boolean {
+  try {
+    for (const f of [CONFIG_FILE, METRICS_FILE, EVENTS_FILE, LOCK_FILE]) resolveInside(root, `${name}/${f}`);
+    return true;
+  } catch (e) {
+    if (e instanceof ForbiddenPathError) return false;
+    throw e;
+  }
+}
+
+/** A run's summary; null when the folder is gone, is no run (any more), or has a file linked out of the root. */
 export function summarizeRun(root: string, name: string): RunSummary | null {
+  if (!filesInside(root, name)) return null;
   const dir = join(root, ...name.split('/'));
   const rd = new RunDir(dir, '--run');
   if (!rd.isRun()) return null;

@@ -8,17 +8,22 @@ import { dirname, extname, join } from 'node:path';
 import { Hono, type Context } from 'hono';
 import { streamSSE, type SSEStreamingApi } from 'hono/streaming';
 import { packageRoot } from '../../util/paths.js';
-import { isLoopback, readOnlyLocal, serve } from '../serve.js';
+import { allowedHosts, checkBind, readOnlyLocal, serve } from '../serve.js';
+import { setMaxListeners } from 'node:events';
 import { CONFIG_FILE } from '../../csg/run_dir.js';
 import type { RunEvent } from '../../csg/events_log.js';
 import { ForbiddenPathError, resolveInside, runNameFromSegments } from './safe_path.js';
-import { EVENTS_FILE, METRICS_FILE, REPORT_FILE, discoverRuns, listRuns, nextProgress, recentEvents, summarizeRun, type Progress } from './runs.js';
+import { EVENTS_FILE, METRICS_FILE, REPORT_FILE, discoverRuns, filesInside, listRuns, nextProgress, recentEvents, summarizeRun, type Progress } from './runs.js';
 import { JsonlTail } from './tail.js';
 
 export interface DashboardOptions {
   runsDir: string;
-  /** Default 127.0.0.1 (loopback only). */
+  /** Default 127.0.0.1 (loopback only); another address needs allowRemote. */
   host?: string;
+  /** Confirms a --host other than loopback: the runs are then shared with the network (the page says so). */
+  allowRemote?: boolean;
+  /** Open event streams at most (default MAX_STREAMS); more get 503. */
+  maxStreams?: number;
   /** Default 6006; 0 picks a free port. */
   port?: number;
   /** Closes the dashboard when aborted. */
@@ -29,8 +34,13 @@ export interface DashboardOptions {
 
 export interface Dashboard {
   url: string;
+  /** Bound to a non-loopback address (--allow-remote). */
+  shared: boolean;
   close(): Promise<void>;
 }
+
+/** Concurrent event streams (run list and per-run) served at once; each polls files every pollMs. */
+export const MAX_STREAMS = 32;
 
 const PUBLIC_DIR = join(packageRoot(), 'src', 'app', 'dashboard', 'public');
 const VENDOR: Record<string, [pkg: string, file: string]> = {
@@ -44,6 +54,10 @@ const TYPES: Record<string, string> = {
 };
 // Vega compiles its expressions with Function(): 'unsafe-eval', but nothing from another origin.
 const CSP = "default-src 'self'; script-src 'self' 'unsafe-eval'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; connect-src 'self'";
+// A run's report.html is one self-contained file with inline scripts and styles, written by whoever
+// wrote the run folder. It is served sandboxed (an opaque origin: it cannot read the dashboard's API
+// or cookies) and may load nothing from anywhere.
+export const REPORT_CSP = "sandbox allow-scripts; default-src 'none'; script-src 'unsafe-inline' 'unsafe-eval'; style-src 'unsafe-inline'; img-src data: blob:; font-src data:; base-uri 'none'; form-action 'none'";
 
 /** node_modules/<pkg>/<file> in the nearest node_modules above the package (packages may be hoisted). */
 function vendorPath(pkg: string, file: string): string | null {
@@ -58,17 +72,31 @@ function vendorPath(pkg: string, file: string): string | null {
 const escapeHtml = (s: string) => s.replace(/[&<>"']/g, (ch) => `&#${ch.charCodeAt(0)};`);
 
 /** The run-list and per-run routes over the real runs root `root`. */
-function buildApp(root: string, shownRoot: string, pollMs: number, closing: AbortSignal, checkHost: boolean): Hono {
+function buildApp(root: string, shownRoot: string, pollMs: number, closing: AbortSignal, host: string, shared: boolean, maxStreams: number): Hono {
   const app = new Hono();
   const publicFiles = new Set(readdirSync(PUBLIC_DIR));
 
-  app.use('*', readOnlyLocal('dashboard', checkHost));
+  app.use('*', readOnlyLocal('dashboard', allowedHosts(host)));
 
-  const sendFile = (c: Context, path: string, csp = true) => {
+  const sendFile = (c: Context, path: string, csp = CSP) => {
     c.header('Content-Type', TYPES[extname(path)] ?? 'application/octet-stream');
     c.header('Cache-Control', 'no-cache');
-    if (csp) c.header('Content-Security-Policy', CSP);
+    c.header('Content-Security-Policy', csp);
     return c.body(new Uint8Array(readFileSync(path)));
+  };
+  // Each stream waits on `closing` while it polls: room for every stream's listener without Node's warning.
+  setMaxListeners(maxStreams + 16, closing);
+  let streams = 0;
+  /** An event stream, or 503 when maxStreams are open already. */
+  const capped = (c: Context, body: (stream: SSEStreamingApi) => Promise<void>) => {
+    if (streams >= maxStreams) {
+      c.header('Retry-After', '5');
+      return c.text(`too many open streams (${maxStreams}); close a dashboard tab`, 503);
+    }
+    streams++;
+    return streamSSE(c, async (stream) => {
+      try { await body(stream); } finally { streams--; }
+    });
   };
 
   app.get('/', (c) => sendFile(c, join(PUBLIC_DIR, 'index.html')));
@@ -83,11 +111,11 @@ function buildApp(root: string, shownRoot: string, pollMs: number, closing: Abor
     return path ? sendFile(c, path) : c.text('not found', 404);
   });
 
-  app.get('/api/runs', (c) => c.json({ root: shownRoot, runs: listRuns(root) }));
-  app.get('/api/stream', (c) => streamSSE(c, async (stream) => {
+  app.get('/api/runs', (c) => c.json({ root: shownRoot, shared, runs: listRuns(root) }));
+  app.get('/api/stream', (c) => capped(c, async (stream) => {
     let last = '';
     while (!stream.aborted && !closing.aborted) {
-      const runs = JSON.stringify({ root: shownRoot, runs: listRuns(root) });
+      const runs = JSON.stringify({ root: shownRoot, shared, runs: listRuns(root) });
       if (runs !== last) { last = runs; await stream.writeSSE({ event: 'runs', data: runs }); }
       await pause(pollMs * 4, closing);
     }
@@ -102,6 +130,7 @@ function buildApp(root: string, shownRoot: string, pollMs: number, closing: Abor
       if (!actions.includes(action)) return c.text('not found', 404);
       const dir = resolveInside(root, name);
       if (!dir || !discoverRuns(root).includes(name)) return c.text(`no run named ${name}`, 404);
+      if (!filesInside(root, name)) return c.text(`refused: a file of ${name} leads outside the runs folder`, 403);
       return { name, dir, action };
     } catch (e) {
       if (e instanceof ForbiddenPathError) return c.text(`refused: ${e.message}`, 403);
@@ -120,7 +149,7 @@ function buildApp(root: string, shownRoot: string, pollMs: number, closing: Abor
         return c.json(f ? new JsonlTail(f).poll().lines : []);
       }
       runFile(r.name, METRICS_FILE); runFile(r.name, EVENTS_FILE); // refuse symlinked logs before streaming
-      return streamSSE(c, (stream) => followRun(stream, root, r.name, r.dir, pollMs, closing));
+      return capped(c, (stream) => followRun(stream, root, r.name, r.dir, pollMs, closing));
     } catch (e) {
       if (e instanceof ForbiddenPathError) return c.text(`refused: ${e.message}`, 403);
       throw e;
@@ -137,7 +166,7 @@ function buildApp(root: string, shownRoot: string, pollMs: number, closing: Abor
       if (e instanceof ForbiddenPathError) return c.text(`refused: ${e.message}`, 403);
       throw e;
     }
-    if (report && statSync(report).isFile()) return sendFile(c, report, false);
+    if (report && statSync(report).isFile()) return sendFile(c, report, REPORT_CSP);
     const run = join(shownRoot, ...r.name.split('/'));
     return c.html(`<!doctype html><meta charset="utf-8"><title>No report: ${escapeHtml(r.name)}</title><link rel="stylesheet" href="/static/style.css">` +
       `<main class="message"><h1>No report yet for ${escapeHtml(r.name)}</h1><p>Make one with</p>` +
@@ -202,10 +231,11 @@ async function followRun(stream: SSEStreamingApi, root: string, name: string, di
 export async function startDashboard(o: DashboardOptions): Promise<Dashboard> {
   const host = o.host ?? '127.0.0.1';
   const port = o.port ?? 6006;
+  const { shared } = checkBind(host, o.allowRemote, 'dashboard');
   if (!existsSync(o.runsDir) || !statSync(o.runsDir).isDirectory()) throw new Error(`--runs ${o.runsDir}: no such folder`);
   const root = realpathSync(o.runsDir);
   const closing = new AbortController();
-  const app = buildApp(root, o.runsDir, o.pollMs ?? 250, closing.signal, isLoopback(host));
+  const app = buildApp(root, o.runsDir, o.pollMs ?? 250, closing.signal, host, shared, o.maxStreams ?? MAX_STREAMS);
   const { url, close } = await serve(app, host, port, { onClose: () => closing.abort(), signal: o.signal });
-  return { url, close };
+  return { url, shared, close };
 }

@@ -62,6 +62,7 @@ function followRunList() {
   es.addEventListener('runs', (ev) => {
     const data = JSON.parse(ev.data);
     $('#root').textContent = data.root;
+    $('#shared').hidden = !data.shared;
     runs = data.runs;
     renderRuns();
   });
