@@ -55,8 +55,11 @@ trap cleanup EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM
 
+# NODE_EXTRA_CA_CERTS: a Node not built against the system's OpenSSL store (the host's, copied into
+# Debian 12) trusts the root's CA bundle, which holds the host's extra certificates.
 in_root() { chroot "$root" /usr/bin/env -i HOME=/root TERM=dumb LANG=C.UTF-8 \
   PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin DEBIAN_FRONTEND=noninteractive \
+  NODE_EXTRA_CA_CERTS=/etc/ssl/certs/ca-certificates.crt \
   CI="${CI:-}" "$@"; }
 
 mount_all() {
@@ -135,6 +138,13 @@ EOF
   # What .ci/run installs beside scripts/test.sh's own list: the ONNX checker test's python3-onnx.
   in_root apt-get install -y -q --no-install-recommends python3-onnx
   [ -f /root/.npmrc ] && cp /root/.npmrc "$root/root/.npmrc"
+  # The host's global npmrc (e.g. cafile for a registry behind a private CA) where the root's npm reads it.
+  host_global=$(npm config get globalconfig 2>/dev/null || true)
+  if [ -n "$host_global" ] && [ -f "$host_global" ]; then
+    root_global=$(in_root npm config get globalconfig)
+    mkdir -p "$root$(dirname "$root_global")"
+    cp "$host_global" "$root$root_global"
+  fi
   in_root node --version
   echo "$recipe" > "$root/.csgnet-root"
   for ((i = ${#mounted[@]} - 1; i >= mounted_before; i--)); do umount -l "${mounted[$i]}"; done

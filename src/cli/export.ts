@@ -18,7 +18,8 @@ export function registerExportCommand(program: Command): void {
     .option('--outputs <list>', 'graph outputs, comma-separated: logits [N,C], features (GAP) [N,K], maps (last conv map) [N,K,h,w]', outputList, ['logits'])
     .option('--include-normalization', 'take pixels in [0,1] (v/255) and normalise inside the graph (default: the input is already normalised)')
     .addOption(new Option('--split <s>', 'the split whose mean/std normalise the input (as csgnet eval --split)').choices(['test', 'train', 'val']).default('test'))
-    .option('--out <file>', 'the .onnx file to write')
+    .option('--out <file>', 'the .onnx file to write (an existing file only with --force)')
+    .option('--force', 'replace an existing --out file (never a file of a run\'s training: config, metrics, checkpoints)')
     .option('--html <dir>', 'write the in-browser explorer instead: a static folder (page, model with logits+maps and normalisation inside, samples, onnxruntime-web) for any web server')
     .addOption(threadsOption())
     .option('--json', 'print JSON')
@@ -31,6 +32,8 @@ export function registerExportCommand(program: Command): void {
         return;
       }
       if (!o.out) throw new Error('export: give --out <file.onnx> (or --html <dir> for the browser explorer)');
+      const { checkOutputFile } = await import('../app/outputs.js');
+      checkOutputFile('--out', o.out, { force: o.force });
       const { exportRunToFile } = await import('../app/export.js');
       const r = await exportRunToFile({ run: o.run, checkpoint: o.checkpoint, outputs: o.outputs, includeNormalization: !!o.includeNormalization, split: o.split, out: o.out });
       if (o.json) { console.log(JSON.stringify(r)); return; }

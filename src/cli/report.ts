@@ -6,7 +6,8 @@ import { int, splitOption, threadsOption } from './options.js';
 export function registerReport(program: Command): void {
   program.command('report').description('one self-contained HTML page of runs: configuration, curves, gate, MI, specificity, filter gallery, localization, adversarial, comparison')
     .argument('<runs...>', 'run folders')
-    .option('--out <file>', 'HTML file to write', 'report.html')
+    .option('--out <file>', 'HTML file to write (an existing file only with --force)', 'report.html')
+    .option('--force', 'replace an existing --out file (never a file of a run\'s training: config, metrics, checkpoints)')
     .addOption(new Option('--checkpoint <which>', 'last, best or a checkpoint file').default('last'))
     .addOption(splitOption())
     .option('--no-analyze', 'do not compute a missing analysis (show what RUN/analysis holds)')
@@ -18,6 +19,8 @@ export function registerReport(program: Command): void {
     .option('--title <text>', 'page title')
     .addOption(threadsOption())
     .action(async (runs: string[], o) => {
+      const { checkOutputFile } = await import('../app/outputs.js');
+      checkOutputFile('--out', o.out, { force: o.force });
       const { writeReport } = await import('../app/report.js');
       const log = (s: string) => process.stderr.write(s + '\n');
       const r = await writeReport({ runs, out: o.out, checkpoint: o.checkpoint, split: o.split, analyze: o.analyze, analysisLimit: o.analysisLimit,
