@@ -5,13 +5,16 @@
 import { Command, Option } from 'commander';
 import { mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { addRunOptions, int, num, numList, shapeArg, splitOption, threadsOption, trainTop } from './options.js';
+import { addRunOptions, int, nameList, num, numList, shapeArg, splitOption, threadsOption, trainTop } from './options.js';
 import { PRESETS, type TrainConfig } from '../csg/config.js';
 import { MODEL_NAMES } from '../models/names.js';
 import { KNOWN_DATASETS } from '../data/names.js';
 import { useNumThreads } from '../torch/threads.js';
 import { packageRoot } from '../util/paths.js';
 import { registerAdversarial } from './adversarial.js';
+
+/** localize's method ids (src/app/localize.ts LOCALIZE_METHODS; not imported here, it loads libtorch). */
+const LOCALIZE_IDS = ['cam', 'gradcam', 'gradcampp', 'csgcam', 'activmap', 'gradmap'];
 import { registerDashboard } from './dashboard.js';
 import { registerReport } from './report.js';
 import { registerExportCommand } from './export.js';
@@ -278,7 +281,7 @@ addRunOptions(program.command('localize').description('localization maps of a ru
   .option('--image-size <n>', "--dataset: load imagefolder / voc-part images at N x N (default the run's size); another size than the run's only when given", int(1))
   .option('--canvas <n>', "--dataset cluttered-*: canvas side (default the run's image size)", int(1))
   .option('--distractors <n>', "--dataset cluttered-*: 8x8 distractors per image (default the run's, else 6)", int(0))
-  .option('--methods <list>', 'comma-separated methods', 'cam,gradcam,gradcampp,csgcam,activmap,gradmap')
+  .option('--methods <list>', 'comma-separated methods (at least one)', nameList(LOCALIZE_IDS), [...LOCALIZE_IDS])
   .addOption(new Option('--target <t>', 'class each map explains').choices(['label', 'prediction']).default('label'))
   .option('--batch <n>', 'images per batch', int(1), 64)
   .option('--gradmap-filters <n>', "GradMap's filters per class", int(1), 30)
@@ -294,7 +297,7 @@ addRunOptions(program.command('localize').description('localization maps of a ru
     let bar: ReturnType<typeof countProgress> | null = null;
     const dataset = o.dataset ? { name: o.dataset, root: o.dataRoot, imageSize: o.imageSize, canvas: o.canvas, distractors: o.distractors } : undefined;
     const { report, files } = await localizeRun({ run: o.run, checkpoint: o.checkpoint, split: o.split, limit: o.limit, dataset,
-      methods: String(o.methods).split(',').map((m) => m.trim()).filter(Boolean) as any, target: o.target, batchSize: o.batch,
+      methods: o.methods, target: o.target, batchSize: o.batch,
       gradMapFilters: o.gradmapFilters, saveMaps: !!o.saveMaps, out: o.out, log,
       progress: (done, total) => { bar ??= countProgress(o.progress, 'localize', total, log); bar.update(done); } });
     (bar as ReturnType<typeof countProgress> | null)?.stop();

@@ -45,10 +45,26 @@ export function oneOf<T extends string>(values: readonly T[]) {
   };
 }
 
+const DECIMAL = /^[+-]?(\d+\.?\d*|\.\d+)(e[+-]?\d+)?$/i;
+
+/** Comma-separated decimal numbers ('0.1,0.2'); an empty item, hex ('0x10') or anything else is refused. */
 export function numList(v: string): number[] {
-  const parts = v.split(',').map((s) => Number(s.trim()));
-  if (!parts.length || parts.some((n) => !Number.isFinite(n))) throw new InvalidArgumentError(`expected comma-separated numbers, got '${v}'`);
-  return parts;
+  const items = v.split(',').map((s) => s.trim());
+  const bad = items.find((s) => !DECIMAL.test(s));
+  if (bad !== undefined) throw new InvalidArgumentError(`expected comma-separated decimal numbers, got '${v}' (${bad === '' ? 'an empty item' : `'${bad}'`})`);
+  return items.map(Number);
+}
+
+/** A parser of a non-empty comma-separated list drawn from `allowed`, each name at most once. */
+export function nameList(allowed: readonly string[]) {
+  return (v: string): string[] => {
+    const items = v.split(',').map((s) => s.trim()).filter(Boolean);
+    if (!items.length) throw new InvalidArgumentError(`expected at least one of ${allowed.join(', ')} (comma-separated), got '${v}'`);
+    const bad = items.filter((s) => !allowed.includes(s));
+    if (bad.length) throw new InvalidArgumentError(`unknown ${bad.join(', ')}; choose from ${allowed.join(', ')}`);
+    if (new Set(items).size !== items.length) throw new InvalidArgumentError(`'${v}' names one twice`);
+    return items;
+  };
 }
 
 /** "3x32x32" -> [3, 32, 32] */
