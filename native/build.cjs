@@ -9,12 +9,12 @@ const { spawnSync } = require('node:child_process');
 
 const root = path.join(__dirname, '..');
 
+const hasHeaders = (dir) => fs.existsSync(path.join(dir, 'include', 'node', 'node.h')) && fs.existsSync(path.join(dir, 'include', 'node', 'common.gypi'));
+
 /** A folder holding include/node/node.h for the running Node: its own prefix first, then /usr. */
 function nodeDir() {
   const prefix = path.dirname(path.dirname(process.execPath));
-  for (const dir of [prefix, '/usr', '/usr/local']) {
-    if (fs.existsSync(path.join(dir, 'include', 'node', 'node.h')) && fs.existsSync(path.join(dir, 'include', 'node', 'common.gypi'))) return dir;
-  }
+  for (const dir of [prefix, '/usr', '/usr/local']) if (hasHeaders(dir)) return dir;
   return null;
 }
 
@@ -29,6 +29,12 @@ function nodeGyp() {
 }
 
 const env = { ...process.env };
+// A nodedir from the environment or an .npmrc that holds no headers (e.g. copied from another machine)
+// would stop node-gyp; the running Node's own headers are used instead.
+if (env.npm_config_nodedir && !hasHeaders(env.npm_config_nodedir) && nodeDir()) {
+  console.error(`csgnet: nodedir ${env.npm_config_nodedir} has no Node headers; using ${nodeDir()}`);
+  delete env.npm_config_nodedir;
+}
 if (!env.npm_config_nodedir) {
   const dir = nodeDir();
   if (dir) env.npm_config_nodedir = dir;
