@@ -33,7 +33,7 @@ cache=${CSGNET_CHROOT_CACHE:-/var/cache/csgnet-chroot}
 root="$cache/debian-$rel"
 max_age=${CSGNET_CHROOT_MAX_AGE_DAYS:-7}
 # The root's recipe: a change to this script (or the host's Node, copied in on 12) makes a new root.
-recipe=$(cat "$0" <(node --version 2>/dev/null || true) | sha256sum | cut -c1-16)
+recipe=$(cat "$repo/scripts/test-in-debian.sh" <(node --version 2>/dev/null || true) | sha256sum | cut -c1-16)
 
 # The Debian mirror the host uses (deb822 first, then the one-line format).
 mirror=""
