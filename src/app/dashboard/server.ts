@@ -4,10 +4,11 @@
 // from ./public with vega, vega-lite and vega-embed served from node_modules: no build step, no CDN.
 // Only GET; binds loopback unless told otherwise; every run name from a URL is checked (safe_path.ts).
 import { existsSync, readdirSync, readFileSync, realpathSync, statSync } from 'node:fs';
-import { dirname, extname, join } from 'node:path';
+import { extname, join } from 'node:path';
 import { Hono, type Context } from 'hono';
 import { streamSSE, type SSEStreamingApi } from 'hono/streaming';
 import { packageRoot } from '../../util/paths.js';
+import { packageFile } from '../../util/optional.js';
 import { allowedHosts, checkBind, readOnlyLocal, serve } from '../serve.js';
 import { setMaxListeners } from 'node:events';
 import { CONFIG_FILE } from '../../csg/run_dir.js';
@@ -59,13 +60,9 @@ const CSP = "default-src 'self'; script-src 'self' 'unsafe-eval'; style-src 'sel
 // or cookies) and may load nothing from anywhere.
 export const REPORT_CSP = "sandbox allow-scripts; default-src 'none'; script-src 'unsafe-inline' 'unsafe-eval'; style-src 'unsafe-inline'; img-src data: blob:; font-src data:; base-uri 'none'; form-action 'none'";
 
-/** node_modules/<pkg>/<file> in the nearest node_modules above the package (packages may be hoisted). */
+/** node_modules/<pkg>/<file> in the nearest node_modules above the package (packages may be hoisted); null if missing. */
 function vendorPath(pkg: string, file: string): string | null {
-  for (let dir = packageRoot(); ; dir = dirname(dir)) {
-    const p = join(dir, 'node_modules', pkg, file);
-    if (existsSync(p)) return p;
-    if (dirname(dir) === dir) return null;
-  }
+  try { return packageFile(pkg, file, 'the dashboard'); } catch { return null; }
 }
 
 
