@@ -149,6 +149,16 @@ test('adversarial on an STD run: the adaptive attack uses the filter-to-class as
   assert.equal(gateAurocOnPgd(dir), null, 'written elsewhere than RUN/adversarial');
 });
 
+test('the detectors\' statistics come from the images the run trained on (its --limit), normalised as in training', async () => {
+  // The STD run above trained on the first 1024 training images: no more are used without --fit-train-limit.
+  const dir = join(tmp, 'std');
+  const notes: string[] = [];
+  const { report } = await adversarialRun({ run: dir, limit: 24, attacks: ['fgsm'], eps: [0.1], detectors: ['mahalanobis'], adaptiveWeights: [],
+    batchSize: 24, out: join(tmp, 'std-fit'), log: (s) => notes.push(s) });
+  assert.equal(report.settings.fit_train_images, 1024);
+  assert.ok(notes.some((s) => /mahalanobis detector on 1024 training images/.test(s)), notes.join('\n'));
+});
+
 test('adversarial refuses bad flags and a missing run by name', async () => {
   const base = { run: csgRun, limit: 8, out: join(tmp, 'bad') };
   await assert.rejects(adversarialRun({ ...base, attacks: ['fgsm', 'deepfool'] }), /--attacks: unknown name 'deepfool' \(known: fgsm, bim, pgd, pgd-l2, cw\)/);
@@ -175,7 +185,11 @@ test('adversarial names what is missing: too few images for the fitting split, a
   const root = join(tmp, 'fmnist-test-only');
   mkdirSync(root);
   for (const f of ['t10k-images-idx3-ubyte.gz', 't10k-labels-idx1-ubyte.gz']) copyFileSync(join('/usr/share/datasets/fashion-mnist', f), join(root, f));
-  const dir = fakeRun(join(tmp, 'std-no-train'), { model: 'lenet', strategy: 'std', dataset: 'fashion-mnist', dataRoot: root }, data);
+  const dir = fakeRun(join(tmp, 'std-no-train'), { model: 'lenet', strategy: 'std', dataset: 'fashion-mnist', dataRoot: root }, { ...data, mean: [0.286], std: [0.353] });
   await assert.rejects(adversarialRun({ run: dir, limit: 40, attacks: ['fgsm'], eps: [0.1], detectors: ['gate'], out: join(tmp, 'no-train') }),
     /the detectors need the run's training images for the Mahalanobis statistics and this STD run's filter-to-class assignment \(its gate detector\), which cannot be read: .*train-images/);
+  // A run made before the training statistics were recorded needs its training split for them too.
+  const old = fakeRun(join(tmp, 'std-no-train-old'), { model: 'lenet', strategy: 'std', dataset: 'fashion-mnist', dataRoot: root }, data);
+  await assert.rejects(adversarialRun({ run: old, limit: 40, attacks: ['fgsm'], eps: [0.1], detectors: ['gate'], out: join(tmp, 'no-train-old') }),
+    /config\.json records no training normalisation .*, and its training split cannot be read: .*train-images/);
 });

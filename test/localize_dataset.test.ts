@@ -19,7 +19,8 @@ import { fakeRun } from './support/fake_run.js';
 const tmp = mkdtempSync(join(tmpdir(), 'csgnet-locds-'));
 process.on('exit', () => rmSync(tmp, { recursive: true, force: true }));
 const S = 48, N = 30;
-const runData = { name: 'cluttered-fashion-mnist', classes: FASHION_MNIST_CLASSES, channels: 1, height: S, width: S };
+// The run's recorded training statistics, far from the folder's own: another dataset is scored with the run's.
+const runData = { name: 'cluttered-fashion-mnist', classes: FASHION_MNIST_CLASSES, channels: 1, height: S, width: S, mean: [0.3], std: [0.2] };
 const run = fakeRun(join(tmp, 'run'), { dataset: 'cluttered-fashion-mnist', canvas: S, strategy: 'csg', model: 'resnet20' }, runData);
 const source = clutterDataset(loadMnistLike(undefined, 'test', 'fashion-mnist'), 'test', { canvas: S, limit: N });
 const folder = join(tmp, 'folder');
@@ -43,7 +44,7 @@ test('a cluttered-Fashion-MNIST run scored on a masked image folder: its images,
   // The maps are the run's model's on the folder's images (grey, as the run's), and the figures the metrics' on them.
   const ds = await loadDataset('imagefolder', { root: folder, split: 'test', grayscale: true, size: S });
   const r = openRun(run);
-  const b = new BatchLoader(ds, { batchSize: N, shuffle: false }).epoch(0).next().value!;
+  const b = new BatchLoader(ds, { batchSize: N, shuffle: false, mean: runData.mean, std: runData.std }).epoch(0).next().value!;
   const direct = torch.tidy(() => new Cam(r.model).explain(torch.fromTypedArray(b.x, b.shape).contiguous(r.config.memoryFormat),
     torch.fromTypedArray(b.y, [N], { dtype: 'int64' })).maps.data() as Float32Array);
   const saved = readNpy(join(out, 'maps', 'cam.npy')).data as Float32Array;

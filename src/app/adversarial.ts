@@ -140,16 +140,18 @@ function pixels(ds: ImageDataset, n: number, batchSize: number): { x: Float32Arr
   return { x, labels };
 }
 
-/** The training images the model learnt from (the run's train part), at most `limit`, in pixel space. */
-async function trainImages(run: OpenRun): Promise<ImageDataset> {
+/** The training images the model learnt from: the run's train part (without its held-out val part),
+ *  of which the trainer read the first `limit` when it had one. */
+async function trainImages(run: OpenRun, log: (line: string) => void): Promise<{ ds: ImageDataset; seen: number }> {
   let full: ImageDataset;
   try {
-    full = await runDataset(run, 'train');
+    full = await runDataset(run, 'train', { log });
   } catch (e) {
     const why = run.gate ? 'the Mahalanobis statistics' : "the Mahalanobis statistics and this STD run's filter-to-class assignment (its gate detector)";
     throw new Error(`the detectors need the run's training images for ${why}, which cannot be read: ${(e as Error).message}`);
   }
-  return run.config.valFraction > 0 ? splitDataset(full, run.config.valFraction, run.config.seed).train : full;
+  const ds = run.config.valFraction > 0 ? splitDataset(full, run.config.valFraction, run.config.seed).train : full;
+  return { ds, seen: run.config.limit ? Math.min(run.config.limit, ds.length) : ds.length };
 }
 
 function predictions(pm: PixelModel, x: Float32Array, n: number, shape: number[], batchSize: number): Int32Array {
@@ -206,12 +208,12 @@ export async function adversarialRun(o: AdversarialOptions): Promise<{ report: A
   const log = o.log ?? (() => {});
 
   const run = openRun(o.run, o.checkpoint ?? 'last');
-  const ds = await runDataset(run, split);
+  const ds = await runDataset(run, split, { log });
   const n = o.limit ? Math.min(o.limit, ds.length) : ds.length;
   const shape = [ds.channels, ds.height, ds.width], per = ds.channels * ds.height * ds.width;
   const model = run.model;
   model.eval();
-  // The split's own normalisation, as `csgnet eval` uses it.
+  // The run's training normalisation (ds carries it), as every command uses it.
   const pm = new PixelModel(model, ds.mean, ds.std);
   const gate = run.gate ? torch.keep(run.gate.weight.detach()) : null;
   const held: Tensor[] = [];
@@ -234,8 +236,8 @@ export async function adversarialRun(o: AdversarialOptions): Promise<{ report: A
     const labelsAtt = Int32Array.from(attackedIdx, (i) => clean.labels[i]!);
 
     // Detectors: prepared once on the training images (Mahalanobis Gaussians, the STD assignment).
-    const train = await trainImages(run);
-    const trainN = Math.min(fitTrainLimit, train.length);
+    const { ds: train, seen } = await trainImages(run, log);
+    const trainN = Math.min(fitTrainLimit, seen);
     const trainBatches = function* (): Generator<{ x01: Tensor; labels: Tensor }> {
       for (const b of new BatchLoader(train, { batchSize, shuffle: false, normalize: false, limit: trainN }).epoch(0)) {
         const x01 = torch.keep(torch.fromTypedArray(b.x, b.shape));

@@ -14,7 +14,8 @@ export interface AnalyzeOptions { split?: 'test' | 'train' | 'val'; limit?: numb
  * filled in). A cached analysis.json is reused only when its key equals the wanted one.
  */
 export interface AnalysisKey {
-  version: 1;
+  /** 2: images normalised with the run's training statistics on every split (1 used the split's own). */
+  version: 2;
   /** The checkpoint path relative to the run folder (absolute when outside it), its size and SHA-256. */
   checkpoint: { file: string; bytes: number; sha256: string };
   split: 'test' | 'train' | 'val';
@@ -55,7 +56,7 @@ export function analysisKey(dir: string, o: AnalyzeOptions = {}): AnalysisKey {
   const mi = o.mi ?? {};
   const randomState = mi.randomState === undefined ? 0 : mi.randomState;
   return {
-    version: 1,
+    version: 2,
     checkpoint: { file, ...hashFile(path) },
     split: o.split ?? 'test',
     limit: o.limit ?? 0,
@@ -68,7 +69,8 @@ export function analysisKey(dir: string, o: AnalyzeOptions = {}): AnalysisKey {
 
 /** How two keys differ, for a message ('' when they are equal). */
 export function keyDifference(have: AnalysisKey | undefined, want: AnalysisKey): string {
-  if (!have || have.version !== want.version) return 'it has no key (made by an older csgnet)';
+  if (!have) return 'it has no key (made by an older csgnet)';
+  if (have.version !== want.version) return 'it was made by an older csgnet (before the training normalisation was used on every split)';
   const diffs: string[] = [];
   if (have.checkpoint?.file !== want.checkpoint.file) diffs.push(`checkpoint ${have.checkpoint?.file} instead of ${want.checkpoint.file}`);
   else if (have.checkpoint.bytes !== want.checkpoint.bytes || have.checkpoint.sha256 !== want.checkpoint.sha256) diffs.push(`an older ${want.checkpoint.file} (its content changed since)`);

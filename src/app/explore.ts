@@ -50,6 +50,8 @@ export interface ExplorerSiteOptions {
   checkpoint?: string;
   /** How many test images (the first ones of the test split) go in as samples (default 20). */
   samples?: number;
+  /** Receives a note when an older run's training statistics have to be recomputed. */
+  log?: (line: string) => void;
 }
 
 /** A site: relative path ('/'-separated) -> bytes. */
@@ -75,8 +77,8 @@ export async function buildExplorerSite(run: string | OpenRun, o: ExplorerSiteOp
   if (!Number.isInteger(count) || count < 0) throw new Error(`explorer: samples must be a non-negative integer, got ${count}`);
   const opened = typeof run === 'string' ? openRun(run, o.checkpoint ?? 'last') : run;
   try {
-    const { bytes, info } = await exportRunOnnx({ run: opened, outputs: ['logits', 'maps'], includeNormalization: true, split: 'test' });
-    const ds = await runDataset(opened, 'test');
+    const { bytes, info } = await exportRunOnnx({ run: opened, outputs: ['logits', 'maps'], includeNormalization: true, log: o.log });
+    const ds = await runDataset(opened, 'test', { log: o.log });
     const files: SiteFiles = new Map();
     files.set(EXPLORER_MODEL_FILE, bytes);
     const [c, h, w] = info.inputShape;

@@ -1,9 +1,9 @@
 // `csgnet export`: a run's model (a checkpoint) as an ONNX file with its classes, normalisation and
-// gate in the metadata. The normalisation is that of the split `csgnet eval` reads by default (test):
-// the exported graph then gives what eval computes for the same images.
+// gate in the metadata. The normalisation is the one the model was trained with (the training split's
+// statistics, from config.json), as every command uses it: the graph gives what eval computes.
 import { basename, dirname } from 'node:path';
 import { existsSync, mkdirSync } from 'node:fs';
-import { openRun, runDataset, type OpenRun } from '../csg/run.js';
+import { openRun, trainingNormalization, type OpenRun } from '../csg/run.js';
 import { exportOnnx, readOnnxMetadata, type OnnxModelInfo, type OnnxOutput } from '../export/index.js';
 import { writeFileAtomic } from '../util/atomic.js';
 
@@ -14,8 +14,8 @@ export interface ExportRunOptions {
   checkpoint?: string;
   outputs?: readonly OnnxOutput[];
   includeNormalization?: boolean;
-  /** The split whose normalisation statistics the graph's input uses (default test, as csgnet eval). */
-  split?: 'test' | 'train' | 'val';
+  /** Receives a note when an older run's training statistics have to be recomputed. */
+  log?: (line: string) => void;
 }
 
 export interface ExportedRun { bytes: Uint8Array; info: OnnxModelInfo; run: OpenRun }
@@ -23,16 +23,16 @@ export interface ExportedRun { bytes: Uint8Array; info: OnnxModelInfo; run: Open
 /** The ONNX bytes of a run's model (the explorer reuses this), with the metadata as readOnnxMetadata parses it. */
 export async function exportRunOnnx(o: ExportRunOptions): Promise<ExportedRun> {
   const run = typeof o.run === 'string' ? openRun(o.run, o.checkpoint ?? 'last') : o.run;
-  const ds = await runDataset(run, o.split ?? 'test');
+  const normalization = await trainingNormalization(run, { log: o.log });
   const bytes = exportOnnx(run.model, {
     inputShape: [run.dataset.channels, run.dataset.height, run.dataset.width],
     outputs: o.outputs, includeNormalization: o.includeNormalization,
-    normalization: { mean: ds.mean, std: ds.std }, classNames: run.dataset.classes, gate: run.gate?.weight ?? null,
+    normalization, classNames: run.dataset.classes, gate: run.gate?.weight ?? null,
     modelName: run.config.model,
     metadata: {
       // Names, not paths: exported files get published (explorer sites), and a path says too much.
       'csgnet.run': basename(run.dir), 'csgnet.checkpoint': basename(run.checkpoint), 'csgnet.epoch': String(run.epoch),
-      'csgnet.strategy': run.config.strategy, 'csgnet.dataset': run.dataset.name, 'csgnet.normalization_split': o.split ?? 'test',
+      'csgnet.strategy': run.config.strategy, 'csgnet.dataset': run.dataset.name, 'csgnet.normalization_split': 'train',
     },
   });
   return { bytes, info: readOnnxMetadata(bytes), run };

@@ -12,13 +12,13 @@
 // 'T-shirt/top') and the run's image size. Every csgnet backbone ends in global average pooling, so it
 // runs at any size from its minimum up; a size other than the run's is used only when asked for by name
 // (--image-size, or --canvas for cluttered-*), never by accident. The images are normalised with the
-// scored dataset's own statistics, as every split of every dataset is here.
+// run's training statistics, as every split of every dataset is everywhere (csg/run.ts asTrained).
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import * as torch from '../torch/index.js';
 import type { Tensor } from '../torch/index.js';
 import { BatchLoader, CLUTTER_DEFAULTS, classFolderName, loadDataset, maskBox, type ImageDataset, type VocPartDataset } from '../data/index.js';
-import { openRun, runDataset, type OpenRun } from '../csg/run.js';
+import { asTrained, openRun, runDataset, type OpenRun } from '../csg/run.js';
 import { modelInfo } from '../models/registry.js';
 import {
   ActivMap, Cam, CsgCam, FilterClassStats, GradCam, GradCamPlusPlus, GradMap, activationThresholds, type Explainer, type Target,
@@ -134,7 +134,7 @@ async function datasetToScore(run: OpenRun, runDir: string, split: 'test' | 'tra
     // VOC Part's own splits with their part masks (per-part pointing); its held-out 'val' split without.
     const ds = c.dataset === 'voc-part' && split !== 'val'
       ? await loadDataset(c.dataset, { root: c.dataRoot, split, size: c.imageSize, parts: true })
-      : await runDataset(run, split);
+      : await runDataset(run, split, { log });
     return { ds, about: { name: c.dataset, root: c.dataRoot ?? null, own: true,
       canvas: cluttered(c.dataset) ? ds.height : null, distractors: cluttered(c.dataset) ? (c.distractors ?? CLUTTER_DEFAULTS.distractors) : null } };
   }
@@ -185,7 +185,8 @@ export async function localizeRun(o: LocalizeOptions): Promise<{ report: Localiz
   const outDir = o.out ?? localizationDir(o.run);
   const split = o.split ?? 'test', target = o.target ?? 'label', batchSize = o.batchSize ?? 64, topN = o.gradMapFilters ?? 30;
   const run = openRun(o.run, o.checkpoint ?? 'last');
-  const { ds, about } = await datasetToScore(run, o.run, split, o.dataset, o.log);
+  const scored = await datasetToScore(run, o.run, split, o.dataset, o.log);
+  const about = scored.about, ds = await asTrained(run, scored.ds, { log: o.log });
   if (!ds.masks) {
     throw new Error(`${about.name} (${split} split) has no object masks: localize needs a dataset with masks ` +
       '(cluttered-fashion-mnist, cluttered-mnist, an image folder with masks/, VOC Part)');

@@ -70,7 +70,7 @@ async function runAnalysis(dir: string, opts: AnalyzeOptions, analyze: boolean, 
   }
   log(`analyzing ${dir} (features, MI matrix, figures)${why ? `: ${why}` : ''} ...`);
   const { analyzeRun, writeAnalysis } = await import('./run_analysis.js');
-  const full = await analyzeRun(dir, opts);
+  const full = await analyzeRun(dir, { ...opts, log });
   await writeAnalysis(full, analysisDir);
   notes.push(`analysis computed now${why ? ` (${why})` : ''} and cached in ${analysisDir}`);
   return full.result;
@@ -219,7 +219,7 @@ export async function gatherRun(dir: string, o: Omit<ReportOptions, 'runs' | 'ou
   let gallery: ReportGallery | null = null;
   if (run && (o.gallery ?? true)) {
     log(`filter gallery of ${dir} ...`);
-    const ds = await runDataset(run, split);
+    const ds = await runDataset(run, split, { log });
     gallery = await filterGallery(run, ds, {
       split, galleryImages: o.galleryImages ?? 2000, filtersPerClass: o.filtersPerClass ?? 8, imagesPerFilter: o.imagesPerFilter ?? 8,
       thumbnail: o.thumbnail ?? 64, miAssignment: analysis?.assignment.mi ?? null,

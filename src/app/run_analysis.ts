@@ -4,7 +4,7 @@
 import { join } from 'node:path';
 import { mkdirSync } from 'node:fs';
 import * as torch from '../torch/index.js';
-import { extractFeatures, openRun, runDataset, type OpenRun } from '../csg/run.js';
+import { extractFeatures, openRun, runDataset, type OpenRun, type RunDataOptions } from '../csg/run.js';
 import { writeFileAtomic } from '../util/atomic.js';
 import { miMatrixAsync, mis as misScore } from '../metrics/mutual_info.js';
 import { analysisKey, type AnalysisKey, type AnalyzeOptions } from './analysis_key.js';
@@ -71,7 +71,7 @@ export function classFilterAccuracy(run: OpenRun, features: Float32Array, labels
 /** The analysis plus what the figures need beyond it (the GAP features and the gate). */
 export interface AnalysisWithData { result: AnalysisResult; features: Float32Array; gate: number[][] | null }
 
-export async function analyzeRun(dir: string, o: AnalyzeOptions = {}): Promise<AnalysisWithData> {
+export async function analyzeRun(dir: string, o: AnalyzeOptions & RunDataOptions = {}): Promise<AnalysisWithData> {
   const run = openRun(dir, o.checkpoint ?? 'last'); // first: names a folder that is not a run
   try {
     return await analyzeOpenRun(run, dir, o);
@@ -82,10 +82,10 @@ export async function analyzeRun(dir: string, o: AnalyzeOptions = {}): Promise<A
   }
 }
 
-async function analyzeOpenRun(run: OpenRun, dir: string, o: AnalyzeOptions): Promise<AnalysisWithData> {
-  const key = analysisKey(dir, o);
+async function analyzeOpenRun(run: OpenRun, dir: string, o: AnalyzeOptions & RunDataOptions): Promise<AnalysisWithData> {
+  const key = analysisKey(dir, { split: o.split, limit: o.limit, checkpoint: o.checkpoint, mi: o.mi });
   const split = o.split ?? 'test';
-  const ds = await runDataset(run, split);
+  const ds = await runDataset(run, split, { log: o.log });
   const C = ds.numClasses;
   const t0 = performance.now();
   const { features, labels, n, k } = extractFeatures(run.model, ds, o.limit ?? 0, run.config.memoryFormat);

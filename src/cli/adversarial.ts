@@ -16,7 +16,7 @@ export function registerAdversarial(program: Command): void {
     .option('--detectors <list>', 'comma-separated detectors: gate, csg-lr, mahalanobis, squeeze', 'gate,csg-lr,mahalanobis,squeeze')
     .option('--fit-fraction <f>', 'fraction of the images whose samples fit the detectors (the rest is reported)', num({ min: 0, max: 0.99, exclusiveMin: true }), 0.1)
     .option('--seed <n>', 'seed of the split, the noise and the random starts', int(0), 0)
-    .option('--fit-train-limit <n>', 'training images for the detectors\' statistics (Mahalanobis, STD assignment)', int(1), 10000)
+    .option('--fit-train-limit <n>', 'training images for the detectors\' statistics (Mahalanobis, STD assignment): the first N of those the run trained on (its --limit, without its val part)', int(1), 10000)
     .option('--adaptive-weights <list>', 'weights w of the adaptive PGD on the gate detector (maximises CE + w * s(x))', numList, [1, 10])
     .option('--no-adaptive', 'skip the adaptive attack')
     .option('--no-transfer', 'skip the transfer runs (fit on FGSM, test on PGD and CW)')

@@ -1,6 +1,7 @@
 // `csgnet export --run R --format onnx --out model.onnx`: thin over src/app/export.ts.
 import { InvalidArgumentError, Option, type Command } from 'commander';
 import { addRunOptions, threadsOption } from './options.js';
+import { stderrNote as note } from './format.js';
 
 const OUTPUTS = ['logits', 'features', 'maps'];
 
@@ -17,7 +18,6 @@ export function registerExportCommand(program: Command): void {
     .addOption(new Option('--format <f>', 'file format').choices(['onnx']).default('onnx'))
     .option('--outputs <list>', 'graph outputs, comma-separated: logits [N,C], features (GAP) [N,K], maps (last conv map) [N,K,h,w]', outputList, ['logits'])
     .option('--include-normalization', 'take pixels in [0,1] (v/255) and normalise inside the graph (default: the input is already normalised)')
-    .addOption(new Option('--split <s>', 'the split whose mean/std normalise the input (as csgnet eval --split)').choices(['test', 'train', 'val']).default('test'))
     .option('--out <file>', 'the .onnx file to write (an existing file only with --force)')
     .option('--force', 'replace an existing --out file (never a file of a run\'s training: config, metrics, checkpoints)')
     .option('--html <dir>', 'write the in-browser explorer instead: a static folder (page, model with logits+maps and normalisation inside, samples, onnxruntime-web) for any web server')
@@ -27,7 +27,7 @@ export function registerExportCommand(program: Command): void {
       if (o.html) {
         if (o.out) throw new Error('export: --html writes the explorer folder (its model is model.onnx inside); give --out or --html, not both');
         const { writeExplorerSite } = await import('../app/explore.js');
-        const files = await writeExplorerSite(o.run, o.html, { checkpoint: o.checkpoint });
+        const files = await writeExplorerSite(o.run, o.html, { checkpoint: o.checkpoint, log: note });
         console.log(o.json ? JSON.stringify({ html: o.html, files }) : `wrote the explorer to ${o.html} (${files.length} files); serve the folder over HTTP (file:// cannot load wasm)`);
         return;
       }
@@ -35,7 +35,7 @@ export function registerExportCommand(program: Command): void {
       const { checkOutputFile } = await import('../app/outputs.js');
       checkOutputFile('--out', o.out, { force: o.force });
       const { exportRunToFile } = await import('../app/export.js');
-      const r = await exportRunToFile({ run: o.run, checkpoint: o.checkpoint, outputs: o.outputs, includeNormalization: !!o.includeNormalization, split: o.split, out: o.out });
+      const r = await exportRunToFile({ run: o.run, checkpoint: o.checkpoint, outputs: o.outputs, includeNormalization: !!o.includeNormalization, out: o.out, log: note });
       if (o.json) { console.log(JSON.stringify(r)); return; }
       console.log(`wrote ${r.out} (${(r.bytes / 1e6).toFixed(2)} MB): ${r.model}, epoch ${r.epoch}, input [N, ${r.inputShape.join(', ')}] ` +
         `${r.input === 'unit' ? 'pixels in [0,1] (normalised in the graph)' : 'normalised'}, outputs ${r.outputs.join(', ')}${r.gate ? ', gate in metadata' : ''}`);

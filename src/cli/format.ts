@@ -3,6 +3,9 @@ import { table, fmt } from '../report/table.js';
 
 export { table, fmt } from '../report/table.js';
 
+/** A note the library passes up (its `log` option), on stderr so that --json output stays clean. */
+export const stderrNote = (line: string): void => { process.stderr.write(`note: ${line}\n`); };
+
 export function formatEvaluation(e: { run: string; epoch: number; split: string; accuracy: number; density: number | null; n: number;
   classes: string[]; per_class_accuracy: number[]; confusion: number[][] }): string {
   const out = [`${e.run} (epoch ${e.epoch}, ${e.split} split, ${e.n} images): accuracy ${fmt(e.accuracy)}` +

@@ -5,6 +5,7 @@
 import { Command, Option } from 'commander';
 import { mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { stderrNote as note } from './format.js';
 import { addRunOptions, int, nameList, num, numList, shapeArg, splitOption, threadsOption, trainTop } from './options.js';
 import { PRESETS, type TrainConfig } from '../csg/config.js';
 import { MODEL_NAMES } from '../models/names.js';
@@ -173,7 +174,7 @@ addRunOptions(program.command('eval').description('accuracy, per-class accuracy,
   .action(async (o) => {
     const { openRun, runDataset, evaluateRun } = await import('../csg/run.js');
     const run = openRun(o.run, o.checkpoint);
-    const ds = await runDataset(run, o.split);
+    const ds = await runDataset(run, o.split, { log: note });
     const ev = evaluateRun(run, ds, o.limit);
     const out = { run: o.run, checkpoint: run.checkpoint, epoch: run.epoch, split: o.split, model: run.config.model, strategy: run.config.strategy,
       accuracy: ev.accuracy, per_class_accuracy: ev.perClassAccuracy, confusion: ev.confusion, density: ev.density, n: ev.n, classes: run.dataset.classes };
@@ -189,7 +190,7 @@ addRunOptions(program.command('features').description('write GAP features of the
     const { openRun, runDataset, extractFeatures } = await import('../csg/run.js');
     const { writeNpy } = await import('../io/npy.js');
     const run = openRun(o.run, o.checkpoint);
-    const ds = await runDataset(run, o.split);
+    const ds = await runDataset(run, o.split, { log: note });
     const f = extractFeatures(run.model, ds, o.limit, run.config.memoryFormat);
     mkdirSync(o.out, { recursive: true });
     writeNpy(join(o.out, 'features.npy'), f.features, [f.n, f.k]);
@@ -262,7 +263,7 @@ addRunOptions(program.command('analyze').description('MIS, MI matrix, gate densi
   .option('--json', 'print the analysis JSON')
   .action(async (o) => {
     const { analyzeRun, writeAnalysis } = await import('../app/run_analysis.js');
-    const a = await analyzeRun(o.run, { split: o.split, limit: o.limit, checkpoint: o.checkpoint,
+    const a = await analyzeRun(o.run, { split: o.split, limit: o.limit, checkpoint: o.checkpoint, log: note,
       mi: { nNeighbors: o.nNeighbors, balanceNegatives: !!o.balanced, normalizeColumns: !!o.normalizeColumns } });
     const files = await writeAnalysis(a, o.out);
     const r = a.result;

@@ -35,17 +35,68 @@ export function openRun(dir: string, which = 'last'): OpenRun {
   return { ...info, model, gate, checkpoint: path, epoch: snap.state.epoch };
 }
 
-/** The evaluation split of a run: the test split, or the held-out part of train when valFraction > 0. */
-export async function runDataset(info: RunInfo, split: 'train' | 'test' | 'val'): Promise<ImageDataset> {
+/** Per-channel statistics a model's inputs are normalised with, in [0,1] units. */
+export interface Normalization { mean: number[]; std: number[] }
+
+export interface RunDataOptions {
+  /** Receives a note when an older run's statistics have to be recomputed. */
+  log?: (line: string) => void;
+}
+
+const recomputed = new Map<string, Promise<Normalization>>();
+
+/**
+ * The normalisation the run's model was trained with: the training split's statistics, recorded in
+ * config.json since they were; a run made before that gets them recomputed from its training split
+ * (the same numbers, as long as its data are unchanged), with a note.
+ */
+export async function trainingNormalization(info: RunInfo, opts: RunDataOptions = {}): Promise<Normalization> {
+  const { mean, std } = info.dataset;
+  if (mean && std) return { mean: [...mean], std: [...std] };
+  const missing = `${info.dir}/config.json records no training normalisation (a run made before it was recorded)`;
+  opts.log?.(`${missing}: using the statistics of its training split, recomputed now`);
   const c = info.config;
+  const key = JSON.stringify([c.dataset, c.dataRoot, c.imageSize, c.canvas, c.distractors]);
+  let p = recomputed.get(key);
+  if (!p) {
+    p = loadDataset(c.dataset, { root: c.dataRoot, split: 'train', size: c.imageSize, canvas: c.canvas, distractors: c.distractors })
+      .then((ds) => ({ mean: ds.mean, std: ds.std }),
+        (e: Error) => { throw new Error(`${missing}, and its training split cannot be read: ${e.message}`); });
+    p.catch(() => recomputed.delete(key));
+    recomputed.set(key, p);
+  }
+  const n = await p;
+  return { mean: [...n.mean], std: [...n.std] };
+}
+
+/** `ds` normalised as the run's model was trained (any split, any dataset scored with it). */
+export async function asTrained(info: RunInfo, ds: ImageDataset, opts: RunDataOptions = {}): Promise<ImageDataset> {
+  const n = await trainingNormalization(info, opts);
+  if (n.mean.length !== ds.channels || n.std.length !== ds.channels) {
+    throw new Error(`${ds.name} images have ${ds.channels} channel(s) but ${info.dir} was trained on ${n.mean.length}`);
+  }
+  return { ...ds, mean: n.mean, std: n.std };
+}
+
+/**
+ * A split of a run's data, normalised with the run's training statistics: the test split, the
+ * training split, or the held-out part of train (only where the run was trained with valFraction > 0).
+ */
+export async function runDataset(info: RunInfo, split: 'train' | 'test' | 'val', opts: RunDataOptions = {}): Promise<ImageDataset> {
+  const c = info.config;
+  let ds: ImageDataset;
   if (split === 'val') {
     if (c.valFraction > 0) {
       const full = await loadDataset(c.dataset, { root: c.dataRoot, split: 'train', size: c.imageSize, canvas: c.canvas, distractors: c.distractors });
-      return splitDataset(full, c.valFraction, c.seed).val;
+      ds = splitDataset(full, c.valFraction, c.seed).val;
+    } else {
+      ds = await loadDataset(c.dataset, { root: c.dataRoot, split: 'test', size: c.imageSize, canvas: c.canvas, distractors: c.distractors });
     }
-    split = 'test';
+  } else {
+    ds = await loadDataset(c.dataset, { root: c.dataRoot, split, size: c.imageSize, canvas: c.canvas, distractors: c.distractors });
   }
-  return loadDataset(c.dataset, { root: c.dataRoot, split, size: c.imageSize, canvas: c.canvas, distractors: c.distractors });
+  if (split === 'train' && !(info.dataset.mean && info.dataset.std)) return ds; // its own statistics are the training ones
+  return asTrained(info, ds, opts);
 }
 
 export interface Evaluation {

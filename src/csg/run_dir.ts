@@ -48,7 +48,12 @@ export function checkpointPath(runDir: string, which: 'last' | 'best' | string):
 export interface RunInfo {
   dir: string;
   config: TrainConfig;
-  dataset: { name: string; classes: string[]; channels: number; height: number; width: number };
+  dataset: {
+    name: string; classes: string[]; channels: number; height: number; width: number;
+    /** The training split's per-channel statistics the model's inputs were normalised with
+     *  (recorded since issue 22; older runs lack them, see csg/run.ts trainingNormalization). */
+    mean?: number[]; std?: number[];
+  };
 }
 
 export class RunDirError extends Error {}

@@ -261,14 +261,19 @@ export class Trainer {
       let train = await loadDataset(config.dataset, { root: config.dataRoot, split: 'train', size: config.imageSize, canvas: config.canvas, distractors: config.distractors });
       let val: ImageDataset;
       if (config.valFraction > 0) ({ train, val } = splitDataset(train, config.valFraction, config.seed));
-      else val = await loadDataset(config.dataset, { root: config.dataRoot, split: 'test', size: config.imageSize, canvas: config.canvas, distractors: config.distractors });
+      else {
+        // The test split is normalised with the training statistics, as every later command does.
+        const test = await loadDataset(config.dataset, { root: config.dataRoot, split: 'test', size: config.imageSize, canvas: config.canvas, distractors: config.distractors });
+        val = { ...test, mean: [...train.mean], std: [...train.std] };
+      }
       const trainer = new Trainer(config, dir, train, val, log, opts.group);
       trainer.resumed = resumed;
       if (snap) trainer.restore(snap);
       if (trainer.dp) await trainer.joinGroup();
       if (!dir.isRun() && trainer.isLeader) {
         dir.writeConfig({
-          train: config, dataset: { name: train.name, classes: train.classNames, channels: train.channels, height: train.height, width: train.width, trainSize: trainer.trainLoader.totalSize, valSize: val.length },
+          train: config, dataset: { name: train.name, classes: train.classNames, channels: train.channels, height: train.height, width: train.width,
+            mean: train.mean, std: train.std, trainSize: trainer.trainLoader.totalSize, valSize: val.length },
           schedule: schedulePlan(config.epochs, config), libtorch: torch.libtorchVersion(), created: new Date().toISOString(),
         });
       }

@@ -8,7 +8,11 @@ import { PRESETS, type TrainConfig } from '../../src/csg/config.js';
 import { createModelAndGate } from '../../src/csg/model.js';
 import { saveSnapshot } from '../../src/csg/checkpoint.js';
 
-export interface FakeRunData { name: string; classes: string[]; channels: number; height: number; width: number }
+export interface FakeRunData {
+  name: string; classes: string[]; channels: number; height: number; width: number;
+  /** The training statistics config.json records (a run made before they were recorded has none). */
+  mean?: number[]; std?: number[];
+}
 
 export function fakeRun(dir: string, train: Partial<TrainConfig>, data: FakeRunData, seed = 0): string {
   const config: TrainConfig = { ...structuredClone(PRESETS.cifar), ...train };
