@@ -89,3 +89,26 @@ test('a run started during the test appears, trains with live progress and a gro
     await dash.close();
   }
 });
+
+test('started with --allow-remote on 0.0.0.0, the page says the runs are shared with the network; on loopback it does not', { skip: missing ?? false, timeout: 60_000 }, async () => {
+  const shared = await startDashboard({ runsDir: root, port: 0, host: '0.0.0.0', allowRemote: true });
+  const local = await startDashboard({ runsDir: root, port: 0 });
+  const browser = await launchChromium();
+  try {
+    const page = await browser.newPage();
+    const errors = collectErrors(page);
+    await page.goto(`http://127.0.0.1:${new URL(shared.url).port}/`);
+    await page.locator('#shared').waitFor({ state: 'visible', timeout: 10_000 });
+    assert.match(await page.locator('#shared').innerText(), /shared with the network/);
+    await page.goto(local.url);
+    await page.locator('#runs, #no-runs').first().waitFor({ state: 'attached' });
+    await page.waitForFunction(() => document.querySelector('#shared') !== null);
+    await page.waitForTimeout(500); // the run list has arrived (it sets the banner)
+    assert.ok(await page.locator('#shared').isHidden());
+    assert.deepEqual(errors, []);
+  } finally {
+    await browser.close();
+    await shared.close();
+    await local.close();
+  }
+});

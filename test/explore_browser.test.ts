@@ -137,6 +137,7 @@ test('the static explorer folder in chromium: 20 test samples predicted as csgne
     await page.locator('#file').setInputFiles(join(site, 'samples', '003.png'));
     await page.locator('#status').filter({ hasText: /classified/ }).waitFor();
     await page.waitForFunction((name) => document.querySelector('#predicted')!.textContent!.startsWith(name + ' '), meta.classNames[got[3]!.pred]);
+    assert.ok(await page.locator('#shared').isHidden(), 'a static folder does not claim to be shared');
     await page.screenshot({ path: screenshotPath('explorer.png'), fullPage: true });
     assert.deepEqual(errors, [], 'no console errors');
   } finally {
@@ -159,13 +160,15 @@ test('csgnet explore\'s server on an untrained STD run of RGB images: same logit
     }
   }
   const run = fakeRun(join(tmp, 'std'), { dataset: 'imagefolder', dataRoot: images, model: 'lenet', strategy: 'std' },
-    { name: 'imagefolder', classes: ['a', 'b', 'c'], channels: 3, height: 32, width: 32 });
-  const explorer = await startExplorer({ run, port: 0, samples: 3 });
+    { name: 'imagefolder', classes: ['a', 'b', 'c'], channels: 3, height: 32, width: 32, mean: [0.4, 0.5, 0.6], std: [0.2, 0.25, 0.3] });
+  // Shared with the network (--allow-remote): the page says so.
+  const explorer = await startExplorer({ run, port: 0, samples: 3, host: '0.0.0.0', allowRemote: true });
+  const url = `http://127.0.0.1:${new URL(explorer.url).port}/`;
   const browser = await launchChromium();
   try {
     const page = await browser.newPage();
     const errors = collectErrors(page);
-    await page.goto(explorer.url);
+    await page.goto(url);
     const got: PagePrediction[] = await page.evaluate(async () => {
       const x = (window as any).csgnetExplorer;
       await x.ready;
@@ -181,6 +184,7 @@ test('csgnet explore\'s server on an untrained STD run of RGB images: same logit
     assert.match(await page.locator('#gate-note').innerText(), /STD run: it has no gate/);
     assert.match(await page.locator('#filters-note').innerText(), /STD run \(no gate\): the most active filters/);
     assert.equal(await page.locator('#samples button').count(), 3);
+    assert.ok(await page.locator('#shared').isVisible(), 'the page says it is shared with the network');
     assert.deepEqual(errors, []);
   } finally {
     await browser.close();

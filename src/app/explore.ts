@@ -152,8 +152,13 @@ export function siteFileFor(files: SiteFiles, urlPath: string): string | null {
   return files.has(rel) ? rel : null;
 }
 
-/** The HTTP app over a site: GET/HEAD of its files only, for the Host names of a server bound to `host`. */
-export function explorerApp(files: SiteFiles, host = '127.0.0.1'): Hono {
+/** The HTTP app over a site: GET/HEAD of its files only, for the Host names of a server bound to `host`.
+ *  A shared server (--allow-remote) tells the page so through explorer.json's `shared`. */
+export function explorerApp(files: SiteFiles, host = '127.0.0.1', shared = false): Hono {
+  if (shared && files.has(EXPLORER_META_FILE)) {
+    const meta = JSON.parse(new TextDecoder().decode(files.get(EXPLORER_META_FILE)));
+    files = new Map(files).set(EXPLORER_META_FILE, new TextEncoder().encode(JSON.stringify({ ...meta, shared: true })));
+  }
   const app = new Hono();
   app.use('*', readOnlyLocal('explorer', allowedHosts(host)));
   app.get('*', (c) => {
@@ -193,7 +198,7 @@ export async function startExplorer(o: ExplorerOptions): Promise<Explorer> {
   if (o.run && (!existsSync(o.run) || !statSync(o.run).isDirectory())) throw new Error(`explorer: --run ${o.run}: no such folder`);
   const files = o.site ? readSiteFolder(o.site) : await buildExplorerSite(o.run!, o);
   const port = o.port ?? 6007;
-  const app = explorerApp(files, host);
+  const app = explorerApp(files, host, shared);
   const { url, close } = await serve(app, host, port, { signal: o.signal });
   return { url, files: [...files.keys()], shared, close };
 }

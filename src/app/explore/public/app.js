@@ -249,6 +249,7 @@ function wireDrop() {
 
 async function start() {
   meta = await (await fetch('explorer.json')).json();
+  $('shared').hidden = !meta.shared; // set by csgnet explore's server when started with --allow-remote
   const [c, h, w] = meta.inputShape;
   $('model-info').textContent = `${meta.model} (${meta.strategy.toUpperCase()}) on ${meta.dataset}, epoch ${meta.epoch}: ` +
     `${meta.classNames.length} classes, ${meta.numFilters} filters, input ${c}×${h}×${w}`;
