@@ -64,3 +64,21 @@ test('loader worker threads: 200 epochs keep RSS flat (workers are reused, batch
   await loader.close();
   assert.ok(growthMiB < 40, `RSS grew by ${growthMiB.toFixed(1)} MiB over 200 epochs`);
 });
+
+test('the CPU block cache: freed blocks are kept for reuse, emptyCache frees them, a cap of 0 keeps none', { skip: process.env.CSGNET_DEFAULT_ALLOCATOR ? 'libtorch\'s own allocator' : false }, () => {
+  const mib = 1 << 20;
+  torch.emptyCache();
+  assert.equal(torch.cachedBytes(), 0);
+  torch.zeros([mib / 4]).dispose(); // 1 MiB of float32, freed
+  assert.ok(torch.cachedBytes() >= mib, `after freeing 1 MiB the cache holds ${torch.cachedBytes()} bytes`);
+  torch.emptyCache();
+  assert.equal(torch.cachedBytes(), 0);
+  try {
+    torch.setCacheLimit(0);
+    torch.zeros([mib / 4]).dispose();
+    assert.equal(torch.cachedBytes(), 0, 'a cap of 0 keeps nothing');
+  } finally {
+    torch.setCacheLimit(torch.DEFAULT_CPU_CACHE_BYTES);
+  }
+  assert.throws(() => torch.setCacheLimit(-1), /setCacheLimit: bytes must be a non-negative integer, got -1/);
+});

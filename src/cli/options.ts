@@ -38,13 +38,6 @@ export function num(opts: { min?: number; max?: number; exclusiveMin?: boolean }
   };
 }
 
-export function oneOf<T extends string>(values: readonly T[]) {
-  return (v: string): T => {
-    if (!(values as readonly string[]).includes(v)) throw new InvalidArgumentError(`expected one of ${values.join(', ')}, got '${v}'`);
-    return v as T;
-  };
-}
-
 const DECIMAL = /^[+-]?(\d+\.?\d*|\.\d+)(e[+-]?\d+)?$/i;
 
 /** Comma-separated decimal numbers ('0.1,0.2'); an empty item, hex ('0x10') or anything else is refused. */

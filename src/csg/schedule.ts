@@ -15,7 +15,3 @@ export function schedulePlan(epochs: number, s: ScheduleConfig): Path[] {
   return Array.from({ length: epochs }, (_, e) => epochPath(e, s));
 }
 
-/** MultiStepLR milestones at the given fractions of the epochs counted for one path. */
-export function milestonesFor(epochsOfPath: number, fractions: number[]): number[] {
-  return fractions.map((f) => Math.floor(epochsOfPath * f));
-}

@@ -49,12 +49,6 @@ function gunzipNamed(raw: Uint8Array, path: string, opts: zlib.ZlibOptions = {})
   }
 }
 
-/** Reads a file and gunzips it if it starts with the gzip magic 1f 8b. The output is unbounded:
- *  idx files go through readIdxFile, which decompresses no more than their header announces. */
-export function readMaybeGzip(path: string): Buffer {
-  const raw = readFileNamed(path);
-  return isGzip(raw) ? gunzipNamed(raw, path) : raw;
-}
 
 export interface IdxArray {
   dims: number[];

@@ -56,10 +56,6 @@ export function maskedLayout(dir: string): MaskedLayout | null {
   return layout;
 }
 
-/** The class-folder tree of an image folder split: DIR/images in the masked layout, else DIR. */
-export function classTreeOf(dir: string): string {
-  return maskedLayout(dir)?.images ?? dir;
-}
 
 /** The class order given by annotations.json, if any. */
 export function annotatedClasses(layout: MaskedLayout | null): string[] | undefined {

@@ -62,7 +62,6 @@ export class CifarResNet extends GapBackbone {
   override get typeName(): string { return 'ResNet'; }
 }
 
-export function cifarResNet(depth: number, o: CifarResNetOptions = {}): CifarResNet { return new CifarResNet(depth, o); }
 export const resnet20 = (o?: CifarResNetOptions) => new CifarResNet(20, o);
 export const resnet32 = (o?: CifarResNetOptions) => new CifarResNet(32, o);
 export const resnet44 = (o?: CifarResNetOptions) => new CifarResNet(44, o);

@@ -106,3 +106,16 @@ export function cudaIsAvailable(): boolean { return native.cudaAvailable(); }
 export function libtorchVersion(): string { return native.version(); }
 /** Count of native tensors alive (created and not yet freed), for leak checks. */
 export function liveTensors(): number { return native.liveTensors(); }
+
+/** The cap of csgnet's CPU block cache unless CSGNET_CPU_CACHE_MB sets another (1 GiB). */
+export const DEFAULT_CPU_CACHE_BYTES = 2 ** 30;
+/** Frees the blocks of freed tensors that the caching CPU allocator keeps for reuse (the CPU analogue
+ *  of torch.cuda.empty_cache); RSS then drops by them. */
+export function emptyCache(): void { native.emptyCache(); }
+/** Bytes held in that cache (0 with CSGNET_DEFAULT_ALLOCATOR=1, which keeps libtorch's own allocator). */
+export function cachedBytes(): number { return native.cachedBytes(); }
+/** Caps the cache at `bytes` (0 = cache nothing); blocks beyond the cap are freed when released. */
+export function setCacheLimit(bytes: number): void {
+  if (!Number.isSafeInteger(bytes) || bytes < 0) throw new Error(`setCacheLimit: bytes must be a non-negative integer, got ${bytes}`);
+  native.setCacheLimit(bytes);
+}

@@ -24,6 +24,10 @@ export interface NativeAddon {
   dispose(h: Handle): void;
   isDisposed(h: Handle): boolean;
   liveTensors(): number;
+  /** The caching CPU allocator (native/src/allocator.cc): free its cached blocks, their bytes, its cap. */
+  emptyCache(): void;
+  cachedBytes(): number;
+  setCacheLimit(bytes: number): void;
   fromBuffer(data: ArrayBufferView | ArrayBuffer, shape: number[], dtype: string): Handle;
   toBuffer(h: Handle): ArrayBuffer;
   backward(tensors: Handle[], grads: (Handle | null)[] | null, retainGraph?: boolean, createGraph?: boolean): void;

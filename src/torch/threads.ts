@@ -23,9 +23,6 @@ export function useNumThreads(n: number): number | null {
   return n;
 }
 
-/** The count chosen with useNumThreads, or null. */
-export function requestedNumThreads(): number | null { return requested; }
-
 /** Called once by src/torch/native.ts when the addon has loaded: applies the chosen or default count. */
 export function attachThreadSetter(set: (n: number) => void): void {
   setter = set;

@@ -6,9 +6,19 @@ import type { Tensor } from '../tensor.js';
 import { cat, full } from '../creation.js';
 import { noGrad } from '../autograd.js';
 import { allReduceAutograd, type ProcessGroup } from '../distributed.js';
-import type { BatchNorm2d } from './layers.js';
 
-export function syncBatchNorm(bn: BatchNorm2d, x: Tensor, momentum: number, group: ProcessGroup): Tensor {
+/** What SyncBatchNorm reads and updates of a BatchNorm2d (structural, so that layers.ts, which calls
+ *  this, is not imported back). */
+export interface BatchNormState {
+  eps: number;
+  weight: Tensor | null;
+  bias: Tensor | null;
+  trackRunningStats: boolean;
+  runningMean: Tensor | null;
+  runningVar: Tensor | null;
+}
+
+export function syncBatchNorm(bn: BatchNormState, x: Tensor, momentum: number, group: ProcessGroup): Tensor {
   const C = x.shape[1]!;
   const dims = [0, 2, 3];
   const local = x.shape[0]! * x.shape[2]! * x.shape[3]!;
