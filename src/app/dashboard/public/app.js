@@ -1,3 +1,4 @@
+// @ts-check (tsconfig.browser.json: npm test type-checks this page script)
 // The dashboard page: the run list (server-sent events from /api/stream) and the selected run
 // (#/run/NAME: /api/runs/NAME/stream) with its curves, progress and metrics table.
 // vega, vegaLite and vegaEmbed are globals from the /vendor scripts.

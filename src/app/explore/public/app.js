@@ -1,3 +1,4 @@
+// @ts-check (tsconfig.browser.json: npm test type-checks this page script)
 // csgnet explorer: classifies an image with the run's ONNX model in the browser (onnxruntime-web,
 // wasm, one thread) and shows the class probabilities, the predicted class's filters with their
 // activation maps over the image, and the gate matrix. The model takes v/255 in [0, 1] and
@@ -8,10 +9,12 @@ ort.env.wasm.numThreads = 1;
 ort.env.wasm.wasmPaths = new URL('./ort/', import.meta.url).href;
 
 const MAX_FILTERS = 12;
+/** An element by id; `any`, as it may be a canvas, an input or a plain element. @type {(id: string) => any} */
 const $ = (id) => document.getElementById(id);
 
 let meta = null;
 let session = null;
+/** The classifications in order (one at a time through the wasm session). @type {Promise<unknown>} */
 let queue = Promise.resolve();
 
 function setStatus(text, isError = false) {
@@ -244,7 +247,7 @@ function wireDrop() {
   drop.addEventListener('dragover', (e) => { e.preventDefault(); drop.classList.add('over'); });
   drop.addEventListener('dragleave', () => drop.classList.remove('over'));
   drop.addEventListener('drop', (e) => { e.preventDefault(); drop.classList.remove('over'); take(e.dataTransfer.files[0]); });
-  $('file').addEventListener('change', (e) => take(e.target.files[0]));
+  $('file').addEventListener('change', (e) => take(/** @type {HTMLInputElement} */ (e.target).files[0]));
 }
 
 async function start() {
