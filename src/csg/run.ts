@@ -35,15 +35,16 @@ export function openRun(dir: string, which = 'last'): OpenRun {
   return { ...info, model, gate, checkpoint: path, epoch: snap.state.epoch };
 }
 
-/** The evaluation split of a run: the test split, or the held-out part of train when valFraction > 0. */
+/** A split of a run's dataset; 'val' is the held-out part of train (an error when the run has none). */
 export async function runDataset(info: RunInfo, split: 'train' | 'test' | 'val'): Promise<ImageDataset> {
   const c = info.config;
+  // Without a held-out part, 'val' would silently be the test split under another name.
+  if (split === 'val' && !(c.valFraction > 0)) {
+    throw new Error(`--split val: run ${info.dir} has no validation split (it was trained without --val-fraction); use --split test or train`);
+  }
   if (split === 'val') {
-    if (c.valFraction > 0) {
-      const full = await loadDataset(c.dataset, { root: c.dataRoot, split: 'train', size: c.imageSize, canvas: c.canvas, distractors: c.distractors });
-      return splitDataset(full, c.valFraction, c.seed).val;
-    }
-    split = 'test';
+    const full = await loadDataset(c.dataset, { root: c.dataRoot, split: 'train', size: c.imageSize, canvas: c.canvas, distractors: c.distractors });
+    return splitDataset(full, c.valFraction, c.seed).val;
   }
   return loadDataset(c.dataset, { root: c.dataRoot, split, size: c.imageSize, canvas: c.canvas, distractors: c.distractors });
 }
