@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { packageRoot } from '../src/util/paths.js';
 import { nameList, numList } from '../src/cli/options.js';
+import { countProgress, duration } from '../src/cli/progress.js';
 import { noCsgEpochReason } from '../src/csg/schedule.js';
 import { FASHION_MNIST_CLASSES } from '../src/data/index.js';
 import { fakeRun } from './support/fake_run.js';
@@ -87,4 +88,18 @@ test('--split val of a run trained without --val-fraction is an error naming the
     assert.match(r.stderr, /--split val: run .*noval has no validation split \(it was trained without --val-fraction\); use --split test or train/, cmd);
   }
   assert.equal(existsSync(join(tmp, 'f')), false);
+});
+
+test('a plain count progress gives its first ETA after the first batch, not "0 s" at the start', async () => {
+  const lines: string[] = [];
+  const p = countProgress('plain', 'attack', 145877, (l) => lines.push(l));
+  p.update(0);
+  await new Promise((r) => setTimeout(r, 50));
+  p.update(100);
+  p.update(200);
+  assert.equal(lines[0], 'attack: 0/145877 (ETA after the first batch)');
+  assert.equal(lines.length, 2, lines.join('\n'));
+  const eta = /^attack: 100\/145877, ETA (\d+) (s|min)$/.exec(lines[1]!);
+  assert.ok(eta && Number(eta[1]) > 0, lines[1]);
+  assert.deepEqual([duration(42), duration(1020), duration(16920)], ['42 s', '17 min', '4.7 h']);
 });
