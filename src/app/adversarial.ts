@@ -20,6 +20,7 @@ import { detectionMetrics, rocCurve } from '../metrics/detection.js';
 import { FilterClassStats } from '../explain/filter_stats.js';
 import { writeNpy } from '../io/npy.js';
 import { thinRoc } from '../report/roc.js';
+import { analysisKey, type CheckpointKey } from './analysis_key.js';
 import { MIN_REPORTED, writeAdversarialReport, type AdversarialExample } from './adversarial_report.js';
 
 export const DEFAULT_EPS = [0.05, 0.1, 0.2];
@@ -94,6 +95,8 @@ export interface TransferResult { fit: string; test: string; detectors: Partial<
 
 export interface AdversarialReport {
   run: string; checkpoint: string; epoch: number; model: string; strategy: string;
+  /** The checkpoint attacked (analysis_key.ts): compare and report show only results of the run's own checkpoint. */
+  checkpoint_key: CheckpointKey;
   protocol: string;
   settings: {
     split: string; images: number; attacks: AttackName[]; eps: number[]; l2_eps: number[]; detectors: DetectorName[]; fit_fraction: number; seed: number;
@@ -215,6 +218,7 @@ export async function adversarialRun(o: AdversarialOptions): Promise<{ report: A
   const log = o.log ?? (() => {});
 
   const run = openRun(o.run, o.checkpoint ?? 'last');
+  const checkpointKey = analysisKey(o.run, { checkpoint: o.checkpoint ?? 'last' }).checkpoint;
   const ds = await runDataset(run, split);
   const limit = o.limit ?? DEFAULT_LIMIT;
   const n = limit ? Math.min(limit, ds.length) : ds.length;
@@ -370,7 +374,7 @@ export async function adversarialRun(o: AdversarialOptions): Promise<{ report: A
     }
 
     const report: AdversarialReport = {
-      run: o.run, checkpoint: run.checkpoint, epoch: run.epoch, model: run.config.model, strategy: run.config.strategy,
+      run: o.run, checkpoint: run.checkpoint, checkpoint_key: checkpointKey, epoch: run.epoch, model: run.config.model, strategy: run.config.strategy,
       protocol: PROTOCOL,
       settings: {
         split, images: n, attacks, eps: epsList, l2_eps: attacks.includes('pgd-l2') ? l2Eps : [], detectors, fit_fraction: fitFraction, seed, adaptive_weights: assignment ? weights : [],
