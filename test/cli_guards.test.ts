@@ -63,7 +63,7 @@ test('train --strategy csg whose schedule reaches no CSG epoch is refused before
   const out = join(tmp, 'nocsg');
   const r = csgnet('train', '--strategy', 'csg', '--epochs', '2', '--out', out);
   assert.notEqual(r.status, 0);
-  assert.match(r.stderr, /--strategy csg with --epochs 2 reaches no CSG epoch \(with --warmup 0 --period 3 --phase-min 2 the first CSG epoch is epoch 3 \(--epochs 3 or more\)\): the gate would stay untrained .*; train more epochs, or pass --allow-no-csg/);
+  assert.match(r.stderr, /--strategy csg with --epochs 2 reaches no CSG epoch \(with --warmup 0 --period 3 --phase-min 2 the first CSG epoch is epoch 3 \(--epochs 3 or more\)\): the gate would keep its initial value \(--gate-init\) .*; train more epochs, or pass --allow-no-csg/);
   assert.equal(existsSync(out), false, 'no run folder');
   const never = csgnet('train', '--strategy', 'csg', '--epochs', '9', '--period', '2', '--phase-min', '2', '--out', out);
   assert.match(never.stderr, /--warmup 0 --period 2 --phase-min 2 has no CSG epoch at all/);

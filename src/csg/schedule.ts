@@ -27,6 +27,6 @@ export function noCsgEpochReason(epochs: number, s: ScheduleConfig): string | nu
   let first = -1;
   for (let e = s.warmup; e < s.warmup + s.period; e++) if (epochPath(e, s) === 'csg') { first = e; break; }
   const when = first < 0 ? `${plan} has no CSG epoch at all` : `with ${plan} the first CSG epoch is epoch ${first + 1} (--epochs ${first + 1} or more)`;
-  return `--strategy csg with --epochs ${epochs} reaches no CSG epoch (${when}): the gate would stay untrained at --gate-init ` +
+  return `--strategy csg with --epochs ${epochs} reaches no CSG epoch (${when}): the gate would keep its initial value (--gate-init) ` +
     'and CSG-CAM would use it';
 }
