@@ -180,7 +180,7 @@ test('adversarial names what is missing: too few images for the fitting split, a
   const data = { name: 'fashion-mnist', classes, channels: 1, height: 28, width: 28 };
   const few = fakeRun(join(tmp, 'std-untrained'), { model: 'lenet', strategy: 'std', dataset: 'fashion-mnist' }, data);
   await assert.rejects(adversarialRun({ run: few, limit: 4, attacks: ['fgsm'], eps: [0.1], detectors: ['gate'], out: join(tmp, 'few') }),
-    /4 images are too few for a 0.1 fitting split: 0 would fit the detectors and 4 be reported; use a larger --limit \(at least 10\)/);
+    /4 images are too few for a 0.1 fitting split: 0 would fit the detectors and 4 be reported; use a larger --limit \(at least 5\)/);
   // An STD run whose data folder lost its training files: the test split still loads, the assignment cannot be made.
   const root = join(tmp, 'fmnist-test-only');
   mkdirSync(root);
@@ -192,4 +192,19 @@ test('adversarial names what is missing: too few images for the fitting split, a
   const old = fakeRun(join(tmp, 'std-no-train-old'), { model: 'lenet', strategy: 'std', dataset: 'fashion-mnist', dataRoot: root }, data);
   await assert.rejects(adversarialRun({ run: old, limit: 40, attacks: ['fgsm'], eps: [0.1], detectors: ['gate'], out: join(tmp, 'no-train-old') }),
     /config\.json records no training normalisation .*, and its training split cannot be read: .*train-images/);
+});
+
+test('a small --limit: the smallest accepted one is the one the refusal names, and it warns of too few samples', async () => {
+  const lines: string[] = [];
+  const out = join(tmp, 'small');
+  const { report } = await adversarialRun({ run: csgRun, limit: 5, attacks: ['fgsm'], eps: [0.2], detectors: ['gate'], fitTrainLimit: 16, adaptiveWeights: [],
+    out, log: (l) => lines.push(l) });
+  assert.equal(report.settings.images, 5);
+  assert.ok(lines.includes('warning: 5 images: 4 are reported, so every detector\'s metrics come from fewer than 30 samples per class (clean, noisy, adversarial) ' +
+    'and are unreliable; --limit 33 or more gives 30 before selection'), lines.join('\n'));
+  const e = report.attacks[0]!.eval.images;
+  assert.ok(lines.includes(`warning: fgsm@0.2: ${e} reported images (samples per class), fewer than 30: its detector metrics are unreliable`), lines.join('\n'));
+  assert.match(readFileSync(join(out, 'adversarial.md'), 'utf8'), new RegExp(`\\*\\*Few samples:\\*\\* fgsm@0\\.2 \\(${e}\\) report fewer than 30 images per class`));
+  const h = spawnSync('node', [cli, 'adversarial', '--help'], { encoding: 'utf8', env });
+  assert.match(h.stdout.replace(/\s+/g, ' '), /default 1000, 0 = the whole split \(10,000 Fashion-MNIST test images: up to 170,000 attacked image-settings/);
 });

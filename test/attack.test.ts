@@ -100,8 +100,13 @@ test('full BIM, PGD, PGD-L2 and CW runs reach PyTorch\'s outcome: per-image succ
     [attackWith(CW, { c: S.cw_c, kappa: S.cw_kappa, lr: S.cw_lr, steps: S.cw_steps, targeted: true }, targets), 'cw_targeted', true],
     // PyTorch's run stopped after cw_abort_ran of cw_abort_steps steps (torchattacks' early abort)
     [attackWith(CW, { c: S.cw_c, kappa: S.cw_kappa, lr: S.cw_abort_lr, steps: S.cw_abort_steps }), 'cw_abort', false],
+    // A negative cost (kappa 1): torchattacks' `cost > prev` stops after cw_stop_ran steps, Carlini's 0.9999 rule
+    // at cw_stop_old_ran with other images. cw_targeted above has targets of negative logit: torchattacks'
+    // true-class term max(Z_t, 0) gives them no gradient (the plain Z_t term gives other images).
+    [attackWith(CW, { c: S.cw_c, kappa: S.cw_stop_kappa, lr: S.cw_lr, steps: S.cw_stop_steps }), 'cw_stop', false],
   ];
   assert.ok(S.cw_abort_ran! < S.cw_abort_steps!);
+  assert.ok(S.cw_stop_ran! < S.cw_stop_steps! && S.cw_stop_old_ran !== S.cw_stop_ran);
   for (const [adv, key, targeted] of runs) {
     sameOutcome(adv, key, targeted, { allowedFlips: 0, rtol: 1e-3 });
     // CW has no sign: Adam's smooth steps are compared elementwise too (measured: bitwise equal here)

@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { packageRoot } from '../src/util/paths.js';
-import { analysisKey } from '../src/app/analysis_key.js';
+import { analysisKey, analysisStaleness } from '../src/app/analysis_key.js';
 import { compareRuns, formatComparison } from '../src/app/compare.js';
 import { FASHION_MNIST_CLASSES } from '../src/data/index.js';
 
@@ -47,8 +47,8 @@ const figures = (iou: number, hit: number, box: number, pxap: number) => ({
 });
 
 /** RUN/localization/localization.json as localize writes it (the parts compare reads). */
-function localized(dir: string, o: { own?: boolean; split?: string; sha?: string; methods?: Record<string, unknown> } = {}): void {
-  const checkpoint = analysisKey(dir, { checkpoint: 'last' }).checkpoint;
+function localized(dir: string, o: { own?: boolean; split?: string; sha?: string; methods?: Record<string, unknown>; by?: string } = {}): void {
+  const checkpoint = analysisKey(o.by ?? dir, { checkpoint: 'last' }).checkpoint;
   mkdirSync(join(dir, 'localization'), { recursive: true });
   writeFileSync(join(dir, 'localization', 'localization.json'), JSON.stringify({
     run: dir, epoch: 3, checkpoint_key: { ...checkpoint, sha256: o.sha ?? checkpoint.sha256 },
@@ -113,4 +113,47 @@ test('end to end: localize writes RUN/localization, compare shows its CSG-CAM fi
     max_box_acc_v2: csg.max_box_acc_v2.overall.maxBoxAccV2, pxap: csg.pxap.overall.pxap });
   assert.equal(row!.localization!.images, 12);
   assert.equal(row!.localization!.epoch, 1);
+});
+
+test('results written into a run folder by another run are "from another run": compare and report leave them out', async () => {
+  const a = analysedRun('mine', 'csg', 'G'), b = analysedRun('theirs', 'csg', 'H');
+  localized(a, { by: b });
+  mkdirSync(join(a, 'adversarial'));
+  const advJson = (by: string) => JSON.stringify({ checkpoint_key: analysisKey(by, { checkpoint: 'last' }).checkpoint,
+    attacks: [{ attack: 'pgd', eps: 0.1, detectors: { gate: { auroc: 0.7 } } }] });
+  writeFileSync(join(a, 'adversarial', 'adversarial.json'), advJson(b));
+  const logs: string[] = [];
+  const [row] = await compareRuns([a], { log: (s) => logs.push(s) });
+  assert.equal(row!.localization, null);
+  assert.equal(row!.gate_auroc_pgd, null);
+  assert.match(logs.join('\n'), /mine: no localization figures: .*mine\/localization\/localization\.json is from another run \(.*theirs\); rerun csgnet localize/);
+  assert.match(logs.join('\n'), /mine: no adversarial figures: .*adversarial\.json is from another run \(.*theirs\); rerun csgnet adversarial/);
+  assert.doesNotMatch(logs.join('\n'), /older/);
+  // Its own results are shown; one without a key (older csgnet) is not.
+  writeFileSync(join(a, 'adversarial', 'adversarial.json'), advJson(a));
+  assert.equal((await compareRuns([a]))[0]!.gate_auroc_pgd, 0.7);
+  writeFileSync(join(a, 'adversarial', 'adversarial.json'), JSON.stringify({ attacks: [{ attack: 'pgd', eps: 0.1, detectors: { gate: { auroc: 0.7 } } }] }));
+  assert.equal((await compareRuns([a]))[0]!.gate_auroc_pgd, null);
+  // An analysis cached from another run.
+  assert.match(analysisStaleness('x.json', analysisKey(b), analysisKey(a)), /^x\.json is from another run \(.*theirs\)$/);
+  assert.equal(analysisStaleness('x.json', analysisKey(a), analysisKey(a)), '');
+
+  // report: a real run with a localization written into it by another run (localize --out), and its own adversarial result.
+  const { fakeRun } = await import('./support/fake_run.js');
+  const { localizeRun } = await import('../src/app/localize.js');
+  const { gatherRun } = await import('../src/app/report.js');
+  const data = { name: 'cluttered-fashion-mnist', classes: FASHION_MNIST_CLASSES, channels: 1, height: 48, width: 48 };
+  const mine = fakeRun(join(tmp, 'r-mine'), { dataset: 'cluttered-fashion-mnist', canvas: 48, strategy: 'csg' }, data, 1);
+  const theirs = fakeRun(join(tmp, 'r-theirs'), { dataset: 'cluttered-fashion-mnist', canvas: 48, strategy: 'csg' }, data, 2);
+  await localizeRun({ run: theirs, methods: ['cam'], limit: 4, out: join(mine, 'localization') });
+  mkdirSync(join(mine, 'adversarial'));
+  writeFileSync(join(mine, 'adversarial', 'adversarial.json'), advJson(mine));
+  const r = await gatherRun(mine, { analyze: false, gallery: false });
+  assert.equal(r.localization, null, 'another run\'s localization is not shown as this run\'s');
+  assert.ok(r.notes.some((n) => /^not shown: .*r-mine\/localization\/localization\.json is from another run \(.*r-theirs\)$/.test(n)), r.notes.join('\n'));
+  assert.ok(r.adversarial, 'its own adversarial result is shown');
+  writeFileSync(join(mine, 'adversarial', 'adversarial.json'), advJson(theirs));
+  const r2 = await gatherRun(mine, { analyze: false, gallery: false });
+  assert.equal(r2.adversarial, null);
+  assert.ok(r2.notes.some((n) => /adversarial\.json is from another run/.test(n)), r2.notes.join('\n'));
 });

@@ -156,7 +156,7 @@ test('a rank that is killed makes the other exit with an error naming the rank, 
   // Two ranks started by hand with torchrun's environment; rank 1 is SIGKILLed at its 4th batch.
   const port = await freePort();
   const out = join(tmp, 'killed');
-  const args = ['--model', 'lenet', '--strategy', 'csg', '--epochs', '2', '--limit', '512', '--batch', '8', '--out', out, '--dist-timeout', '60'];
+  const args = ['--model', 'lenet', '--strategy', 'csg', '--epochs', '2', '--allow-no-csg', '--limit', '512', '--batch', '8', '--out', out, '--dist-timeout', '60'];
   const env = (r: number) => ({ MASTER_ADDR: '127.0.0.1', MASTER_PORT: String(port), WORLD_SIZE: '2', RANK: String(r), LOCAL_RANK: String(r),
     CSGNET_FAULT: 'batch@4', CSGNET_FAULT_RANK: '1' });
   const [r0, r1] = await Promise.all([train(args, env(0)), train(args, env(1))]);
@@ -189,7 +189,7 @@ test('a 2-process CSG run stopped after an epoch resumes to the same weights as 
 
   // Ctrl-C (SIGINT to the launcher) mid-epoch: the ranks agree on a batch, rank 0 saves, all exit 130.
   const sig = join(tmp, 'sigint');
-  const long = ['--model', 'lenet', '--strategy', 'csg', '--epochs', '2', '--limit', '4096', '--val-limit', '100', '--batch', '8', '--nproc', '2', '--out', sig];
+  const long = ['--model', 'lenet', '--strategy', 'csg', '--epochs', '2', '--allow-no-csg', '--limit', '4096', '--val-limit', '100', '--batch', '8', '--nproc', '2', '--out', sig];
   const r = await train(long, {}, (p) => {
     const poll = setInterval(() => {
       const ev = join(sig, 'events.jsonl');

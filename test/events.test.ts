@@ -119,7 +119,7 @@ test('an unwritable events log is reported once and training goes on', async () 
 test('csgnet train writes RUN_DIR/events.jsonl', () => {
   const dir = join(tmp, 'cli');
   const cli = join(packageRoot(), 'dist', 'src', 'cli', 'main.js');
-  const r = spawnSync('node', [cli, 'train', '--out', dir, '--dataset', 'fashion-mnist', '--model', 'lenet', '--epochs', '1', '--batch', '32',
+  const r = spawnSync('node', [cli, 'train', '--out', dir, '--dataset', 'fashion-mnist', '--model', 'lenet', '--epochs', '1', '--allow-no-csg', '--batch', '32',
     '--limit', '64', '--val-limit', '32', '--threads', '1', '--progress', 'none'], { encoding: 'utf8', env: { ...process.env, OMP_NUM_THREADS: '1' } });
   assert.equal(r.status, 0, r.stderr);
   const es = readEvents(dir);

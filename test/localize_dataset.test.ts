@@ -64,11 +64,11 @@ test('the run\'s own cluttered generator with other settings is another dataset;
 
 test('incompatible datasets are refused naming both sides', async () => {
   const out = join(tmp, 'bad');
-  await assert.rejects(localizeRun({ run, dataset: { name: 'fashion-mnist' }, out }),
-    /fashion-mnist images are 28x28 but run .*run \(trained on cluttered-fashion-mnist\) takes 48x48; pass --image-size 28 to score at that size anyway/);
-  // Asked for by name, another size passes the size check (and fashion-mnist then fails for having no masks).
-  await assert.rejects(localizeRun({ run, dataset: { name: 'fashion-mnist', imageSize: 28 }, out }), /fashion-mnist \(test split\) has no object masks/);
-  await assert.rejects(localizeRun({ run, dataset: { name: 'fashion-mnist', imageSize: 32 }, out }), /--image-size 32: fashion-mnist images are 28x28 \(this dataset is not resized\)/);
+  // A dataset without masks says so first: no --image-size to suggest for it (issue 22).
+  for (const imageSize of [undefined, 28, 32]) {
+    await assert.rejects(localizeRun({ run, dataset: { name: 'fashion-mnist', imageSize }, out }), (e: Error) =>
+      /^fashion-mnist \(test split\) has no object masks/.test(e.message) && !/--image-size/.test(e.message));
+  }
   await assert.rejects(localizeRun({ run, dataset: { name: 'cluttered-fashion-mnist', canvas: 40, imageSize: 48 }, out }), /--canvas 40 and --image-size 48 disagree/);
   await assert.rejects(localizeRun({ run, dataset: { name: 'imagefolder', root: folder, canvas: 40 }, out }), /--canvas applies only to the cluttered-\* datasets, not to imagefolder/);
   await assert.rejects(localizeRun({ run, dataset: { name: 'imagefolder', root: folder }, split: 'val', out }), /--split val is the held-out part .* use train or test/);
@@ -81,6 +81,21 @@ test('incompatible datasets are refused naming both sides', async () => {
   await assert.rejects(localizeRun({ run: three, dataset: { name: 'imagefolder', root: folder }, out }), /imagefolder has 10 classes \('T-shirt_top', .*\) but run .*three .* has 3 \('a', 'b', 'c'\)/);
   const rgb = fakeRun(join(tmp, 'rgb'), { dataset: 'imagefolder', strategy: 'std' }, { ...runData, name: 'imagefolder', channels: 3 });
   await assert.rejects(localizeRun({ run: rgb, dataset: { name: 'cluttered-fashion-mnist' }, out }), /cluttered-fashion-mnist images have 1 channel\(s\) but run .*rgb \(trained on imagefolder\) takes 3/);
+});
+
+test('the canvas of a cluttered dataset: a run\'s default image size is not blamed on --canvas; the flag given is named', async () => {
+  const digits = fakeRun(join(tmp, 'mnist28'), { dataset: 'mnist', strategy: 'std', model: 'resnet20' },
+    { name: 'mnist', classes: ['0', '1', '2', '3', '4', '5', '6', '7', '8', '9'], channels: 1, height: 28, width: 28 });
+  const out = join(tmp, 'canvas');
+  await assert.rejects(localizeRun({ run: digits, dataset: { name: 'cluttered-mnist' }, out }), (e: Error) =>
+    /^the canvas \(by default the image side of run .*mnist28 \(trained on mnist\), 28\) is outside cluttered-mnist's canvas sides \[45, 1024\] .*; pass --canvas N in that range/.test(e.message)
+    && !/got 28 \(--canvas\)/.test(e.message));
+  await assert.rejects(localizeRun({ run: digits, dataset: { name: 'cluttered-mnist', imageSize: 30 }, out }), /Error: --image-size 30 is outside cluttered-mnist's canvas sides \[45, 1024\]/);
+  await assert.rejects(localizeRun({ run: digits, dataset: { name: 'cluttered-mnist', canvas: 2000 }, out }), /Error: --canvas 2000 is outside cluttered-mnist's canvas sides/);
+  // Another size than the run's, asked for by --image-size: the log names --image-size, not --canvas.
+  const lines: string[] = [];
+  await localizeRun({ run, dataset: { name: 'cluttered-fashion-mnist', imageSize: 50 }, methods: ['cam'], limit: 4, out: join(tmp, 'at50'), log: (l) => lines.push(l) });
+  assert.ok(lines.includes("scoring at 50x50, not the run's 48x48 (asked for by --image-size)"), lines.join('\n'));
 });
 
 test('CLI: localize --dataset, and its settings without --dataset refused by name', () => {

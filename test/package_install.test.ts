@@ -61,7 +61,7 @@ test('the packed tarball installs into an empty project and runs, with no downlo
     const version = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')).version;
     assert.equal(run(bin, ['--version'], { cwd: app, what: 'csgnet --version' }).trim(), version);
     assert.match(run(bin, ['info'], { cwd: app, what: 'csgnet info' }), /^libtorch\s+\d+\.\d+\.\d+ \(/m);
-    const trained = run(bin, ['train', '--dataset', 'fashion-mnist', '--model', 'lenet', '--epochs', '1', '--limit', '256', '--threads', '1', '--out', 'run'],
+    const trained = run(bin, ['train', '--dataset', 'fashion-mnist', '--model', 'lenet', '--epochs', '1', '--allow-no-csg', '--limit', '256', '--threads', '1', '--out', 'run'],
       { cwd: app, what: 'csgnet train' });
     assert.match(trained, /val_acc \d\.\d+/);
     assert.ok(existsSync(join(app, 'run', 'checkpoints', 'last.safetensors')), 'train wrote its checkpoint');

@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { packageRoot } from '../src/util/paths.js';
 import { localizeRun } from '../src/app/localize.js';
+import { analysisKey } from '../src/app/analysis_key.js';
 import { writeReport, type ReportOptions } from '../src/app/report.js';
 
 export const GALLERY_IMAGES = 200;
@@ -41,7 +42,8 @@ async function make(): Promise<Fixture> {
   train(['--dataset', 'fashion-mnist', '--strategy', 'std', '--out', std]);
   await localizeRun({ run: csg, limit: 16, methods: ['cam', 'csgcam', 'activmap'], out: join(csg, 'localization') });
   mkdirSync(join(csg, 'adversarial'));
-  writeFileSync(join(csg, 'adversarial', 'adversarial.json'), JSON.stringify(ADVERSARIAL));
+  // With the run's checkpoint key, as csgnet adversarial writes it: the report shows only its own run's results.
+  writeFileSync(join(csg, 'adversarial', 'adversarial.json'), JSON.stringify({ ...ADVERSARIAL, checkpoint_key: analysisKey(csg, { checkpoint: 'last' }).checkpoint }));
   writeFileSync(join(csg, 'adversarial', 'adversarial.md'), ADVERSARIAL_MD);
   const file = join(tmp, 'report.html');
   const r = await writeReport({ runs: [csg, std], out: file, ...REPORT_OPTIONS, title: 'Tiny <runs> & "gates"' });

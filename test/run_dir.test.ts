@@ -19,7 +19,7 @@ const tmp = mkdtempSync(join(tmpdir(), 'csgnet-rundir-'));
 process.on('exit', () => rmSync(tmp, { recursive: true, force: true }));
 const cli = join(packageRoot(), 'dist', 'src', 'cli', 'main.js');
 const env = { ...process.env, OMP_NUM_THREADS: '1' };
-const SMALL = ['train', '--dataset', 'fashion-mnist', '--model', 'resnet20', '--strategy', 'csg', '--batch', '32', '--val-limit', '100',
+const SMALL = ['train', '--dataset', 'fashion-mnist', '--model', 'resnet20', '--strategy', 'csg', '--allow-no-csg', '--batch', '32', '--val-limit', '100',
   '--threads', '1', '--period', '2', '--phase-min', '1', '--progress', 'none'];
 const csgnet = (args: string[]) => spawnSync('node', [cli, ...args], { encoding: 'utf8', env });
 

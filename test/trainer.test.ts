@@ -102,7 +102,7 @@ test('CLI rejects bad flags and values with clear messages', () => {
   assert.match(r3.stderr, /unknown option '--bogus'/);
   const r4 = spawnSync('node', [cli, 'eval', '--run', join(tmp, 'missing')], { encoding: 'utf8' });
   assert.match(r4.stderr, /is not a csgnet run folder/);
-  const r5 = spawnSync('node', [cli, 'train', '--out', join(tmp, 'x'), '--dataset', 'mnist', '--data-root', join(tmp, 'no-such-dir'), '--epochs', '1'], { encoding: 'utf8' });
+  const r5 = spawnSync('node', [cli, 'train', '--out', join(tmp, 'x'), '--dataset', 'mnist', '--data-root', join(tmp, 'no-such-dir'), '--epochs', '1', '--allow-no-csg'], { encoding: 'utf8' });
   assert.notEqual(r5.status, 0);
   assert.match(r5.stderr, /no-such-dir/);
   const r6 = spawnSync('node', [cli, 'train', '--out', join(tmp, 'x'), '--workers', '-1'], { encoding: 'utf8' });

@@ -19,6 +19,11 @@ classified); targets are (label + 1) mod 10. Writes test/golden/attacks.safetens
   pgdl2_start, pgdl2_1, pgdl2  PGD-L2 from its stored start (already scaled into the ball): one step / all steps
   cw, cw_targeted              CW after cw_steps Adam steps (cw_c, cw_kappa, cw_lr)
   cw_abort                     CW with cw_abort_lr, stopped early by torchattacks' abort (cw_abort_ran steps run)
+  cw_stop                      CW with kappa cw_stop_kappa over cw_stop_steps steps: the cost goes negative and
+                               torchattacks' `cost > prev` stops it after cw_stop_ran steps (Carlini's `cost > 0.9999 prev`,
+                               csgnet's rule before, would stop at cw_stop_old_ran with another result)
+cw_targeted exercises torchattacks' true-class term max(Z_t, 0) (targets with negative logits): the plain Z_t
+term, csgnet's before, gives another result (asserted below).
 Settings go into the metadata (JSON under `settings`).
 """
 import json
@@ -38,7 +43,7 @@ MEAN, STD = 0.1307, 0.3081
 # Budgets where some images resist and some don't (the model is fragile: logit spread ~4, see make_model)
 S = dict(fgsm_eps=0.01, bim_eps=0.01, bim_alpha=0.002, bim_steps=10, pgd_eps=0.01, pgd_alpha=0.001, pgd_steps=20,
          pgd_targeted_eps=0.03, pgd_targeted_alpha=0.003, pgdl2_eps=0.1, pgdl2_alpha=0.02, pgdl2_steps=10,
-         cw_c=1.0, cw_kappa=0.0, cw_lr=0.01, cw_steps=10, cw_abort_lr=0.1, cw_abort_steps=30)
+         cw_c=1.0, cw_kappa=0.0, cw_lr=0.01, cw_steps=10, cw_abort_lr=0.1, cw_abort_steps=30, cw_stop_kappa=1.0, cw_stop_steps=200)
 
 
 class Pixel(nn.Module):
@@ -113,7 +118,10 @@ def pgdl2(model, images, labels, eps, alpha, steps, delta0, targeted=False):
     return adv_images
 
 
-def cw(model, images, labels, c, kappa, steps, lr, targeted=False):
+def cw(model, images, labels, c, kappa, steps, lr, targeted=False, old=False):
+    """torchattacks 3.5.1's CW.forward and CW.f (torchattacks/attacks/cw.py, unchanged since commit 27e658c; Harry24k/
+    adversarial-attacks-pytorch), targets passed as labels. old=True: the rules csgnet had before, for the asserts only:
+    the true-class logit itself (torchattacks < 3.4's masked_select) and Carlini's abort `cost > 0.9999 prev`."""
     def tanh_space(x):
         return 1 / 2 * (torch.tanh(x) + 1)
 
@@ -122,34 +130,37 @@ def cw(model, images, labels, c, kappa, steps, lr, targeted=False):
 
     def f(outputs, labels):
         one_hot_labels = torch.eye(outputs.shape[1])[labels]
-        real = torch.sum(one_hot_labels * outputs, dim=1)
         other = torch.max((1 - one_hot_labels) * outputs, dim=1)[0]
+        # torchattacks: the max over the one-hot row, i.e. max(Z_y, 0)
+        real = torch.sum(one_hot_labels * outputs, dim=1) if old else torch.max(one_hot_labels * outputs, dim=1)[0]
         return torch.clamp((other - real) if targeted else (real - other), min=-kappa)
 
     w = atanh(torch.clamp(images * 2 - 1, min=-1, max=1)).detach()
     w.requires_grad = True
     best_adv_images = images.clone().detach()
-    best_Lx = torch.full((len(images),), 1e10)
+    best_L2 = 1e10 * torch.ones((len(images)))
     prev_cost = 1e10
     optimizer = torch.optim.Adam([w], lr=lr)
     ran = 0
     for step in range(steps):
         ran += 1
         adv_images = tanh_space(w)
-        current_Lx = nn.MSELoss(reduction='none')(nn.Flatten()(adv_images), nn.Flatten()(images)).sum(dim=1)
+        current_L2 = nn.MSELoss(reduction='none')(nn.Flatten()(adv_images), nn.Flatten()(images)).sum(dim=1)
         outputs = model(adv_images)
-        cost = current_Lx.sum() + torch.sum(c * f(outputs, labels))
+        cost = current_L2.sum() + c * f(outputs, labels).sum()
         optimizer.zero_grad()
         cost.backward()
         optimizer.step()
         pre = torch.argmax(outputs.detach(), 1)
-        mask = torch.logical_and((pre == labels) if targeted else (pre != labels), current_Lx < best_Lx)
-        best_Lx[mask] = current_Lx[mask].detach()
-        best_adv_images[mask] = adv_images[mask].detach()
+        condition = ((pre == labels) if targeted else (pre != labels)).float()
+        mask = condition * (best_L2 > current_L2.detach())
+        best_L2 = mask * current_L2.detach() + (1 - mask) * best_L2
+        mask = mask.view([-1] + [1] * (images.dim() - 1))
+        best_adv_images = mask * adv_images.detach() + (1 - mask) * best_adv_images
         if step % max(steps // 10, 1) == 0:
-            if cost > prev_cost * 0.9999:
+            if cost.item() > (prev_cost * 0.9999 if old else prev_cost):
                 break
-            prev_cost = cost
+            prev_cost = cost.item()
     return best_adv_images, ran
 
 
@@ -200,13 +211,21 @@ def main():
     out['pgdl2'] = pgdl2(model, x, labels, S['pgdl2_eps'], S['pgdl2_alpha'], S['pgdl2_steps'], out['pgdl2_start'])
     out['cw'], _ = cw(model, x, labels, S['cw_c'], S['cw_kappa'], S['cw_steps'], S['cw_lr'])
     out['cw_targeted'], _ = cw(model, x, targets, S['cw_c'], S['cw_kappa'], S['cw_steps'], S['cw_lr'], targeted=True)
+    # the true-class term fires: some targets' logits are negative, where max(Z_t, 0) has no gradient
+    old_targeted, _ = cw(model, x, targets, S['cw_c'], S['cw_kappa'], S['cw_steps'], S['cw_lr'], targeted=True, old=True)
+    assert (old_targeted - out['cw_targeted']).abs().max() > 1e-2
     # a large lr makes the cost oscillate: the early abort stops the run (after cw_abort_ran of cw_abort_steps steps)
     out['cw_abort'], ran = cw(model, x, labels, S['cw_c'], S['cw_kappa'], S['cw_abort_steps'], S['cw_abort_lr'])
     assert ran < S['cw_abort_steps'], ran
     S['cw_abort_ran'] = ran
+    # kappa > 0 lets the cost go negative, where `cost > 0.9999 prev` is laxer than `cost > prev`: the rules stop apart
+    out['cw_stop'], ran = cw(model, x, labels, S['cw_c'], S['cw_stop_kappa'], S['cw_stop_steps'], S['cw_lr'])
+    old_stop, old_ran = cw(model, x, labels, S['cw_c'], S['cw_stop_kappa'], S['cw_stop_steps'], S['cw_lr'], old=True)
+    assert ran < S['cw_stop_steps'] and old_ran != ran and (old_stop - out['cw_stop']).abs().max() > 1e-2, (ran, old_ran)
+    S['cw_stop_ran'], S['cw_stop_old_ran'] = ran, old_ran
     report = {}
     with torch.no_grad():
-        for k in ('fgsm', 'fgsm_targeted', 'bim', 'pgd', 'pgd_targeted', 'pgdl2', 'cw', 'cw_targeted', 'cw_abort'):
+        for k in ('fgsm', 'fgsm_targeted', 'bim', 'pgd', 'pgd_targeted', 'pgdl2', 'cw', 'cw_targeted', 'cw_abort', 'cw_stop'):
             pred = model(out[k]).argmax(1)
             tgt = targets if k.endswith('targeted') else labels
             ok = (pred == tgt) if k.endswith('targeted') else (pred != tgt)

@@ -20,10 +20,13 @@ import { detectionMetrics, rocCurve } from '../metrics/detection.js';
 import { FilterClassStats } from '../explain/filter_stats.js';
 import { writeNpy } from '../io/npy.js';
 import { thinRoc } from '../report/roc.js';
-import { writeAdversarialReport, type AdversarialExample } from './adversarial_report.js';
+import { analysisKey, type CheckpointKey } from './analysis_key.js';
+import { MIN_REPORTED, writeAdversarialReport, type AdversarialExample } from './adversarial_report.js';
 
 export const DEFAULT_EPS = [0.05, 0.1, 0.2];
 export const DEFAULT_ADAPTIVE_WEIGHTS = [1, 10];
+/** Images attacked by default: the whole 10,000-image test split takes hours on a CPU (17 settings each). */
+export const DEFAULT_LIMIT = 1000;
 /** Examples kept per setting for examples.png. */
 const EXAMPLES = 4;
 
@@ -31,7 +34,7 @@ export interface AdversarialOptions {
   run: string;
   checkpoint?: string;
   split?: 'test' | 'train' | 'val';
-  /** The first N images of the split (0 = all); the correctly classified ones are attacked. */
+  /** The first N images of the split (default DEFAULT_LIMIT, 0 = all); the correctly classified ones are attacked. */
   limit?: number;
   attacks?: readonly string[];
   /** Linf radii (pixel units) of fgsm, bim, pgd (and the adaptive PGD). */
@@ -92,6 +95,8 @@ export interface TransferResult { fit: string; test: string; detectors: Partial<
 
 export interface AdversarialReport {
   run: string; checkpoint: string; epoch: number; model: string; strategy: string;
+  /** The checkpoint attacked (analysis_key.ts): compare and report show only results of the run's own checkpoint. */
+  checkpoint_key: CheckpointKey;
   protocol: string;
   settings: {
     split: string; images: number; attacks: AttackName[]; eps: number[]; l2_eps: number[]; detectors: DetectorName[]; fit_fraction: number; seed: number;
@@ -107,6 +112,13 @@ export interface AdversarialReport {
 const PROTOCOL = 'Lee et al. (2018) style: clean images classified correctly, whose same-L2 Gaussian-noise copy is classified correctly and whose attack ' +
   'succeeds; clean and noisy copies negative, adversarial positive; detectors fitted on a seeded split of the images (fit_fraction), ' +
   'metrics on the rest; split by image and shared by every attack.';
+
+/** The smallest image count whose split (detectionSplit) fits >= 1 image and reports >= `reported`. */
+function limitFor(fraction: number, reported: number): number {
+  let n = reported + 1;
+  while (Math.round(n * fraction) < 1 || n - Math.round(n * fraction) < reported) n++;
+  return n;
+}
 
 /** A seeded split of n images: 1 = fits the detectors (round(n * fraction) of them), 0 = reported. */
 export function detectionSplit(n: number, fraction: number, seed: number): Uint8Array {
@@ -208,8 +220,10 @@ export async function adversarialRun(o: AdversarialOptions): Promise<{ report: A
   const log = o.log ?? (() => {});
 
   const run = openRun(o.run, o.checkpoint ?? 'last');
+  const checkpointKey = analysisKey(o.run, { checkpoint: o.checkpoint ?? 'last' }).checkpoint;
   const ds = await runDataset(run, split, { log });
-  const n = o.limit ? Math.min(o.limit, ds.length) : ds.length;
+  const limit = o.limit ?? DEFAULT_LIMIT;
+  const n = limit ? Math.min(limit, ds.length) : ds.length;
   const shape = [ds.channels, ds.height, ds.width], per = ds.channels * ds.height * ds.width;
   const model = run.model;
   model.eval();
@@ -223,7 +237,11 @@ export async function adversarialRun(o: AdversarialOptions): Promise<{ report: A
     const nFit = isFit.reduce((acc, f) => acc + f, 0);
     if (nFit === 0 || nFit === n) {
       throw new Error(`${n} images are too few for a ${fitFraction} fitting split: ${nFit} would fit the detectors and ${n - nFit} be reported; ` +
-        `use a larger --limit (at least ${Math.ceil(1 / Math.min(fitFraction, 1 - fitFraction))})`);
+        `use a larger --limit (at least ${limitFor(fitFraction, 1)})`);
+    }
+    if (n - nFit < MIN_REPORTED) {
+      log(`warning: ${n} images: ${n - nFit} are reported, so every detector's metrics come from fewer than ${MIN_REPORTED} samples per class ` +
+        `(clean, noisy, adversarial) and are unreliable; --limit ${limitFor(fitFraction, MIN_REPORTED)} or more gives ${MIN_REPORTED} before selection`);
     }
     const clean = pixels(ds, n, batchSize);
     const cleanPred = predictions(pm, clean.x, n, shape, batchSize);
@@ -333,6 +351,9 @@ export async function adversarialRun(o: AdversarialOptions): Promise<{ report: A
         detectors: outcomes,
       };
       results.push(r);
+      if (evalRows.length < MIN_REPORTED) {
+        log(`warning: ${s.key}: ${evalRows.length} reported images (samples per class), fewer than ${MIN_REPORTED}: its detector metrics are unreliable`);
+      }
       log(`${s.key}: success ${(100 * r.success_rate).toFixed(1)} % of ${m}, selected ${r.selected} (fit ${fitRows.length}, report ${evalRows.length}); AUROC ` +
         detectors.map((d) => `${d} ${auroc(outcomes[d])}`).join(', '));
 
@@ -355,7 +376,7 @@ export async function adversarialRun(o: AdversarialOptions): Promise<{ report: A
     }
 
     const report: AdversarialReport = {
-      run: o.run, checkpoint: run.checkpoint, epoch: run.epoch, model: run.config.model, strategy: run.config.strategy,
+      run: o.run, checkpoint: run.checkpoint, checkpoint_key: checkpointKey, epoch: run.epoch, model: run.config.model, strategy: run.config.strategy,
       protocol: PROTOCOL,
       settings: {
         split, images: n, attacks, eps: epsList, l2_eps: attacks.includes('pgd-l2') ? l2Eps : [], detectors, fit_fraction: fitFraction, seed, adaptive_weights: assignment ? weights : [],

@@ -24,6 +24,9 @@ const cell = (d: DetectorOutcome | undefined) => (!d ? '' : 'skipped' in d ? 'n/
 const epsText = (r: SettingResult) => (r.eps === null ? '-' : String(r.eps));
 const line = (c: (string | number)[]) => `| ${c.join(' | ')} |`;
 
+/** Reported images (samples per class) below which a setting's detector metrics are flagged as unreliable. */
+export const MIN_REPORTED = 30;
+
 export function adversarialMarkdown(r: AdversarialReport): string {
   const dets = r.settings.detectors;
   const out: string[] = [];
@@ -40,6 +43,11 @@ export function adversarialMarkdown(r: AdversarialReport): string {
   out.push(line(['attack', 'eps', 'adaptive w', ...dets]));
   out.push(line(Array(3 + dets.length).fill('---')));
   for (const a of r.attacks) out.push(line([a.attack, epsText(a), a.adaptive_weight ?? '-', ...dets.map((d) => cell(a.detectors[d]))]));
+  const few = r.attacks.filter((a) => a.eval.images < MIN_REPORTED);
+  if (few.length) {
+    out.push('', `**Few samples:** ${few.map((a) => `${a.key} (${a.eval.images})`).join(', ')} report fewer than ${MIN_REPORTED} images per ` +
+      'class of sample (clean, noisy, adversarial): their metrics are unreliable; a larger --limit gives more.');
+  }
   if (r.transfer.length) {
     out.push('', '## Transfer (fitted on one attack, reported on another)', '');
     out.push(line(['fitted on', 'tested on', ...dets]));

@@ -1,10 +1,12 @@
 // The key of a cached analysis: everything that produced it. Torch-free, so that `compare` can tell
 // whether RUN_DIR/analysis/analysis.json is still valid without loading libtorch.
 import { isAbsolute, relative, resolve } from 'node:path';
-import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
+import { closeSync, fstatSync, openSync, readSync, realpathSync } from 'node:fs';
 import { createHash } from 'node:crypto';
 import { checkpointPath } from '../csg/run_dir.js';
 import type { MiMatrixOptions } from '../metrics/mutual_info.js';
+
+export interface CheckpointKey { file: string; bytes: number; sha256: string; run?: string }
 
 export interface AnalyzeOptions { split?: 'test' | 'train' | 'val'; limit?: number; checkpoint?: string; mi?: MiMatrixOptions }
 
@@ -16,8 +18,11 @@ export interface AnalyzeOptions { split?: 'test' | 'train' | 'val'; limit?: numb
 export interface AnalysisKey {
   /** 2: images normalised with the run's training statistics on every split (1 used the split's own). */
   version: 2;
-  /** The checkpoint path relative to the run folder (absolute when outside it), its size and SHA-256. */
-  checkpoint: { file: string; bytes: number; sha256: string };
+  /**
+   * The checkpoint path relative to the run folder (absolute when outside it), its size and SHA-256, and the run
+   * folder's real path (absent in results of older csgnets): a result written into another run's folder says so.
+   */
+  checkpoint: CheckpointKey;
   split: 'test' | 'train' | 'val';
   /** First N images (0 = all). */
   limit: number;
@@ -57,7 +62,7 @@ export function analysisKey(dir: string, o: AnalyzeOptions = {}): AnalysisKey {
   const randomState = mi.randomState === undefined ? 0 : mi.randomState;
   return {
     version: 2,
-    checkpoint: { file, ...hashFile(path) },
+    checkpoint: { file, ...hashFile(path), run: realpathSync(resolve(dir)) },
     split: o.split ?? 'test',
     limit: o.limit ?? 0,
     mi: {
@@ -65,6 +70,33 @@ export function analysisKey(dir: string, o: AnalyzeOptions = {}): AnalysisKey {
       balance_seed: mi.balanceNegatives ? (mi.balanceSeed ?? randomState ?? 0) : null, normalize_columns: !!mi.normalizeColumns,
     },
   };
+}
+
+/** 'from another run (DIR)' when a result's checkpoint is not `want` and belongs to another run folder, else ''. */
+function fromAnotherRun(have: Partial<CheckpointKey>, want: CheckpointKey): string {
+  const same = have.file === want.file && have.bytes === want.bytes && have.sha256 === want.sha256;
+  return !same && have.run && want.run && have.run !== want.run ? `from another run (${have.run})` : '';
+}
+
+/** Why a cached analysis `file` with key `have` is not the one wanted: a sentence starting with the file, '' when it is. */
+export function analysisStaleness(file: string, have: AnalysisKey | undefined, want: AnalysisKey): string {
+  const other = have?.checkpoint ? fromAnotherRun(have.checkpoint, want.checkpoint) : '';
+  if (other) return `${file} is ${other}`;
+  const diff = keyDifference(have, want);
+  return diff ? `${file} was made with ${diff}` : '';
+}
+
+/**
+ * Why a result `file` (localization.json, adversarial.json) recording checkpoint key `have` is not a result of
+ * checkpoint `want`: a sentence starting with the file, '' when it is.
+ */
+export function resultStaleness(file: string, have: Partial<CheckpointKey> | null | undefined, want: CheckpointKey): string {
+  if (!have || typeof have !== 'object' || typeof have.sha256 !== 'string') return `${file} was made by an older csgnet (no checkpoint key)`;
+  const other = fromAnotherRun(have, want);
+  if (other) return `${file} is ${other}`;
+  if (have.file !== want.file) return `${file} was made from ${have.file}, not ${want.file}`;
+  if (have.bytes !== want.bytes || have.sha256 !== want.sha256) return `${file} was made from an older ${want.file} (its content changed since)`;
+  return '';
 }
 
 /** How two keys differ, for a message ('' when they are equal). */

@@ -4,12 +4,12 @@
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { AnalysisResult } from './run_analysis.js';
-import { analysisKey, keyDifference, type AnalysisKey, type AnalyzeOptions } from './analysis_key.js';
+import { analysisKey, analysisStaleness, type AnalysisKey, type AnalyzeOptions } from './analysis_key.js';
 import { COMPARED_METHODS, METHOD_LABELS, readLocalizationSummary, type LocalizationSummary, type MethodSummary } from './localization_summary.js';
 import { RunDir, readRunInfo } from '../csg/run_dir.js';
 import { table, fmt } from '../report/table.js';
 import { writeFileAtomic } from '../util/atomic.js';
-import { gateAurocOnPgd } from './adversarial_summary.js';
+import { readAdversarialSummary } from './adversarial_summary.js';
 import { readSweep, runState, sweepRunDirs } from './sweep.js';
 
 /** Run folders to compare: a sweep folder (DIR/sweep.json) stands for its finished runs, in sweep order. */
@@ -29,7 +29,7 @@ export interface ComparisonRow {
   mean_specificity: number; agreement: number | null; class_filter_accuracy: number;
   /** RUN/localization/localization.json's figures when it is current (this split, the last checkpoint), else null. */
   localization: LocalizationSummary | null;
-  /** From RUN/adversarial/adversarial.json (csgnet adversarial), else null. */
+  /** From RUN/adversarial/adversarial.json (csgnet adversarial) when made from this run's last checkpoint, else null. */
   gate_auroc_pgd: number | null;
 }
 
@@ -42,8 +42,8 @@ function cachedAnalysis(file: string, want: AnalysisKey): { a: AnalysisResult | 
   } catch (e) {
     return { a: null, why: `${file} is not valid JSON (${(e as Error).message})` };
   }
-  const diff = keyDifference(c?.key, want);
-  return diff ? { a: null, why: `${file} was made with ${diff}` } : { a: c, why: '' };
+  const why = analysisStaleness(file, c?.key, want);
+  return why ? { a: null, why } : { a: c, why: '' };
 }
 
 /**
@@ -70,9 +70,11 @@ export async function compareRuns(dirs: string[], o: { log?: (s: string) => void
     }
     const loc = readLocalizationSummary(dir, key.checkpoint, opts.split!);
     if (loc.why) o.log?.(`${dir}: no localization figures: ${loc.why}`);
+    const adv = readAdversarialSummary(dir, key.checkpoint);
+    if (adv.why) o.log?.(`${dir}: no adversarial figures: ${adv.why}`);
     out.push({ run: dir, model: info.config.model, strategy: info.config.strategy, accuracy: a.accuracy, density: a.density, mis: a.mis,
       mean_specificity: a.mean_specificity, agreement: a.agreement, class_filter_accuracy: a.class_filter_accuracy.mean_balanced,
-      localization: loc.summary, gate_auroc_pgd: gateAurocOnPgd(dir)?.auroc ?? null });
+      localization: loc.summary, gate_auroc_pgd: adv.summary?.auroc ?? null });
   }
   return out;
 }

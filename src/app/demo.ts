@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { existsSync, rmSync } from 'node:fs';
 import { PRESETS, type TrainConfig } from '../csg/config.js';
 import { Trainer, combineEvents, type TrainEvents } from '../csg/trainer.js';
+import { noCsgEpochReason } from '../csg/schedule.js';
 import { eventsLog } from '../csg/events_log.js';
 import { compareRuns, type ComparisonRow } from './compare.js';
 
@@ -18,6 +19,9 @@ export interface DemoResult { dirs: string[]; rows: ComparisonRow[]; interrupted
 
 export async function runDemo(o: DemoOptions): Promise<DemoResult> {
   const dirs: string[] = [];
+  // Before the STD run trains: a CSG run that never gates would compare STD with STD.
+  const noCsg = noCsgEpochReason(o.epochs, { ...PRESETS.cifar!, strategy: 'csg' });
+  if (noCsg) throw new Error(`demo: ${noCsg.replace('--strategy csg with ', '')}`);
   for (const strategy of ['std', 'csg'] as const) {
     const config: TrainConfig = { ...structuredClone(PRESETS.cifar), model: o.model, strategy, epochs: o.epochs, limit: o.limit };
     const dir = join(o.out, strategy);

@@ -3,7 +3,7 @@
 // runs opens no libtorch.
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { AnalysisKey } from './analysis_key.js';
+import { resultStaleness, type CheckpointKey } from './analysis_key.js';
 import type { LocalizationReport } from './localize.js';
 
 export const LOCALIZATION_DIR = 'localization';
@@ -43,7 +43,7 @@ const num = (v: unknown): number | null => (typeof v === 'number' && Number.isFi
  * run's own dataset and `split` from the checkpoint `checkpoint` (its key: path, size, SHA-256);
  * otherwise null and why ('' when there is none).
  */
-export function readLocalizationSummary(runDir: string, checkpoint: AnalysisKey['checkpoint'], split: string): { summary: LocalizationSummary | null; why: string } {
+export function readLocalizationSummary(runDir: string, checkpoint: CheckpointKey, split: string): { summary: LocalizationSummary | null; why: string } {
   const file = join(localizationDir(runDir), LOCALIZATION_FILE);
   if (!existsSync(file)) return { summary: null, why: '' };
   let r: Partial<LocalizationReport>;
@@ -55,9 +55,9 @@ export function readLocalizationSummary(runDir: string, checkpoint: AnalysisKey[
   const rerun = `; rerun csgnet localize --run ${runDir}`;
   const key = r?.checkpoint_key, ds = r?.settings?.dataset;
   if (!key || !ds || typeof r.methods !== 'object' || r.methods === null) return { summary: null, why: `${file} was made by an older csgnet (no checkpoint key or dataset)${rerun}` };
+  const stale = resultStaleness(file, key, checkpoint);
+  if (stale) return { summary: null, why: `${stale}${rerun}` };
   if (!ds.own) return { summary: null, why: `${file} scores another dataset (${ds.name}), not the run's own` };
-  if (key.file !== checkpoint.file) return { summary: null, why: `${file} was made from ${key.file}, not ${checkpoint.file}${rerun}` };
-  if (key.bytes !== checkpoint.bytes || key.sha256 !== checkpoint.sha256) return { summary: null, why: `${file} was made from an older ${checkpoint.file} (its content changed since)${rerun}` };
   if (r.settings!.split !== split) return { summary: null, why: `${file} scores the ${r.settings!.split} split, compare uses ${split}` };
   const methods: LocalizationSummary['methods'] = {};
   for (const m of COMPARED_METHODS) {

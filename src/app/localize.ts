@@ -17,7 +17,7 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import * as torch from '../torch/index.js';
 import type { Tensor } from '../torch/index.js';
-import { BatchLoader, CLUTTER_DEFAULTS, classFolderName, loadDataset, maskBox, type ImageDataset, type VocPartDataset } from '../data/index.js';
+import { BatchLoader, CLUTTER_DEFAULTS, classFolderName, clutterCanvasRange, loadDataset, maskBox, type ImageDataset, type VocPartDataset } from '../data/index.js';
 import { asTrained, openRun, runDataset, type OpenRun } from '../csg/run.js';
 import { modelInfo } from '../models/registry.js';
 import {
@@ -125,6 +125,8 @@ function* tensorBatches(run: OpenRun, ds: ImageDataset, n: number, batchSize: nu
 }
 
 const quote = (names: readonly string[]) => names.map((c) => `'${c}'`).join(', ');
+const noMasks = (name: string, split: string) => new Error(`${name} (${split} split) has no object masks: localize needs a dataset with masks ` +
+  '(cluttered-fashion-mnist, cluttered-mnist, an image folder with masks/, VOC Part)');
 
 /** The run's own split, or `d` loaded to fit the run's model (module comment), with what to record. */
 async function datasetToScore(run: OpenRun, runDir: string, split: 'test' | 'train' | 'val', d: LocalizeDataset | undefined,
@@ -149,7 +151,17 @@ async function datasetToScore(run: OpenRun, runDir: string, split: 'test' | 'tra
   }
   const { channels, height: rh, width: rw, classes } = run.dataset;
   const asked = isCluttered ? (d.canvas ?? d.imageSize) : d.imageSize;
+  // Messages name the flag given, else the one to give (--canvas for cluttered-*).
+  const sizeFlag = d.canvas !== undefined ? '--canvas' : d.imageSize !== undefined ? '--image-size' : isCluttered ? '--canvas' : '--image-size';
   const distractors = isCluttered ? (d.distractors ?? (cluttered(c.dataset) ? c.distractors : undefined) ?? CLUTTER_DEFAULTS.distractors) : null;
+  if (isCluttered) {
+    const [lo, hi] = clutterCanvasRange(), canvas = asked ?? rh;
+    if (!(canvas >= lo && canvas <= hi)) {
+      const who = asked !== undefined ? `${sizeFlag} ${canvas}` : `the canvas (by default the image side of ${trainedOn}, ${rh})`;
+      throw new Error(`${who} is outside ${d.name}'s canvas sides [${lo}, ${hi}] (its largest scaled 28x28 item must fit); ` +
+        `pass --canvas N in that range to score at that size anyway (the model ends in global average pooling)`);
+    }
+  }
   const ds = await loadDataset(d.name, {
     root: d.root, split,
     size: d.name === 'imagefolder' ? (asked !== undefined ? asked : [rh, rw]) : d.name === 'voc-part' ? (asked ?? rh) : undefined,
@@ -158,6 +170,8 @@ async function datasetToScore(run: OpenRun, runDir: string, split: 'test' | 'tra
     distractors: distractors ?? undefined,
     parts: d.name === 'voc-part' ? true : undefined,
   });
+  // First: without masks no other setting helps (no size to suggest).
+  if (!ds.masks) throw noMasks(d.name, split);
   if (ds.channels !== channels) throw new Error(`${d.name} images have ${ds.channels} channel(s) but ${trainedOn} takes ${channels}`);
   if (ds.numClasses !== classes.length) {
     throw new Error(`${d.name} has ${ds.numClasses} classes (${quote(ds.classNames)}) but ${trainedOn} has ${classes.length} (${quote(classes)})`);
@@ -165,12 +179,11 @@ async function datasetToScore(run: OpenRun, runDir: string, split: 'test' | 'tra
   const differ = classes.flatMap((name, k) => (classFolderName(name) === classFolderName(ds.classNames[k]!) ? [] : [`label ${k}: '${ds.classNames[k]}' vs '${name}'`]));
   if (differ.length) throw new Error(`${d.name} names its classes differently from ${trainedOn}: ${differ.join(', ')}`);
   if (ds.height !== rh || ds.width !== rw) {
-    const sizeFlag = isCluttered ? '--canvas' : '--image-size';
     if (asked === undefined) {
       throw new Error(`${d.name} images are ${ds.width}x${ds.height} but ${trainedOn} takes ${rw}x${rh}; pass ${sizeFlag} ${Math.min(ds.height, ds.width)} ` +
         'to score at that size anyway (the model ends in global average pooling)');
     }
-    if (ds.height !== asked || ds.width !== asked) throw new Error(`--image-size ${asked}: ${d.name} images are ${ds.width}x${ds.height} (this dataset is not resized)`);
+    if (ds.height !== asked || ds.width !== asked) throw new Error(`${sizeFlag} ${asked}: ${d.name} images are ${ds.width}x${ds.height} (this dataset is not resized)`);
     const min = modelInfo(c.model).minInputSize;
     if (asked < min) throw new Error(`${sizeFlag} ${asked} is below the smallest input of ${c.model} (${min})`);
     log?.(`scoring at ${ds.width}x${ds.height}, not the run's ${rw}x${rh} (asked for by ${sizeFlag})`);
@@ -187,10 +200,7 @@ export async function localizeRun(o: LocalizeOptions): Promise<{ report: Localiz
   const run = openRun(o.run, o.checkpoint ?? 'last');
   const scored = await datasetToScore(run, o.run, split, o.dataset, o.log);
   const about = scored.about, ds = await asTrained(run, scored.ds, { log: o.log });
-  if (!ds.masks) {
-    throw new Error(`${about.name} (${split} split) has no object masks: localize needs a dataset with masks ` +
-      '(cluttered-fashion-mnist, cluttered-mnist, an image folder with masks/, VOC Part)');
-  }
+  if (!ds.masks) throw noMasks(about.name, split);
   const n = o.limit ? Math.min(o.limit, ds.length) : ds.length;
   const { height: H, width: W } = ds, hw = H * W, C = ds.numClasses;
   const masks = ds.masks.subarray(0, n * hw);

@@ -11,7 +11,7 @@ import { RunDir, readMetrics, readRunInfo } from '../csg/run_dir.js';
 import { gateAssignment } from '../metrics/analysis.js';
 import { writeFileAtomic } from '../util/atomic.js';
 import { packageRoot } from '../util/paths.js';
-import { analysisKey, keyDifference, type AnalyzeOptions } from './analysis_key.js';
+import { analysisKey, analysisStaleness, resultStaleness, type AnalyzeOptions, type CheckpointKey } from './analysis_key.js';
 import type { AnalysisResult } from './run_analysis.js';
 import {
   dataUri, hstack, overlayRgb, renderReportHtml, vegaAssets,
@@ -48,7 +48,7 @@ const readJson = (file: string): unknown => {
   }
 };
 
-/** RUN/analysis/analysis.json with the wanted key, else computed (and cached) or, without `analyze`, the stale one with a note. */
+/** RUN/analysis/analysis.json with the wanted key, else computed (and cached) or, without `analyze`, none and a note. */
 async function runAnalysis(dir: string, opts: AnalyzeOptions, analyze: boolean, notes: string[], log: (s: string) => void): Promise<AnalysisResult | null> {
   const analysisDir = new RunDir(dir, '--run').analysisDir;
   const file = join(analysisDir, 'analysis.json');
@@ -56,16 +56,15 @@ async function runAnalysis(dir: string, opts: AnalyzeOptions, analyze: boolean, 
   if (existsSync(file)) {
     try {
       cached = readJson(file) as AnalysisResult;
-      const diff = keyDifference(cached?.key, analysisKey(dir, opts));
-      if (!diff) return cached;
-      why = `${file} was made with ${diff}`;
+      why = analysisStaleness(file, cached?.key, analysisKey(dir, opts));
+      if (!why) return cached;
     } catch (e) {
       why = (e as Error).message;
     }
   }
   if (!analyze) {
-    if (cached) { notes.push(`analysis shown as found: ${why}`); return cached; }
-    notes.push(why || `no analysis in ${analysisDir} (run csgnet analyze, or csgnet report without --no-analyze)`);
+    notes.push(why ? `analysis not shown: ${why} (csgnet report without --no-analyze recomputes it)`
+      : `no analysis in ${analysisDir} (run csgnet analyze, or csgnet report without --no-analyze)`);
     return null;
   }
   log(`analyzing ${dir} (features, MI matrix, figures)${why ? `: ${why}` : ''} ...`);
@@ -169,12 +168,20 @@ export async function filterGallery(run: OpenRun, ds: ImageDataset, o: {
 
 const MAX_INLINE_IMAGE = 4 << 20;
 
-function localizationOf(dir: string, notes: string[]): ReportLocalization | null {
+/** Whether a result file's checkpoint key is `want` (this run's checkpoint); if not, a note says why it is left out. */
+function ownResult(file: string, json: unknown, want: CheckpointKey | null, notes: string[]): boolean {
+  const why = want ? resultStaleness(file, (json as { checkpoint_key?: CheckpointKey } | null)?.checkpoint_key, want) : `${file}: the run's checkpoint cannot be read`;
+  if (why) notes.push(`not shown: ${why}`);
+  return !why;
+}
+
+function localizationOf(dir: string, notes: string[], want: CheckpointKey | null): ReportLocalization | null {
   for (const sub of ['localization', 'analysis']) {
     const file = join(dir, sub, 'localization.json');
     if (!existsSync(file)) continue;
     let json: unknown;
     try { json = readJson(file); } catch (e) { notes.push((e as Error).message); return null; }
+    if (!ownResult(file, json, want, notes)) return null;
     const png = join(dir, sub, 'overlays.png');
     let overlays: string | null = null;
     if (existsSync(png)) {
@@ -186,12 +193,14 @@ function localizationOf(dir: string, notes: string[]): ReportLocalization | null
   return null;
 }
 
-function adversarialOf(dir: string, notes: string[]): ReportAdversarial | null {
+function adversarialOf(dir: string, notes: string[], want: CheckpointKey | null): ReportAdversarial | null {
   const adv = join(dir, 'adversarial');
   const js = join(adv, 'adversarial.json'), md = join(adv, 'adversarial.md');
   if (!existsSync(js) && !existsSync(md)) return null;
   let json: unknown = null;
-  if (existsSync(js)) { try { json = readJson(js); } catch (e) { notes.push((e as Error).message); } }
+  // adversarial.md alone carries no key: it is shown only with its adversarial.json.
+  try { json = readJson(js); } catch (e) { notes.push((e as Error).message); return null; }
+  if (!ownResult(js, json, want, notes)) return null;
   return { dir: adv, json, markdown: existsSync(md) ? readFileSync(md, 'utf8') : null };
 }
 
@@ -210,6 +219,9 @@ export async function gatherRun(dir: string, o: Omit<ReportOptions, 'runs' | 'ou
   } catch (e) {
     notes.push(`model not opened (${(e as Error).message}): no gate, no gallery, and the analysis only if cached`);
   }
+  // Results in the run folder are shown only when they are of this checkpoint of this run (their checkpoint key).
+  let want: CheckpointKey | null = null;
+  try { want = analysisKey(dir, { checkpoint }).checkpoint; } catch { /* no checkpoint: the note above says so */ }
   let analysis: AnalysisResult | null = null;
   try {
     analysis = await runAnalysis(dir, { split, checkpoint, limit: o.analysisLimit ?? 0 }, (o.analyze ?? true) && run !== null, notes, log);
@@ -228,7 +240,7 @@ export async function gatherRun(dir: string, o: Omit<ReportOptions, 'runs' | 'ou
   const out: ReportRun = {
     name: dir, config, model: info.config.model, strategy: info.config.strategy, dataset: info.dataset.name, classes: info.dataset.classes,
     checkpoint: run ? { file: run.checkpoint, epoch: run.epoch } : null, metrics, analysis, gate: run?.gate ? run.gate.toArray() : null,
-    gallery, localization: localizationOf(dir, notes), adversarial: adversarialOf(dir, notes), notes,
+    gallery, localization: localizationOf(dir, notes, want), adversarial: adversarialOf(dir, notes, want), notes,
   };
   if (run) disposeRun(run);
   return out;

@@ -1,12 +1,12 @@
-// Carlini-Wagner L2 (Carlini & Wagner 2017) as torchattacks.CW (no binary search over c): Adam on
-// w = atanh(2x - 1), x' = (tanh(w) + 1) / 2, minimising |x' - x|_2^2 + c * f(x') with the margin
-// f = max(Z_y - max_{i != y} Z_i, -kappa) (targeted: max(max_{i != t} Z_i - Z_t, -kappa)). Each image
-// keeps its successful iterate of smallest L2 (the clean image when none succeeds). Early abort as
-// torchattacks: every max(steps / 10, 1) steps, stop when the cost exceeds 0.9999 x the last checked one.
+// Carlini-Wagner L2 (Carlini & Wagner 2017) as torchattacks 3.5's CW (torchattacks/attacks/cw.py; no binary
+// search over c): Adam on w = atanh(2x - 1), x' = (tanh(w) + 1) / 2, minimising |x' - x|_2^2 + c * f(x') with
+// f = max(real - other, -kappa) (targeted: max(other - real, -kappa)). Each image keeps its successful iterate
+// of smallest L2 (the clean image when none succeeds). Early stop as torchattacks: every max(steps / 10, 1)
+// steps, stop when the cost exceeds the last checked one (Carlini's own code stops at 0.9999 x it; not kept).
 //
-// torchattacks quirks kept for parity: the "other" logit is max((1 - onehot) * Z), so it is >= 0 (the
-// zeroed true-class entry takes part); pixels at exactly 0 or 1 map to w = -inf / +inf, where tanh's
-// gradient is 0, so they never move.
+// torchattacks quirks kept for parity: real = max(onehot * Z) = max(Z_y, 0) and other = max((1 - onehot) * Z)
+// >= 0 (the zeroed entries take part), so a negative true-class (or target) logit gets no gradient; pixels at
+// exactly 0 or 1 map to w = -inf / +inf, where tanh's gradient is 0, so they never move.
 import * as torch from '../torch/index.js';
 import type { Tensor } from '../torch/index.js';
 import { Adam } from '../torch/optim/index.js';
@@ -34,7 +34,7 @@ export class CW extends Attack {
   /** The margin f per image [N]. */
   private margin(logits: Tensor, labels: Tensor): Tensor {
     const onehot = torch.F.oneHot(labels, logits.shape[1]!).to('float32');
-    const real = onehot.mul(logits).sum(1);
+    const real = onehot.mul(logits).max(1)[0];
     const other = onehot.rsub(1).mul(logits).max(1)[0];
     return (this.targeted ? other.sub(real) : real.sub(other)).clampMin(-this.kappa);
   }
@@ -73,7 +73,7 @@ export class CW extends Attack {
         best.dispose(); bestL2.dispose();
         best = r.best; bestL2 = r.bestL2;
         if (step % every === 0) {
-          if (r.cost > Math.fround(prevCost * Math.fround(0.9999))) break;   // PyTorch compares in float32
+          if (r.cost > prevCost) break;   // torchattacks: cost.item() > prev_cost, Python floats
           prevCost = r.cost;
         }
       }

@@ -8,7 +8,8 @@ export function registerAdversarial(program: Command): void {
   addRunOptions(program.command('adversarial')
     .description('attack a run (FGSM, BIM, PGD, PGD-L2, CW) and score adversarial-sample detectors (gate consistency, CSG-LR, Mahalanobis, ' +
       'feature squeezing) as Lee et al. -> DIR/adversarial.json, adversarial.md, roc.svg/png, examples.png'),
-  { images: true, limit: 'only the first N images of the split (the correctly classified ones are attacked)' })
+  { images: true, limit: 'only the first N images of the split (the correctly classified ones are attacked); default 1000, ' +
+    '0 = the whole split (10,000 Fashion-MNIST test images: up to 170,000 attacked image-settings with the default flags, hours on a CPU)' })
     .option('--out <dir>', 'output folder (default RUN/adversarial, where `csgnet compare` looks)')
     .option('--attacks <list>', 'comma-separated attacks: fgsm, bim, pgd, pgd-l2, cw', 'fgsm,bim,pgd,pgd-l2,cw')
     .option('--eps <list>', 'comma-separated Linf radii in pixel units of fgsm, bim, pgd and the adaptive PGD', numList, [0.05, 0.1, 0.2])

@@ -95,6 +95,7 @@ program.command('train').description('train an STD or CSG model; writes RUN_DIR/
   .option('--warmup <n>', 'STD-only epochs first', int(0))
   .option('--period <n>', 'schedule period (epochs)', int(1))
   .option('--phase-min <n>', 'epoch e is CSG when e % period >= phase-min', int(0))
+  .option('--allow-no-csg', '--strategy csg: train even when --epochs reaches no CSG epoch (the gate then stays untrained)')
   .option('--gate-init <x>', 'initial gate value', num({ min: 0, max: 1, exclusiveMin: true }))
   .addOption(new Option('--optimizer <name>', 'network optimizer').choices(['sgd', 'adam', 'adamw']))
   .addOption(new Option('--csg-optimizer <name>', 'CSG-path optimizer (with --separate-path-optimizers)').choices(['sgd', 'adam', 'adamw']))
@@ -118,6 +119,11 @@ program.command('train').description('train an STD or CSG model; writes RUN_DIR/
   .option('--sync-bn', 'data parallel: BatchNorm batch statistics over all processes (nn.SyncBatchNorm)')
   .option('--dist-timeout <s>', 'data parallel: seconds a rank waits for the others (rendezvous and each collective) before failing', int(1), 1800)
   .action(async (o, cmd: Command) => {
+    // Before any work (and before --nproc starts ranks): a CSG run whose schedule never gates is refused.
+    const { noCsgEpochReason } = await import('../csg/schedule.js');
+    const planned = o.resume ? null : buildConfig(o);
+    const noCsg = planned && noCsgEpochReason(planned.epochs, planned);
+    if (noCsg && !o.allowNoCsg) throw new Error(`${noCsg}; train more epochs, or pass --allow-no-csg to train it anyway`);
     const { distributedEnv } = await import('../app/launch.js');
     const denv = distributedEnv(process.env);
     if (o.nproc > 1) {
@@ -151,6 +157,7 @@ program.command('train').description('train an STD or CSG model; writes RUN_DIR/
       }
       log(`resuming ${o.out} at epoch ${trainer.epoch}, batch ${trainer.nextBatch} of ${trainer.config.epochs} epochs`);
     } else {
+      if (noCsg && leader) log(`warning (--allow-no-csg): ${noCsg}`);
       trainer = await Trainer.create({ ...buildConfig(o), worldSize: group?.worldSize ?? 1 }, { outDir: o.out, log, group });
     }
     // A rank started by `--nproc` gets the terminal's Ctrl-C and the launcher's copy of it: one request.

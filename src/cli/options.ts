@@ -94,5 +94,5 @@ export function addRunOptions(cmd: Command, o: { images?: boolean; limit?: strin
 
 /** --split: which part of the run's dataset (val is the held-out part of train, or test). */
 export function splitOption(): Option {
-  return new Option('--split <s>', 'split').choices(['test', 'train', 'val']).default('test');
+  return new Option('--split <s>', "split (val: the run's --val-fraction hold-out; an error when it was trained without one)").choices(['test', 'train', 'val']).default('test');
 }

@@ -76,15 +76,23 @@ export function countProgress(mode: ProgressMode, label: string, total: number, 
     return { update: (d) => bar.update(d), stop: () => bar.stop() };
   }
   const t0 = performance.now();
-  let last = -1;
+  let last = -1, first = true;
   return {
     update: (d) => {
+      // The start (no rate yet: no ETA), the first step with a rate, then every tenth.
       const tenth = Math.floor((d * 10) / total);
-      if (tenth === last) return;
+      if (d === 0 ? last >= 0 : tenth === last && !first) return;
       last = tenth;
+      if (d === 0) { log(`${label}: 0/${total} (ETA after the first batch)`); return; }
+      first = false;
       const secs = (performance.now() - t0) / 1000;
-      log(`${label}: ${d}/${total}, ETA ${(d ? (secs * (total - d)) / d : 0).toFixed(0)} s`);
+      log(`${label}: ${d}/${total}, ETA ${duration((secs * (total - d)) / d)}`);
     },
     stop() {},
   };
+}
+
+/** Seconds as "42 s", "17 min" or "4.7 h". */
+export function duration(secs: number): string {
+  return secs < 120 ? `${secs.toFixed(0)} s` : secs < 7200 ? `${(secs / 60).toFixed(0)} min` : `${(secs / 3600).toFixed(1)} h`;
 }

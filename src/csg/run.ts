@@ -80,18 +80,18 @@ export async function asTrained(info: RunInfo, ds: ImageDataset, opts: RunDataOp
 
 /**
  * A split of a run's data, normalised with the run's training statistics: the test split, the
- * training split, or the held-out part of train (only where the run was trained with valFraction > 0).
+ * training split, or the held-out part of train ('val', an error when the run has none).
  */
 export async function runDataset(info: RunInfo, split: 'train' | 'test' | 'val', opts: RunDataOptions = {}): Promise<ImageDataset> {
   const c = info.config;
+  // Without a held-out part, 'val' would silently be the test split under another name.
+  if (split === 'val' && !(c.valFraction > 0)) {
+    throw new Error(`--split val: run ${info.dir} has no validation split (it was trained without --val-fraction); use --split test or train`);
+  }
   let ds: ImageDataset;
   if (split === 'val') {
-    if (c.valFraction > 0) {
-      const full = await loadDataset(c.dataset, { root: c.dataRoot, split: 'train', size: c.imageSize, canvas: c.canvas, distractors: c.distractors });
-      ds = splitDataset(full, c.valFraction, c.seed).val;
-    } else {
-      ds = await loadDataset(c.dataset, { root: c.dataRoot, split: 'test', size: c.imageSize, canvas: c.canvas, distractors: c.distractors });
-    }
+    const full = await loadDataset(c.dataset, { root: c.dataRoot, split: 'train', size: c.imageSize, canvas: c.canvas, distractors: c.distractors });
+    ds = splitDataset(full, c.valFraction, c.seed).val;
   } else {
     ds = await loadDataset(c.dataset, { root: c.dataRoot, split, size: c.imageSize, canvas: c.canvas, distractors: c.distractors });
   }

@@ -15,3 +15,13 @@ export function schedulePlan(epochs: number, s: ScheduleConfig): Path[] {
   return Array.from({ length: epochs }, (_, e) => epochPath(e, s));
 }
 
+/** Why a CSG run would end with its gate untrained (no CSG epoch in its plan), or null when it has one. */
+export function noCsgEpochReason(epochs: number, s: ScheduleConfig): string | null {
+  if (s.strategy !== 'csg' || schedulePlan(epochs, s).includes('csg')) return null;
+  const plan = `--warmup ${s.warmup} --period ${s.period} --phase-min ${s.phaseMin}`;
+  let first = -1;
+  for (let e = s.warmup; e < s.warmup + s.period; e++) if (epochPath(e, s) === 'csg') { first = e; break; }
+  const when = first < 0 ? `${plan} has no CSG epoch at all` : `with ${plan} the first CSG epoch is epoch ${first + 1} (--epochs ${first + 1} or more)`;
+  return `--strategy csg with --epochs ${epochs} reaches no CSG epoch (${when}): the gate would keep its initial value (--gate-init) ` +
+    'and CSG-CAM would use it';
+}

@@ -50,13 +50,19 @@ export interface ClutteredSample {
   label: number;
 }
 
+/** The canvas sides that fit the largest scaled item of a source (28x28 digits by default), [min, max]. */
+export function clutterCanvasRange(source?: { height: number; width: number }): [number, number] {
+  const h = source?.height ?? 28, w = source?.width ?? 28;
+  return [Math.max(Math.round(h * SCALE_MAX), Math.round(w * SCALE_MAX), DISTRACTOR_SIZE), MAX_CANVAS];
+}
+
 /** Checks the options; errors name the flag. */
 export function resolveClutterOptions(o: ClutteredOptions, source?: { height: number; width: number }): Required<Omit<ClutteredOptions, 'limit'>> {
   const canvas = o.canvas ?? CLUTTER_DEFAULTS.canvas;
   const distractors = o.distractors ?? CLUTTER_DEFAULTS.distractors;
   const seed = o.seed ?? CLUTTER_DEFAULTS.seed;
   const h = source?.height ?? 28, w = source?.width ?? 28;
-  const need = Math.max(Math.round(h * SCALE_MAX), Math.round(w * SCALE_MAX), DISTRACTOR_SIZE);
+  const [need] = clutterCanvasRange(source);
   if (!Number.isInteger(canvas) || canvas < need || canvas > MAX_CANVAS) {
     throw new Error(`cluttered: canvas must be an integer in [${need}, ${MAX_CANVAS}] (the largest scaled ${h}x${w} item must fit), got ${canvas} (--canvas)`);
   }
