@@ -87,7 +87,7 @@ test('checkOutputDir: /, files, run folders, other runs and foreign contents are
 test('file-system errors while writing name the flag and the path, never a temp file', async () => {
   const errno = (code: string, path: string) => Object.assign(new Error(`${code}: raw, rename '${path}'`), { code, syscall: 'rename', path });
   const cases: [string, RegExp][] = [['EISDIR', /is a folder, not a file/], ['ENOTDIR', /a part of the path is a file, not a folder/], ['EACCES', /permission denied/],
-    ['ENOSPC', /no space left on the device/], ['EROFS', /read-only file system/], ['ENOENT', /a folder on the way does not exist/], ['EEXIST', /exists already/]];
+    ['ENOSPC', /no space left on the device/], ['EROFS', /read-only file system/], ['ENOENT', /no such file or folder/], ['EEXIST', /exists already/]];
   for (const [code, text] of cases) {
     const e = outputError('--out', 'x/model.onnx', errno(code, 'x/.model.onnx.tmp-123-0')) as Error;
     assert.match(e.message, new RegExp(`^--out x/model\\.onnx: ${text.source}$`), code);
@@ -97,6 +97,11 @@ test('file-system errors while writing name the flag and the path, never a temp 
   assert.equal(outputError('--out', 'x', plain), plain);
   // A real one: writing a file where a folder is.
   await assert.rejects(writingOutput('--html', tmp, () => writeFileSync(tmp, 'x')), new RegExp(`^Error: --html ${tmp}: is a folder, not a file$`));
+  // Through a command: /proc takes no new folder (ENOENT from mkdir, though /proc exists; the old code's
+  // recursive mkdir looped there for ever, hence the timeout).
+  const r = spawnSync('node', [cli, 'data', 'cluttered', '--limit', '3', '--out', '/proc/csgnet-test'], { encoding: 'utf8', timeout: 60000 });
+  assert.equal(r.status, 1);
+  assert.equal(r.stderr, 'csgnet: --out /proc/csgnet-test: no such file or folder\n');
 });
 
 test('every folder --out is checked before any work: the stand-in runs are never opened', () => {

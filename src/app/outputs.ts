@@ -1,7 +1,7 @@
 // Where a command may write what it was given with --out (a file or a folder): checked before any
 // work, so that a typo costs nothing and never replaces something else. One message style for these
 // checks and for file-system errors met while writing: the flag, the path, the problem.
-import { existsSync, lstatSync, readdirSync, realpathSync, statSync } from 'node:fs';
+import { accessSync, constants, existsSync, lstatSync, readdirSync, realpathSync, statSync } from 'node:fs';
 import { basename, dirname, parse, relative, resolve, sep } from 'node:path';
 import { isTempName } from '../util/atomic.js';
 import { StagedDir } from '../util/staged_dir.js';
@@ -10,6 +10,15 @@ import { EVENTS_FILE } from '../csg/events_log.js';
 
 /** The files a run folder's training owns; no other command may replace them, --force or not. */
 const RUN_OWNED = new Set([CONFIG_FILE, METRICS_FILE, EVENTS_FILE, LOCK_FILE]);
+
+/** The nearest existing folder of an output must take new entries (a read-only mount, no permission: said now, not after the work). */
+function writable(flag: string, path: string, folder: string): void {
+  try {
+    accessSync(folder, constants.W_OK);
+  } catch (e) {
+    throw outputError(flag, path, e);
+  }
+}
 
 /** The run folder that holds `path` (the nearest ancestor with config.json), or null. */
 function enclosingRun(path: string): string | null {
@@ -32,6 +41,7 @@ export function checkOutputFile(flag: string, path: string, o: { force?: boolean
   let ancestor = dirname(abs);
   while (!existsSync(ancestor)) ancestor = dirname(ancestor);
   if (!statSync(ancestor).isDirectory()) throw new Error(`${flag} ${path}: ${ancestor} is a file, not a folder`);
+  writable(flag, path, ancestor);
   const run = enclosingRun(abs);
   if (run && (RUN_OWNED.has(basename(abs)) && dirname(abs) === run || abs.startsWith(resolve(run, CHECKPOINT_DIR) + '/'))) {
     throw new Error(`${flag} ${path}: that file belongs to the training of run ${run}; choose another path`);
@@ -86,6 +96,7 @@ export function checkOutputDir(flag: string, path: string, o: OutputDirOptions):
   if (!statSync(ancestor).isDirectory()) {
     throw new Error(ancestor === abs ? `${flag} ${path}: is a file, not a folder` : `${flag} ${path}: ${ancestor} is a file, not a folder`);
   }
+  writable(flag, path, ancestor);
   const run = runAtOrAbove(abs);
   if (run === abs) {
     throw new Error(`${flag} ${path}: is a run folder (its config, metrics and checkpoints); give a folder of its own${o.suggest ? `, e.g. ${o.suggest}` : ''}`);
@@ -113,7 +124,7 @@ export function checkOutputDir(flag: string, path: string, o: OutputDirOptions):
 
 /** What an errno code means for an output path, in the words of the messages above. */
 const ERRNO_TEXT: Record<string, string> = {
-  ENOENT: 'a folder on the way does not exist',
+  ENOENT: 'no such file or folder',
   EEXIST: 'exists already',
   EISDIR: 'is a folder, not a file',
   ENOTDIR: 'a part of the path is a file, not a folder',
