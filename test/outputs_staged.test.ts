@@ -1,10 +1,10 @@
-// Results folders are replaced as a whole, and only when the new results are complete (issue 22): a
+// Results folders (localize, adversarial, export --html) are replaced as a whole, and only when the new results are complete (issue 22): a
 // localize or adversarial run that is killed, stopped or fails leaves the earlier folder exactly as it
 // was (no new arrays beside old JSON), removes its temp folder (or the next run does, after a kill),
 // and a complete rerun leaves nothing of the earlier one behind. Untrained LeNet runs keep it fast.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { spawn, spawnSync } from 'node:child_process';
@@ -12,6 +12,7 @@ import { packageRoot } from '../src/util/paths.js';
 import { FASHION_MNIST_CLASSES } from '../src/data/index.js';
 import { localizeRun } from '../src/app/localize.js';
 import { adversarialRun, type AdversarialOptions } from '../src/app/adversarial.js';
+import { writeExplorerSite } from '../src/app/explore.js';
 import { fakeRun } from './support/fake_run.js';
 
 const tmp = mkdtempSync(join(tmpdir(), 'csgnet-staged-'));
@@ -118,4 +119,20 @@ test('adversarial --help and Ctrl-C say that a rerun starts from scratch; the ea
   assert.match(stderr, /interrupted: nothing was written to .*adversarial \(earlier results there are as they were\); a rerun starts from scratch/);
   assert.deepEqual(snapshot(advOut), before);
   assert.deepEqual(temps(advRun, 'adversarial'), []);
+});
+
+test('export --html replaces an earlier site as a whole and refuses a folder of other files', async () => {
+  const site = join(advRun, 'site');
+  await writeExplorerSite(advRun, site, { samples: 3 });
+  assert.deepEqual(readdirSync(join(site, 'samples')).sort(), ['000.png', '001.png', '002.png']);
+  await writeExplorerSite(advRun, site, { samples: 1 });
+  assert.deepEqual(readdirSync(join(site, 'samples')), ['000.png'], 'samples of the earlier site left behind');
+  assert.deepEqual(JSON.parse(readFileSync(join(site, 'explorer.json'), 'utf8')).samples.length, 1);
+  assert.deepEqual(temps(advRun, 'site'), []);
+  const mine = join(tmp, 'mine');
+  mkdirSync(mine);
+  writeFileSync(join(mine, 'index.html'), 'my page');
+  writeFileSync(join(mine, 'photo.jpg'), 'mine');
+  await assert.rejects(writeExplorerSite(advRun, mine), /^Error: --html .*mine: the folder exists and holds what this command did not write: photo\.jpg; choose a new or empty folder$/);
+  assert.equal(readFileSync(join(mine, 'index.html'), 'utf8'), 'my page');
 });
