@@ -100,8 +100,8 @@ test('bad options and folders are named', async () => {
   await assert.rejects(startExplorer({ run: join(tmp, 'x'), site: join(tmp, 'y'), port: 0 }), /exactly one/);
   await assert.rejects(startExplorer({ run: join(tmp, 'no-run'), port: 0 }), /--run .*no-run: no such folder/);
   writeFileSync(join(tmp, 'a-file'), '');
-  await assert.rejects(writeExplorerSite(join(tmp, 'no-run'), join(tmp, 'a-file')), /a-file exists and is not a folder/);
-  await assert.rejects(writeExplorerSite(join(tmp, 'no-run'), ''), /--html must name a folder/);
+  await assert.rejects(writeExplorerSite(join(tmp, 'no-run'), join(tmp, 'a-file')), /--html .*a-file: is a file, not a folder/);
+  await assert.rejects(writeExplorerSite(join(tmp, 'no-run'), ''), /--html: empty path/);
   const taken = await startExplorer({ site, port: 0 });
   try {
     await assert.rejects(startExplorer({ site, port: Number(new URL(taken.url).port) }), /EADDRINUSE \(the port is taken; choose another with --port\)/);

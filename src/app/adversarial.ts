@@ -8,6 +8,8 @@
 //   (split by image, so an image's three copies are never on both sides; the same split for every attack);
 // - transfer: detectors fitted on FGSM at eps e score PGD at e and CW;
 // - adaptive: PGD on CE + w * s(x), s the gate-consistency score, scored by every detector.
+// The results folder is written whole at the end (a temp folder renamed over it): a stopped or failed run
+// leaves the earlier results as they were; there is no resume, a rerun starts from scratch.
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import * as torch from '../torch/index.js';
@@ -22,11 +24,15 @@ import { writeNpy } from '../io/npy.js';
 import { thinRoc } from '../report/roc.js';
 import { analysisKey, type CheckpointKey } from './analysis_key.js';
 import { MIN_REPORTED, writeAdversarialReport, type AdversarialExample } from './adversarial_report.js';
+import { checkOutputDir, writingOutput } from './outputs.js';
+import { StagedDir } from '../util/staged_dir.js';
 
 export const DEFAULT_EPS = [0.05, 0.1, 0.2];
 export const DEFAULT_ADAPTIVE_WEIGHTS = [1, 10];
 /** Images attacked by default: the whole 10,000-image test split takes hours on a CPU (17 settings each). */
 export const DEFAULT_LIMIT = 1000;
+/** What adversarial writes into its --out folder: an existing folder holding only these is replaced. */
+export const ADVERSARIAL_FILES = ['adversarial.json', 'adversarial.md', 'roc.svg', 'roc.png', 'examples.png', 'npy'];
 /** Examples kept per setting for examples.png. */
 const EXAMPLES = 4;
 
@@ -55,8 +61,10 @@ export interface AdversarialOptions {
   batchSize?: number;
   /** Also write the adversarial images as npy/<setting>.npy. */
   saveAdversarial?: boolean;
-  /** Output folder; default RUN/adversarial (where `csgnet compare` looks). */
+  /** Output folder; default RUN/adversarial (where `csgnet compare` looks). Written as a whole at the end. */
   out?: string;
+  /** Stops the run after the current batch (Ctrl-C); nothing is written and a rerun starts from scratch. */
+  signal?: AbortSignal;
   log?: (line: string) => void;
   /** Attacked images so far, over every setting. */
   progress?: (done: number, total: number) => void;
@@ -217,7 +225,13 @@ export async function adversarialRun(o: AdversarialOptions): Promise<{ report: A
   if (!Number.isInteger(fitTrainLimit) || fitTrainLimit < 1) throw new Error(`--fit-train-limit: expected a positive integer, got ${fitTrainLimit}`);
   if (o.limit !== undefined && !(Number.isInteger(o.limit) && o.limit >= 0)) throw new Error(`--limit: expected a non-negative integer, got ${o.limit}`);
   const out = o.out ?? join(o.run, 'adversarial');
+  checkOutputDir('--out', out, { runs: [o.run], mode: 'replace', owns: ADVERSARIAL_FILES, suggest: join(o.run, 'adversarial') });
   const log = o.log ?? (() => {});
+  // Between batches: the event loop runs (a signal handler can abort), then a stop is honoured.
+  const stopIfAsked = async () => {
+    if (o.signal) await new Promise((res) => setImmediate(res));
+    if (o.signal?.aborted) throw new Error(`interrupted: nothing was written to ${out} (earlier results there are as they were); a rerun starts from scratch`);
+  };
 
   const run = openRun(o.run, o.checkpoint ?? 'last');
   const checkpointKey = analysisKey(o.run, { checkpoint: o.checkpoint ?? 'last' }).checkpoint;
@@ -232,6 +246,9 @@ export async function adversarialRun(o: AdversarialOptions): Promise<{ report: A
   const gate = run.gate ? torch.keep(run.gate.weight.detach()) : null;
   const held: Tensor[] = [];
   let dets: Detector[] = [];
+  // Everything goes to a temp folder beside `out`, swapped in at the end: a stopped or failed run
+  // leaves `out` as it was (no arrays of one run beside another's JSON).
+  let stage: StagedDir | null = null;
   try {
     const isFit = detectionSplit(n, fitFraction, seed);
     const nFit = isFit.reduce((acc, f) => acc + f, 0);
@@ -265,7 +282,7 @@ export async function adversarialRun(o: AdversarialOptions): Promise<{ report: A
     };
     const ctx: DetectorContext = { model: pm, gate, trainBatches };
     dets = detectors.map((name) => createDetector(name, { batchSize }));
-    for (const d of dets) { log(`preparing the ${d.name} detector on ${trainN} training images`); d.prepare(ctx); }
+    for (const d of dets) { log(`preparing the ${d.name} detector on ${trainN} training images`); d.prepare(ctx); await stopIfAsked(); }
 
     // The adaptive attack's filter-to-class matrix: G, or an STD model's assignment by mean activation.
     const settings: Setting[] = [];
@@ -295,11 +312,15 @@ export async function adversarialRun(o: AdversarialOptions): Promise<{ report: A
     const examples: AdversarialExample[] = [];
     const fgsmFit = new Map<number, { samples: Samples; key: string }>();
     const files: string[] = [];
+    stage = await writingOutput('--out', out, () => new StagedDir(out));
+    const dir = stage.dir;
     if (o.saveAdversarial) {
-      mkdirSync(join(out, 'npy'), { recursive: true });
-      writeNpy(join(out, 'npy', 'indices.npy'), BigInt64Array.from(attackedIdx, (v) => BigInt(v)), [m]);
-      writeNpy(join(out, 'npy', 'labels.npy'), BigInt64Array.from(labelsAtt, (v) => BigInt(v)), [m]);
-      files.push(join(out, 'npy', 'indices.npy'), join(out, 'npy', 'labels.npy'));
+      await writingOutput('--out', out, () => {
+        mkdirSync(join(dir, 'npy'));
+        writeNpy(join(dir, 'npy', 'indices.npy'), BigInt64Array.from(attackedIdx, (v) => BigInt(v)), [m]);
+        writeNpy(join(dir, 'npy', 'labels.npy'), BigInt64Array.from(labelsAtt, (v) => BigInt(v)), [m]);
+      });
+      files.push(join(dir, 'npy', 'indices.npy'), join(dir, 'npy', 'labels.npy'));
     }
 
     for (const [si, s] of settings.entries()) {
@@ -327,6 +348,7 @@ export async function adversarialRun(o: AdversarialOptions): Promise<{ report: A
         for (let k = st; k < st + b; k++) noisyCopy(cleanAtt.subarray(k * per, (k + 1) * per), l2[k]!, rng, noisy.subarray(k * per, (k + 1) * per));
         done += b;
         o.progress?.(done, total);
+        await stopIfAsked();
       }
       const noisyPred = predictions(pm, noisy, m, shape, batchSize);
       const fitRows: number[] = [], evalRows: number[] = [];
@@ -369,8 +391,8 @@ export async function adversarialRun(o: AdversarialOptions): Promise<{ report: A
           clean: cleanAtt.slice(k * per, (k + 1) * per), adversarial: adv.slice(k * per, (k + 1) * per) });
       }
       if (o.saveAdversarial) {
-        const f = join(out, 'npy', `${s.file}.npy`);
-        writeNpy(f, adv, [m, ...shape]);
+        const f = join(dir, 'npy', `${s.file}.npy`);
+        await writingOutput('--out', out, () => writeNpy(f, adv, [m, ...shape]));
         files.push(f);
       }
     }
@@ -390,9 +412,14 @@ export async function adversarialRun(o: AdversarialOptions): Promise<{ report: A
       attacks: results,
       transfer: transfers,
     };
-    files.unshift(...await writeAdversarialReport(report, examples, shape, out));
-    return { report, files };
+    files.unshift(...await writingOutput('--out', out, async () => {
+      const written = await writeAdversarialReport(report, examples, shape, dir);
+      stage!.commit();
+      return written;
+    }));
+    return { report, files: files.map((f) => stage!.final(f, out)) };
   } finally {
+    stage?.discard();
     // The run was opened here: its model and gate go too, so memory stays flat over repeated calls.
     for (const d of dets) (d as { dispose?: () => void }).dispose?.();
     for (const t of held) t.dispose();

@@ -14,6 +14,7 @@ import { packageFile } from '../util/optional.js';
 import { writeFileAtomic } from '../util/atomic.js';
 import { openRun, runDataset, type OpenRun } from '../csg/run.js';
 import { exportRunOnnx } from './export.js';
+import { checkOutputDir, stagedWrite, writingOutput } from './outputs.js';
 
 export const EXPLORER_META_FILE = 'explorer.json';
 export const EXPLORER_MODEL_FILE = 'model.onnx';
@@ -102,16 +103,24 @@ export async function buildExplorerSite(run: string | OpenRun, o: ExplorerSiteOp
   }
 }
 
-/** Writes the run's explorer site into `dir` (created if missing); returns the files written, relative to dir. */
+/** What a site folder holds at its top: an existing folder holding only these (an earlier site) is replaced. */
+const SITE_NAMES = [...PAGE_FILES, EXPLORER_MODEL_FILE, EXPLORER_META_FILE, 'samples', 'ort'];
+
+/**
+ * Writes the run's explorer site to the folder `dir` (--html): new, empty or an earlier site, replaced
+ * as a whole once the new one is complete. Returns the files written, relative to dir.
+ */
 export async function writeExplorerSite(run: string | OpenRun, dir: string, o: ExplorerSiteOptions = {}): Promise<string[]> {
-  if (typeof dir !== 'string' || dir.trim() === '') throw new Error('explorer: --html must name a folder');
-  if (existsSync(dir) && !statSync(dir).isDirectory()) throw new Error(`explorer: ${dir} exists and is not a folder`);
+  checkOutputDir('--html', dir, { runs: typeof run === 'string' ? [run] : [run.dir], mode: 'replace', owns: SITE_NAMES });
   const files = await buildExplorerSite(run, o);
-  for (const [rel, bytes] of files) {
-    const path = join(dir, ...rel.split('/'));
-    mkdirSync(dirname(path), { recursive: true });
-    writeFileAtomic(path, bytes);
-  }
+  await writingOutput('--html', dir, () => stagedWrite(dir, (tmp) => {
+    for (const [rel, bytes] of files) {
+      const path = join(tmp, ...rel.split('/'));
+      mkdirSync(dirname(path), { recursive: true });
+      writeFileAtomic(path, bytes);
+    }
+    return [];
+  }));
   return [...files.keys()];
 }
 

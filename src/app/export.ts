@@ -2,10 +2,11 @@
 // gate in the metadata. The normalisation is the one the model was trained with (the training split's
 // statistics, from config.json), as every command uses it: the graph gives what eval computes.
 import { basename, dirname } from 'node:path';
-import { existsSync, mkdirSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import { openRun, trainingNormalization, type OpenRun } from '../csg/run.js';
 import { exportOnnx, readOnnxMetadata, type OnnxModelInfo, type OnnxOutput } from '../export/index.js';
 import { writeFileAtomic } from '../util/atomic.js';
+import { writingOutput } from './outputs.js';
 
 export interface ExportRunOptions {
   /** A run folder, or a run opened already. */
@@ -44,9 +45,10 @@ export interface ExportRunSummary { out: string; bytes: number; model: string; o
 export async function exportRunToFile(o: ExportRunOptions & { out: string }): Promise<ExportRunSummary> {
   if (typeof o.out !== 'string' || o.out.trim() === '') throw new Error('export: --out must name a file');
   const { bytes, info, run } = await exportRunOnnx(o);
-  const dir = dirname(o.out);
-  if (!existsSync(dir)) mkdirSync(dir, { recursive: true });
-  writeFileAtomic(o.out, bytes);
+  await writingOutput('--out', o.out, () => {
+    mkdirSync(dirname(o.out), { recursive: true });
+    writeFileAtomic(o.out, bytes);
+  });
   return { out: o.out, bytes: bytes.length, model: run.config.model, outputs: info.outputs, input: info.input, inputShape: info.inputShape,
     classes: info.numClasses, gate: info.gate !== null, checkpoint: run.checkpoint, epoch: run.epoch };
 }

@@ -30,8 +30,11 @@ import { writeNpy } from '../io/npy.js';
 import { writeFileAtomic } from '../util/atomic.js';
 import { analysisKey, type AnalysisKey } from './analysis_key.js';
 import { localizationDir } from './localization_summary.js';
+import { checkOutputDir, stagedWrite, writingOutput } from './outputs.js';
 
 export const LOCALIZE_METHODS = ['cam', 'gradcam', 'gradcampp', 'csgcam', 'activmap', 'gradmap'] as const;
+/** What localize writes into its --out folder: an existing folder holding only these is replaced. */
+export const LOCALIZE_FILES = ['localization.json', 'overlays.png', 'maps', 'masks.npy', 'labels.npy'];
 export type LocalizeMethod = typeof LOCALIZE_METHODS[number];
 const CLASS_MAP_METHODS: readonly LocalizeMethod[] = ['cam', 'gradcam', 'gradcampp', 'csgcam'];
 
@@ -196,6 +199,8 @@ export async function localizeRun(o: LocalizeOptions): Promise<{ report: Localiz
   for (const m of methods) if (!LOCALIZE_METHODS.includes(m)) throw new Error(`--methods: unknown method '${m}' (known: ${LOCALIZE_METHODS.join(', ')})`);
   if (o.dataset && !o.out) throw new Error(`--out is required with --dataset (${localizationDir(o.run)} is the run's own dataset's localization, which compare reads)`);
   const outDir = o.out ?? localizationDir(o.run);
+  // Before any work: the folder is replaced as a whole once the new results are complete.
+  checkOutputDir('--out', outDir, { runs: [o.run], mode: 'replace', owns: LOCALIZE_FILES, suggest: localizationDir(o.run) });
   const split = o.split ?? 'test', target = o.target ?? 'label', batchSize = o.batchSize ?? 64, topN = o.gradMapFilters ?? 30;
   const run = openRun(o.run, o.checkpoint ?? 'last');
   const scored = await datasetToScore(run, o.run, split, o.dataset, o.log);
@@ -283,21 +288,23 @@ export async function localizeRun(o: LocalizeOptions): Promise<{ report: Localiz
     settings: { dataset: about, split, images: n, target, methods, height: H, width: W, gradmap_filters: Math.min(topN, model.numFilters) },
     classes: ds.classNames, methods: results,
   };
-  mkdirSync(outDir, { recursive: true });
-  const files = [join(outDir, 'localization.json')];
-  writeFileAtomic(files[0], JSON.stringify(report, (_k, v) => (typeof v === 'number' && !Number.isFinite(v) ? null : v), 2) + '\n');
-  if (o.saveMaps) {
-    mkdirSync(join(outDir, 'maps'), { recursive: true });
-    for (const [m, maps] of classMaps) {
-      const f = join(outDir, 'maps', `${m}.npy`);
-      writeNpy(f, maps, [n, H, W]);
-      files.push(f);
+  const files = await writingOutput('--out', outDir, () => stagedWrite(outDir, async (dir) => {
+    const written = [join(dir, 'localization.json')];
+    writeFileAtomic(written[0], JSON.stringify(report, (_k, v) => (typeof v === 'number' && !Number.isFinite(v) ? null : v), 2) + '\n');
+    if (o.saveMaps) {
+      mkdirSync(join(dir, 'maps'));
+      for (const [m, maps] of classMaps) {
+        const f = join(dir, 'maps', `${m}.npy`);
+        writeNpy(f, maps, [n, H, W]);
+        written.push(f);
+      }
+      writeNpy(join(dir, 'masks.npy'), masks, [n, H, W]);
+      writeNpy(join(dir, 'labels.npy'), BigInt64Array.from(labels, (v) => BigInt(v)), [n]);
+      written.push(join(dir, 'masks.npy'), join(dir, 'labels.npy'));
     }
-    writeNpy(join(outDir, 'masks.npy'), masks, [n, H, W]);
-    writeNpy(join(outDir, 'labels.npy'), BigInt64Array.from(labels, (v) => BigInt(v)), [n]);
-    files.push(join(outDir, 'masks.npy'), join(outDir, 'labels.npy'));
-  }
-  files.push(await writeOverlays(ds, classMaps, Math.min(n, 8), join(outDir, 'overlays.png')));
+    written.push(await writeOverlays(ds, classMaps, Math.min(n, 8), join(dir, 'overlays.png')));
+    return written;
+  }));
   o.log?.(`localized ${n} images with ${methods.join(', ')}`);
   return { report, files };
 }

@@ -2,8 +2,8 @@
 // gate, filter gallery, localization, adversarial results) and writes the page (src/report/html/).
 // A missing analysis is computed and cached in RUN/analysis exactly as `compare` does (same key);
 // missing localization or adversarial results are left out; the page says what is missing and why.
-import { existsSync, readFileSync, statSync } from 'node:fs';
-import { join } from 'node:path';
+import { existsSync, mkdirSync, readFileSync, statSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import * as torch from '../torch/index.js';
 import { BatchLoader, subset, type ImageDataset } from '../data/index.js';
 import { openRun, runDataset, extractFeatures, type OpenRun } from '../csg/run.js';
@@ -13,6 +13,7 @@ import { writeFileAtomic } from '../util/atomic.js';
 import { packageRoot } from '../util/paths.js';
 import { analysisKey, analysisStaleness, resultStaleness, type AnalyzeOptions, type CheckpointKey } from './analysis_key.js';
 import type { AnalysisResult } from './run_analysis.js';
+import { writingOutput } from './outputs.js';
 import {
   dataUri, hstack, overlayRgb, renderReportHtml, vegaAssets,
   type ReportAdversarial, type ReportData, type ReportGallery, type ReportLocalization, type ReportRun,
@@ -272,6 +273,9 @@ export async function writeReport(o: ReportOptions): Promise<{ file: string; byt
   if (!o.out || !o.out.trim()) throw new Error('report: --out must name a file');
   if (existsSync(o.out) && statSync(o.out).isDirectory()) throw new Error(`report: --out ${o.out} is a folder; name the HTML file to write`);
   const { html, data } = await buildReport(o);
-  writeFileAtomic(o.out, html);
+  await writingOutput('--out', o.out, () => {
+    mkdirSync(dirname(o.out), { recursive: true });
+    writeFileAtomic(o.out, html);
+  });
   return { file: o.out, bytes: Buffer.byteLength(html), data };
 }

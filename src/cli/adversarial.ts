@@ -10,7 +10,8 @@ export function registerAdversarial(program: Command): void {
       'feature squeezing) as Lee et al. -> DIR/adversarial.json, adversarial.md, roc.svg/png, examples.png'),
   { images: true, limit: 'only the first N images of the split (the correctly classified ones are attacked); default 1000, ' +
     '0 = the whole split (10,000 Fashion-MNIST test images: up to 170,000 attacked image-settings with the default flags, hours on a CPU)' })
-    .option('--out <dir>', 'output folder (default RUN/adversarial, where `csgnet compare` looks)')
+    .option('--out <dir>', 'output folder (default RUN/adversarial, where `csgnet compare` looks), replaced as a whole when the run completes; ' +
+      'a stopped run (Ctrl-C) writes nothing and a rerun starts from scratch')
     .option('--attacks <list>', 'comma-separated attacks: fgsm, bim, pgd, pgd-l2, cw', 'fgsm,bim,pgd,pgd-l2,cw')
     .option('--eps <list>', 'comma-separated Linf radii in pixel units of fgsm, bim, pgd and the adaptive PGD', numList, [0.05, 0.1, 0.2])
     .option('--l2-eps <list>', 'comma-separated L2 radii of pgd-l2 (default 2 for grey images, 0.5 for colour); CW has none', numList)
@@ -29,16 +30,20 @@ export function registerAdversarial(program: Command): void {
       const { adversarialRun } = await import('../app/adversarial.js');
       const { adversarialMarkdown } = await import('../app/adversarial_report.js');
       const { countProgress } = await import('./progress.js');
+      const { onStopSignals } = await import('./signals.js');
       const log = (s: string) => process.stderr.write(s + '\n');
       let bar: ReturnType<typeof countProgress> | null = null;
-      const { report, files } = await adversarialRun({
-        run: o.run, checkpoint: o.checkpoint, split: o.split, limit: o.limit, out: o.out,
+      const stop = onStopSignals(log, { stopping: 'stopping after this batch; nothing is written and a rerun starts from scratch' });
+      const r = await adversarialRun({
+        run: o.run, checkpoint: o.checkpoint, split: o.split, limit: o.limit, out: o.out, signal: stop.signal,
         attacks: list(o.attacks), eps: o.eps, l2Eps: o.l2Eps, detectors: list(o.detectors), fitFraction: o.fitFraction, seed: o.seed,
         fitTrainLimit: o.fitTrainLimit, adaptiveWeights: o.adaptive ? o.adaptiveWeights : [], transfer: o.transfer,
         batchSize: o.batch, saveAdversarial: !!o.saveAdversarial, log,
         progress: (done, total) => { bar ??= countProgress(o.progress, 'attack', total, log); bar.update(done); },
-      });
+      }).catch((e: Error) => { if (!stop.received()) throw e; return e; }).finally(() => stop.dispose());
       (bar as ReturnType<typeof countProgress> | null)?.stop();
+      if (r instanceof Error) { log(r.message); process.exitCode = stop.exitCode(); return; } // stopped: the library says what was kept
+      const { report, files } = r;
       console.log(adversarialMarkdown(report));
       console.log(`wrote ${files.join(', ')}`);
     });

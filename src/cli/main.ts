@@ -196,12 +196,16 @@ addRunOptions(program.command('features').description('write GAP features of the
   .action(async (o) => {
     const { openRun, runDataset, extractFeatures } = await import('../csg/run.js');
     const { writeNpy } = await import('../io/npy.js');
+    const { checkOutputDir, writingOutput } = await import('../app/outputs.js');
+    checkOutputDir('--out', o.out, { runs: [o.run], mode: 'add' });
     const run = openRun(o.run, o.checkpoint);
     const ds = await runDataset(run, o.split, { log: note });
     const f = extractFeatures(run.model, ds, o.limit, run.config.memoryFormat);
-    mkdirSync(o.out, { recursive: true });
-    writeNpy(join(o.out, 'features.npy'), f.features, [f.n, f.k]);
-    writeNpy(join(o.out, 'labels.npy'), BigInt64Array.from(f.labels, (v) => BigInt(v)), [f.n]);
+    await writingOutput('--out', o.out, () => {
+      mkdirSync(o.out, { recursive: true });
+      writeNpy(join(o.out, 'features.npy'), f.features, [f.n, f.k]);
+      writeNpy(join(o.out, 'labels.npy'), BigInt64Array.from(f.labels, (v) => BigInt(v)), [f.n]);
+    });
     console.log(`wrote ${join(o.out, 'features.npy')} [${f.n}, ${f.k}] float32 and ${join(o.out, 'labels.npy')} [${f.n}] int64`);
   });
 
@@ -270,9 +274,11 @@ addRunOptions(program.command('analyze').description('MIS, MI matrix, gate densi
   .option('--json', 'print the analysis JSON')
   .action(async (o) => {
     const { analyzeRun, writeAnalysis } = await import('../app/run_analysis.js');
+    const { checkOutputDir, writingOutput } = await import('../app/outputs.js');
+    checkOutputDir('--out', o.out, { runs: [o.run], mode: 'add', suggest: join(o.run, 'analysis') });
     const a = await analyzeRun(o.run, { split: o.split, limit: o.limit, checkpoint: o.checkpoint, log: note,
       mi: { nNeighbors: o.nNeighbors, balanceNegatives: !!o.balanced, normalizeColumns: !!o.normalizeColumns } });
-    const files = await writeAnalysis(a, o.out);
+    const files = await writingOutput('--out', o.out, () => writeAnalysis(a, o.out));
     const r = a.result;
     if (o.json) { console.log(JSON.stringify(r)); return; }
     console.log(`${o.run}: MIS ${r.mis.toFixed(4)}, accuracy ${r.accuracy.toFixed(4)}` + (r.density !== null ? `, density ${r.density.toFixed(4)}` : '') +
@@ -356,13 +362,14 @@ program.command('compare').description('compare runs: accuracy, density, MIS, me
     const groupBy = o.groupBy !== undefined ? String(o.groupBy).split(',').map((k: string) => k.trim()).filter(Boolean) : null;
     const { groupComparison, formatGrouped, writeGrouped } = await import('../app/stats.js');
     if (groupBy) groupComparison([], groupBy); // bad keys are named before any analysis
+    const { checkOutputDir, writingOutput } = await import('../app/outputs.js');
+    if (o.out !== undefined) checkOutputDir('--out', o.out, { runs: dirs, mode: 'add' });
     const rows = await compareRuns(dirs, { split: o.split, log });
     console.log(formatComparison(rows));
     const grouped = groupBy ? groupComparison(rows, groupBy) : null;
     if (grouped) console.log('\n' + formatGrouped(grouped));
     if (o.out) {
-      const files = writeComparison(rows, o.out);
-      if (grouped) files.push(...await writeGrouped(grouped, o.out));
+      const files = await writingOutput('--out', o.out, async () => [...writeComparison(rows, o.out), ...grouped ? await writeGrouped(grouped, o.out) : []]);
       console.log(`wrote ${files.join(', ')}`);
     }
   });
@@ -380,9 +387,8 @@ data.command('cluttered').description('write cluttered Fashion-MNIST / MNIST wit
   .option('--distractors <n>', '8x8 distractors per image', int(0), 6)
   .option('--seed <n>', 'generation seed', int(0), 0)
   .action(async (o) => {
-    const { existsSync, readdirSync } = await import('node:fs');
-    if (o.out.trim() === '') throw new Error('--out: empty path');
-    if (existsSync(o.out) && readdirSync(o.out).length > 0) throw new Error(`--out ${o.out}: the folder exists and is not empty`);
+    const { checkOutputDir, stagedWrite, writingOutput } = await import('../app/outputs.js');
+    checkOutputDir('--out', o.out, { mode: 'empty' });
     const { loadMnistLike } = await import('../data/idx.js');
     const { clutterDataset } = await import('../data/cluttered.js');
     const { writeMaskedFolder } = await import('../data/masks.js');
@@ -393,7 +399,11 @@ data.command('cluttered').description('write cluttered Fashion-MNIST / MNIST wit
       const pct = Math.floor((100 * done) / total);
       if (process.stderr.isTTY && pct !== shown) { shown = pct; process.stderr.write(`\rwriting ${done}/${total} (${pct} %)${done === total ? '\n' : ''}`); }
     };
-    await writeMaskedFolder(ds, o.out, { generator: { dataset: `cluttered-${o.source}`, split: o.split, ...settings } }, progress);
+    // Into a temp folder renamed into place at the end: a stopped run leaves no half-written dataset.
+    await writingOutput('--out', o.out, () => stagedWrite(o.out, async (dir) => {
+      await writeMaskedFolder(ds, dir, { generator: { dataset: `cluttered-${o.source}`, split: o.split, ...settings } }, progress);
+      return [];
+    }));
     console.log(`wrote ${ds.length} images, masks and boxes of cluttered-${o.source} ${o.split} to ${o.out}`);
   });
 

@@ -15,7 +15,7 @@ export interface StopHandle {
   dispose(): void;
 }
 
-export function onStopSignals(log: (s: string) => void, opts: { repeatWindowMs?: number } = {}): StopHandle {
+export function onStopSignals(log: (s: string) => void, opts: { repeatWindowMs?: number; stopping?: string } = {}): StopHandle {
   const controller = new AbortController();
   let got: StopSignal | null = null;
   let at = 0;
@@ -27,7 +27,7 @@ export function onStopSignals(log: (s: string) => void, opts: { repeatWindowMs?:
       got = name;
       at = performance.now();
       controller.abort(name);
-      log(`\n${name}: finishing this batch, saving a checkpoint, then exiting (send it again to stop at once)`);
+      log(`\n${name}: ${opts.stopping ?? 'finishing this batch, saving a checkpoint, then exiting'} (send it again to stop at once)`);
     };
     process.on(name, h);
     return [name, h] as const;

@@ -70,7 +70,8 @@ function commitTemp(path: string, fill: (fd: number, tmp: string) => void): void
   faultPoint(`after-rename:${basename(path)}`);
 }
 
-function pidAlive(pid: number): boolean {
+/** Whether a process with this id exists (one we may not signal counts). */
+export function pidAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);
     return true;
