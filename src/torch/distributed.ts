@@ -68,13 +68,32 @@ export async function initProcessGroup(opts: ProcessGroupOptions): Promise<Proce
   if (!storePath && (typeof masterAddr !== 'string' || !masterAddr))
     throw new TypeError('initProcessGroup: masterAddr must be a non-empty host name or address');
   const where = storePath ? `file store ${storePath}` : `store ${masterAddr}:${masterPort}`;
+  // libtorch's TCPStore client reads some replies without a timeout: a MASTER_PORT held by a program
+  // that is not a c10d store (or one that writes garbage) would hold the rendezvous forever. The native
+  // call runs on a detached thread that this timer abandons at the timeout.
+  const joining = (async () => native.distNewGloo({ rank, worldSize, masterAddr, masterPort, timeoutMs, storePath }))();
+  let timer: NodeJS.Timeout | undefined;
+  const deadline = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`timed out after ${timeoutMs} ms: ${stalledRendezvous(rank, worldSize, storePath, masterAddr, masterPort)}`)),
+      timeoutMs);
+  });
   try {
-    const h = await native.distNewGloo({ rank, worldSize, masterAddr, masterPort, timeoutMs, storePath });
-    return new ProcessGroup(h, backend, rank, worldSize);
+    return new ProcessGroup(await Promise.race([joining, deadline]), backend, rank, worldSize);
   } catch (e) {
+    // A group that forms after all is left at once.
+    joining.then((h) => native.distDestroy(h)).catch(() => {});
     throw new Error(`initProcessGroup (rank ${rank} of ${worldSize}, ${where}, timeout ${timeoutMs} ms): ` +
       `${(e as Error).message}`, { cause: e });
+  } finally {
+    clearTimeout(timer);
   }
+}
+
+/** What a rendezvous that never finished most likely waits for. */
+function stalledRendezvous(rank: number, worldSize: number, storePath: string, addr: string, port: number): string {
+  if (storePath) return `the other ranks did not all join through the file store ${storePath}`;
+  if (rank === 0) return `the other ${worldSize - 1} rank(s) did not all join the store this rank serves at ${addr}:${port}`;
+  return `no c10d store answered at ${addr}:${port} (rank 0 serves none there, or another program holds that port: check MASTER_ADDR and MASTER_PORT)`;
 }
 
 /**
