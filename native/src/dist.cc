@@ -84,6 +84,17 @@ class Task : public Napi::AsyncWorker {
   std::function<Napi::Value(Napi::Env)> done_;
 };
 
+// Settles a Promise on the main thread: rejected with `error` when set, else resolved with done(env).
+static void Settle(Napi::Env env, Napi::Promise::Deferred& deferred, const std::string& error,
+                   const std::function<Napi::Value(Napi::Env)>& done) {
+  if (!error.empty()) return deferred.Reject(Napi::Error::New(env, error).Value());
+  try {
+    deferred.Resolve(done ? done(env) : env.Undefined());
+  } catch (const Napi::Error& e) {
+    deferred.Reject(e.Value());
+  }
+}
+
 // As Task, but on a thread of its own, detached, settling through an unreferenced thread-safe function:
 // for the rendezvous, which may never return (TCPStore's client reads some replies without a timeout,
 // so a MASTER_PORT held by another program holds it forever). Such a thread then holds no libuv pool
@@ -110,12 +121,7 @@ static Napi::Value StartDetached(Napi::Env env, std::function<void()> work, std:
     work = nullptr;
     auto status = tsfn.BlockingCall(d, [](Napi::Env env, Napi::Function, Detached* d) {
       std::unique_ptr<Detached> own(d);
-      if (!d->error.empty()) return d->deferred.Reject(Napi::Error::New(env, d->error).Value());
-      try {
-        d->deferred.Resolve(d->done ? d->done(env) : env.Undefined());
-      } catch (const Napi::Error& e) {
-        d->deferred.Reject(e.Value());
-      }
+      Settle(env, d->deferred, d->error, d->done);
     });
     // Not delivered (the environment is closing, the process exits): d is left to the exit.
     (void)status;
@@ -223,23 +229,14 @@ static Napi::Value Await(Napi::Env env, Napi::Object group, c10::intrusive_ptr<c
     if (auto eptr = f.exception_ptr()) {
       try {
         std::rethrow_exception(eptr);
-      } catch (const c10::Error& e) {
-        p->error = e.what_without_backtrace();
-      } catch (const std::exception& e) {
-        p->error = e.what();
       } catch (...) {
-        p->error = "unknown error in collective";
+        p->error = CurrentError();
       }
       if (p->error.empty()) p->error = "collective failed";
     }
     tsfn.BlockingCall(p, [](Napi::Env env, Napi::Function, Pending* p) {
       std::unique_ptr<Pending> own(p);
-      if (!p->error.empty()) return p->deferred.Reject(Napi::Error::New(env, p->error).Value());
-      try {
-        p->deferred.Resolve(p->done ? p->done(env) : env.Undefined());
-      } catch (const Napi::Error& e) {
-        p->deferred.Reject(e.Value());
-      }
+      Settle(env, p->deferred, p->error, p->done);
     });
     tsfn.Release();
   });
