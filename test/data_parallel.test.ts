@@ -2,15 +2,17 @@
 // the primitives against one process on the whole batch in float64; `csgnet train --nproc 2` with
 // batch B/2 against one process with batch B (exactly, up to float32 rounding, without BatchNorm;
 // within the reference's own float32 noise with --sync-bn); a killed rank stops the others with an
-// error; Ctrl-C and --stop-after then --resume on a 2-process CSG run; the launcher's environment.
+// error; Ctrl-C and --stop-after then --resume on a 2-process CSG run; the launcher's environment and
+// MASTER_PORT; no libtorch warning on a channels_last run.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
+import { createServer } from 'node:net';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadSafetensors } from '../src/torch/io/safetensors.js';
-import { distributedEnv, freePort } from '../src/app/launch.js';
+import { distributedEnv, freePort, launchLocal } from '../src/app/launch.js';
 import { withoutOption } from '../src/cli/launch.js';
 import { packageRoot } from '../src/util/paths.js';
 import { assertClose } from './helpers.js';
@@ -222,4 +224,31 @@ test('the launcher environment: torchrun and SLURM variables, errors that name t
   const r = spawnSync('node', [cli, 'train', '--out', join(tmp, 'nested'), '--nproc', '2'], { encoding: 'utf8', env: { ...baseEnv, WORLD_SIZE: '2', RANK: '0', MASTER_ADDR: '127.0.0.1' } });
   assert.equal(r.status, 1);
   assert.match(r.stderr, /--nproc 2 starts its own processes, but this process is already rank 0 of 2 \(WORLD_SIZE is set\)/);
+});
+
+test('the launcher uses a given MASTER_PORT (a taken one is refused by name); a channels_last --nproc run prints no libtorch stride warning', async () => {
+  // The ranks get the given port.
+  const given = await freePort();
+  const seen: string[] = [];
+  const r = await launchLocal({ nproc: 2, command: ['node', '-e', "if (process.env.RANK !== '0') console.log(process.env.MASTER_PORT)"],
+    masterPort: given, log: () => {}, rankOutput: (_r, line) => seen.push(line) });
+  assert.equal(r.code, 0);
+  assert.deepEqual(seen, [String(given)]);
+  // Through the CLI: MASTER_PORT held by another program is named before any rank starts (it was ignored).
+  const held = createServer();
+  const port = await new Promise<number>((res) => held.listen(0, '127.0.0.1', () => res((held.address() as { port: number }).port)));
+  const common = ['--model', 'resnet20', '--strategy', 'std', '--epochs', '1', '--limit', '64', '--val-limit', '32', '--batch', '16', '--nproc', '2'];
+  try {
+    const refused = await train([...common, '--out', join(tmp, 'port-taken')], { MASTER_PORT: String(port) });
+    assert.equal(refused.code, 1, refused.stderr);
+    assert.match(refused.stderr, new RegExp(`csgnet: MASTER_PORT=${port}: rank 0 cannot serve its store there: the port is in use`));
+    assert.ok(!existsSync(join(tmp, 'port-taken')));
+  } finally {
+    held.close();
+  }
+  // ResNet-20's 1x1 shortcut weights are both contiguous and channels_last; c10d's Reducer compared
+  // their strides with the channels_last gradients' and warned on every run.
+  const normal = await train([...common, '--memory-format', 'channels_last', '--out', join(tmp, 'no-warning')]);
+  ok(normal, '--nproc 2 ResNet-20');
+  assert.doesNotMatch(normal.stderr, /Grad strides do not match bucket view strides|Warning/);
 });

@@ -99,6 +99,37 @@ test('a master nobody serves times out with an error naming the store', async ()
   clearInterval(t);
 });
 
+test('a rank whose MASTER_PORT belongs to another program (silent, or writing garbage) fails within --dist-timeout, naming the address', async () => {
+  // Old: TCPStore's client waited forever for a reply (and process exit waited for its thread).
+  const cli = join(packageRoot(), 'dist', 'src', 'cli', 'main.js');
+  const sockets: import('node:net').Socket[] = [];
+  const servers = ['silent', 'garbage'].map((kind) => createServer((sock) => {
+    sockets.push(sock);
+    sock.on('error', () => {});
+    if (kind === 'garbage') sock.write(Buffer.alloc(64 * 1024, 0xab));
+  }));
+  const ports = await Promise.all(servers.map((s) => new Promise<number>((res) => s.listen(0, '127.0.0.1', () => res((s.address() as { port: number }).port)))));
+  const rank1 = (port: number) => new Promise<{ code: number | null; stderr: string; ms: number }>((resolve) => {
+    const t0 = Date.now();
+    const env = { ...process.env, WORLD_SIZE: '2', RANK: '1', MASTER_ADDR: '127.0.0.1', MASTER_PORT: String(port), OMP_NUM_THREADS: '1' };
+    const child = spawn(process.execPath, [cli, 'train', '--out', join(tmp, `foreign-${port}`), '--dist-timeout', '2', '--progress', 'none'], { env, stdio: ['ignore', 'ignore', 'pipe'] });
+    let stderr = '';
+    child.stderr.on('data', (d) => (stderr += d));
+    const watchdog = setTimeout(() => child.kill('SIGKILL'), 30_000);
+    child.on('close', (code) => { clearTimeout(watchdog); resolve({ code, stderr, ms: Date.now() - t0 }); });
+  });
+  try {
+    for (const [i, r] of (await Promise.all(ports.map(rank1))).entries()) {
+      assert.equal(r.code, 1, `${['silent', 'garbage'][i]} server: exit code ${r.code} after ${r.ms} ms (killed by the watchdog?): ${r.stderr}`);
+      assert.match(r.stderr, new RegExp(`csgnet: initProcessGroup \\(rank 1 of 2, store 127\\.0\\.0\\.1:${ports[i]}, timeout 2000 ms\\): `));
+      assert.ok(r.ms < 15_000, `took ${r.ms} ms`);
+    }
+  } finally {
+    for (const s of servers) s.close();
+    for (const sock of sockets) sock.destroy();
+  }
+});
+
 test('rank 0 whose peers never come times out with an error', async () => {
   await assert.rejects(
     torch.distributed.initProcessGroup({ rank: 0, worldSize: 2, masterPort: await freePort(), timeoutMs: 1000 }),

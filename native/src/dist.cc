@@ -8,6 +8,7 @@
 #include "common.h"
 #include "torch_compat.h"
 #include <functional>
+#include <thread>
 #include <torch/csrc/distributed/c10d/FileStore.hpp>
 #include <torch/csrc/distributed/c10d/ProcessGroupGloo.hpp>
 #include <torch/csrc/distributed/c10d/TCPStore.hpp>
@@ -36,8 +37,21 @@ static c10::intrusive_ptr<PG> MakeGlooGroup(const c10::intrusive_ptr<c10d::Store
 #endif
 }
 
-// Runs `work` on a libuv worker thread (for the blocking rendezvous and teardown) and settles a Promise: resolved with `done(env)`, or rejected
-// with the libtorch/gloo message. The one place where native exceptions of async work become JS errors.
+// The libtorch/gloo message of the exception in flight.
+static std::string CurrentError() {
+  try {
+    throw;
+  } catch (const c10::Error& e) {
+    return e.what_without_backtrace();
+  } catch (const std::exception& e) {
+    return e.what();
+  } catch (...) {
+    return "unknown error";
+  }
+}
+
+// Runs `work` on a libuv worker thread (for the blocking teardown) and settles a Promise: resolved with `done(env)`, or rejected
+// with the libtorch/gloo message.
 class Task : public Napi::AsyncWorker {
  public:
   Task(Napi::Env env, std::function<void()> work, std::function<Napi::Value(Napi::Env)> done)
@@ -56,10 +70,8 @@ class Task : public Napi::AsyncWorker {
   void Execute() override {
     try {
       work_();
-    } catch (const c10::Error& e) {
-      SetError(e.what_without_backtrace());
-    } catch (const std::exception& e) {
-      SetError(e.what());
+    } catch (...) {
+      SetError(CurrentError());
     }
     work_ = nullptr;  // drop captured process-group references here, off the main thread
   }
@@ -71,6 +83,52 @@ class Task : public Napi::AsyncWorker {
   std::function<void()> work_;
   std::function<Napi::Value(Napi::Env)> done_;
 };
+
+// Settles a Promise on the main thread: rejected with `error` when set, else resolved with done(env).
+static void Settle(Napi::Env env, Napi::Promise::Deferred& deferred, const std::string& error,
+                   const std::function<Napi::Value(Napi::Env)>& done) {
+  if (!error.empty()) return deferred.Reject(Napi::Error::New(env, error).Value());
+  try {
+    deferred.Resolve(done ? done(env) : env.Undefined());
+  } catch (const Napi::Error& e) {
+    deferred.Reject(e.Value());
+  }
+}
+
+// As Task, but on a thread of its own, detached, settling through an unreferenced thread-safe function:
+// for the rendezvous, which may never return (TCPStore's client reads some replies without a timeout,
+// so a MASTER_PORT held by another program holds it forever). Such a thread then holds no libuv pool
+// thread (which process exit joins) and does not keep the event loop alive; the caller
+// (src/torch/distributed.ts) bounds the wait with its own timer and abandons the thread.
+struct Detached {
+  Napi::Promise::Deferred deferred;
+  std::function<Napi::Value(Napi::Env)> done;
+  std::string error;
+};
+static Napi::Value StartDetached(Napi::Env env, std::function<void()> work, std::function<Napi::Value(Napi::Env)> done) {
+  auto* d = new Detached{Napi::Promise::Deferred::New(env), std::move(done), {}};
+  auto promise = d->deferred.Promise();
+  auto tsfn = Napi::ThreadSafeFunction::New(env, Napi::Function::New(env, [](const Napi::CallbackInfo&) {}),
+                                            "csgnet.dist.rendezvous", 0, 1);
+  tsfn.Unref(env);
+  std::thread([tsfn, d, work = std::move(work)]() mutable {
+    try {
+      work();
+    } catch (...) {
+      d->error = CurrentError();
+      if (d->error.empty()) d->error = "rendezvous failed";
+    }
+    work = nullptr;
+    auto status = tsfn.BlockingCall(d, [](Napi::Env env, Napi::Function, Detached* d) {
+      std::unique_ptr<Detached> own(d);
+      Settle(env, d->deferred, d->error, d->done);
+    });
+    // Not delivered (the environment is closing, the process exits): d is left to the exit.
+    (void)status;
+    tsfn.Release();
+  }).detach();
+  return promise;
+}
 
 static Napi::Function Ctor(Napi::Env env);
 
@@ -112,7 +170,7 @@ static std::shared_ptr<::gloo::transport::Device> Device(const std::string& mast
 }
 
 // newGloo({rank, worldSize, masterAddr, masterPort, timeoutMs, storePath}) -> Promise<group>.
-// Blocking parts (store rendezvous, full-mesh connect) run off the main thread.
+// Blocking parts (store rendezvous, full-mesh connect) run on a detached thread (StartDetached).
 static Napi::Value NewGloo(const Napi::CallbackInfo& info) {
   return Guard(info, [&]() -> Napi::Value {
     auto o = info[0].As<Napi::Object>();
@@ -122,7 +180,7 @@ static Napi::Value NewGloo(const Napi::CallbackInfo& info) {
     std::string addr = Str(o, "masterAddr"), storePath = Str(o, "storePath");
     int port = storePath.empty() ? static_cast<int>(Int(o, "masterPort")) : 0;
     auto result = std::make_shared<c10::intrusive_ptr<PG>>();
-    return Task::Start(
+    return StartDetached(
         info.Env(),
         [=]() {
           c10::intrusive_ptr<c10d::Store> store;
@@ -171,23 +229,14 @@ static Napi::Value Await(Napi::Env env, Napi::Object group, c10::intrusive_ptr<c
     if (auto eptr = f.exception_ptr()) {
       try {
         std::rethrow_exception(eptr);
-      } catch (const c10::Error& e) {
-        p->error = e.what_without_backtrace();
-      } catch (const std::exception& e) {
-        p->error = e.what();
       } catch (...) {
-        p->error = "unknown error in collective";
+        p->error = CurrentError();
       }
       if (p->error.empty()) p->error = "collective failed";
     }
     tsfn.BlockingCall(p, [](Napi::Env env, Napi::Function, Pending* p) {
       std::unique_ptr<Pending> own(p);
-      if (!p->error.empty()) return p->deferred.Reject(Napi::Error::New(env, p->error).Value());
-      try {
-        p->deferred.Resolve(p->done ? p->done(env) : env.Undefined());
-      } catch (const Napi::Error& e) {
-        p->deferred.Reject(e.Value());
-      }
+      Settle(env, p->deferred, p->error, p->done);
     });
     tsfn.Release();
   });

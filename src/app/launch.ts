@@ -53,20 +53,29 @@ export function distributedEnv(env: NodeJS.ProcessEnv = process.env): Distribute
     throw new Error(`environment variable MASTER_ADDR is not set: rank ${rank} of ${worldSize} (from ${source === 'slurm' ? 'SLURM_PROCID/SLURM_NTASKS' : 'RANK/WORLD_SIZE'}) ` +
       'needs the address of the host of rank 0 (e.g. MASTER_ADDR=$(scontrol show hostnames | head -n1))');
   }
-  const masterPort = env.MASTER_PORT === undefined ? DEFAULT_PORT : intVar(env, 'MASTER_PORT', 1, 65535);
-  return { rank, worldSize, localRank, masterAddr, masterPort, source };
+  return { rank, worldSize, localRank, masterAddr, masterPort: masterPortOf(env) ?? DEFAULT_PORT, source };
+}
+
+/** MASTER_PORT from the environment, if set (an error names it when it is no port). */
+export function masterPortOf(env: NodeJS.ProcessEnv = process.env): number | undefined {
+  return env.MASTER_PORT === undefined ? undefined : intVar(env, 'MASTER_PORT', 1, 65535);
+}
+
+/** Listens on the loopback interface at `port` (0: any free one) and closes again; resolves to the port. */
+function tryPort(port: number): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = createServer();
+    s.once('error', reject);
+    s.listen(port, '127.0.0.1', () => {
+      const { port: got } = s.address() as { port: number };
+      s.close(() => resolve(got));
+    });
+  });
 }
 
 /** A TCP port that is free on the loopback interface now (for a local group's store). */
 export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as { port: number };
-      s.close(() => resolve(port));
-    });
-  });
+  return tryPort(0);
 }
 
 export interface LaunchOptions {
@@ -75,6 +84,7 @@ export interface LaunchOptions {
   command: string[];
   /** Extra environment for every rank (RANK, WORLD_SIZE, ... are set here). */
   env?: NodeJS.ProcessEnv;
+  /** The store's port (a given MASTER_PORT): checked free first. Default: a free port. */
   masterPort?: number;
   /** First stop request: every rank gets one SIGINT (they agree on a batch, save and exit). */
   signal?: AbortSignal;
@@ -103,7 +113,10 @@ export async function launchLocal(opts: LaunchOptions): Promise<LaunchResult> {
   const log = opts.log ?? ((s: string) => process.stderr.write(s + '\n'));
   const rankOutput = opts.rankOutput ?? ((r: number, line: string) => log(`[rank ${r}] ${line}`));
   const graceMs = opts.graceMs ?? 60_000;
-  const port = opts.masterPort ?? (await freePort());
+  const port = opts.masterPort === undefined ? await freePort() : await tryPort(opts.masterPort).catch((e: NodeJS.ErrnoException) => {
+    throw new Error(`MASTER_PORT=${opts.masterPort}: rank 0 cannot serve its store there: ${e.code === 'EADDRINUSE'
+      ? 'the port is in use on this machine (another program or another group listens there)' : e.message}; choose a free port, or unset MASTER_PORT to let csgnet pick one`);
+  });
   const [program, ...args] = opts.command;
   const children: ChildProcess[] = [];
   const codes: (number | null)[] = new Array(nproc).fill(null);

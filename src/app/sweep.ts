@@ -1,20 +1,15 @@
-// Sweeps: a grid of train settings times seeds, one run folder per point and seed, trained N at a time
-// as child processes (`csgnet train`), threads split between them, resumable. DIR/sweep.json lists the
-// runs; DIR/<name>/ is a plain run folder (csgnet compare, dashboard and eval read it as any other);
-// DIR/logs/<name>.log holds each child's output. This module owns no process state: the caller passes an
-// AbortSignal (stop: every child gets one SIGINT, saves a checkpoint and exits) and event callbacks.
-import { spawn, type ChildProcess } from 'node:child_process';
-import { createWriteStream, existsSync, mkdirSync, readFileSync } from 'node:fs';
+// Sweeps: a grid of train settings times seeds, one run folder per point and seed. This module plans
+// them: the grid, DIR/sweep.json (the list of runs, read back validated), each run's name, state and
+// `csgnet train` arguments. src/app/sweep_run.ts trains them; DIR/<name>/ is a plain run folder (csgnet
+// compare, dashboard and eval read it as any other).
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { CIFAR_PRESET, PRESETS, validateConfig, type TrainConfig } from '../csg/config.js';
 import { readMetrics, readRunInfo, CONFIG_FILE } from '../csg/run_dir.js';
-import { EVENTS_FILE } from '../csg/events_log.js';
 import { MODEL_NAMES } from '../models/names.js';
 import { KNOWN_DATASETS } from '../data/names.js';
 import { AUGMENT_MODES } from '../data/batch.js';
 import { writeFileAtomic } from '../util/atomic.js';
-import { packageRoot } from '../util/paths.js';
-import { nextProgress, recentEvents, type Progress } from './dashboard/runs.js';
 
 export type GridValue = number | string | boolean;
 
@@ -192,8 +187,14 @@ export const SWEEP_FILE = 'sweep.json';
 /** The grid times the seeds, in grid order (the last axis varies fastest), seeds innermost. */
 export function planSweep(grid: GridAxis[], seeds: number[], trainArgs: string[] = []): SweepSpec {
   checkTrainArgs(trainArgs, grid);
-  const ignored = strategyFlag(trainArgs) === 'std' ? grid.find((a) => !keyApplies('std', a.key)) : undefined;
-  if (ignored) throw new Error(`--grid ${ignored.key}: STD runs (--strategy std) ignore it; sweep it with strategy=csg (e.g. --grid 'strategy=std,csg;${ignored.key}=...')`);
+  // A CSG-only key where no run is CSG would be dropped from every point.
+  const axis = grid.find((a) => a.key === 'strategy');
+  const strategies = axis ? axis.values : [strategyFlag(trainArgs) ?? presetOf(trainArgs).strategy];
+  const ignored = strategies.includes('csg') ? undefined : grid.find((a) => !keyApplies('std', a.key));
+  if (ignored) {
+    const why = axis ? 'strategy=std, the only strategy in --grid' : strategyFlag(trainArgs) ? '--strategy std' : "the preset's strategy std";
+    throw new Error(`--grid ${ignored.key}: STD runs (${why}) ignore it; sweep it with strategy=csg (e.g. --grid 'strategy=std,csg;${ignored.key}=...')`);
+  }
   let points: Record<string, GridValue>[] = [{}];
   for (const a of grid) points = points.flatMap((p) => a.values.map((v) => ({ ...p, [a.key]: v })));
   // An STD point keeps only the keys STD training reads: strategy=std x lambda=0.01,0.1,1 is one run per seed, not three equal ones.
@@ -215,7 +216,30 @@ export function readSweep(dir: string): SweepSpec | null {
     throw new Error(`${file}: not valid JSON (${(e as Error).message})`);
   }
   if (s?.version !== 1 || !Array.isArray(s.runs) || !Array.isArray(s.grid)) throw new Error(`${file}: not a csgnet sweep file (version 1 with grid and runs)`);
+  checkSpec(s, file);
   return s;
+}
+
+const isGridValue = (v: unknown) => ['number', 'string', 'boolean'].includes(typeof v);
+
+/**
+ * The parts of a sweep.json that become paths and child arguments: every run's name must be the one
+ * its point and seed give (so an edited or crafted file cannot name a folder outside the sweep).
+ */
+function checkSpec(s: SweepSpec, file: string): void {
+  const bad = (what: string) => new Error(`${file}: ${what} (the file was edited or is not csgnet's; make a new sweep with --grid in another --out)`);
+  for (const a of s.grid) {
+    if (typeof a?.key !== 'string' || !(a.key in SWEEP_KEYS) || !Array.isArray(a.values) || !a.values.every(isGridValue)) throw bad(`grid axis ${JSON.stringify(a)} is not KEY and values`);
+  }
+  if (!Array.isArray(s.seeds) || !s.seeds.every((x) => Number.isSafeInteger(x) && x >= 0)) throw bad('seeds must be non-negative integers');
+  if (!Array.isArray(s.trainArgs) || !s.trainArgs.every((x) => typeof x === 'string')) throw bad('trainArgs must be a list of strings');
+  for (const r of s.runs) {
+    const point = r?.point;
+    const ok = typeof r?.name === 'string' && Number.isSafeInteger(r.seed) && r.seed >= 0 && point !== null && typeof point === 'object' && !Array.isArray(point) &&
+      Object.entries(point).every(([k, v]) => k in SWEEP_KEYS && isGridValue(v)) && r.name === runName(point, r.seed);
+    if (!ok) throw bad(`run ${JSON.stringify(r?.name ?? r)} is not named by its point and seed`);
+  }
+  if (new Set(s.runs.map((r) => r.name)).size !== s.runs.length) throw bad('two runs have the same name');
 }
 
 /** The run folders of a sweep that hold a run (started at least), in sweep order. */
@@ -246,61 +270,6 @@ export function runState(runDir: string): RunState {
   return readMetrics(runDir).length >= epochs ? 'done' : 'partial';
 }
 
-/** Where a job stands. */
-export interface JobStatus {
-  name: string;
-  dir: string;
-  /** Finished fraction of its epochs (0..1). */
-  fraction: number;
-  progress: Progress | null;
-  resumed: boolean;
-}
-
-export interface SweepOverall {
-  /** Runs finished (before and during this call), failed, and in all. */
-  done: number; failed: number; total: number;
-  /** Work done in run units (finished runs plus the running runs' fractions). */
-  work: number;
-  /** Seconds left at this call's rate so far; null until some work was done. */
-  etaSeconds: number | null;
-}
-
-export interface SweepEvents {
-  /** Every pollMs while jobs run: each running job and the whole sweep. */
-  progress?(jobs: JobStatus[], overall: SweepOverall): void;
-  jobStart?(job: JobStatus): void;
-  jobEnd?(job: JobStatus, result: { ok: boolean; interrupted: boolean; code: number | null; detail: string | null }): void;
-  log?(line: string): void;
-}
-
-export interface SweepOptions {
-  out: string;
-  /** Required for a new sweep; for an existing one it must equal the stored grid (or be left out). */
-  grid?: GridAxis[];
-  seeds?: number[];
-  trainArgs?: string[];
-  /** Runs at a time (default 1). */
-  parallel?: number;
-  /** Threads for all runs together (each gets floor(threads / parallel), at least 1). */
-  threads: number;
-  signal?: AbortSignal;
-  events?: SweepEvents;
-  /** How often to read the children's events.jsonl (ms, default 1000). */
-  pollMs?: number;
-  /** The csgnet CLI script the children run (default dist/src/cli/main.js of this package). */
-  cliPath?: string;
-}
-
-export interface SweepResult {
-  spec: SweepSpec;
-  dirs: string[];
-  /** Runs already finished before this call. */
-  skipped: string[];
-  completed: string[];
-  failed: { name: string; detail: string | null }[];
-  interrupted: boolean;
-}
-
 function sameSpec(a: SweepSpec, b: Pick<SweepSpec, 'grid' | 'trainArgs'>): string | null {
   const j = JSON.stringify;
   if (j(a.grid) !== j(b.grid)) return `grid ${j(a.grid)}`;
@@ -312,7 +281,7 @@ function sameSpec(a: SweepSpec, b: Pick<SweepSpec, 'grid' | 'trainArgs'>): strin
  * The sweep in opts.out: a new one (writes sweep.json), or an existing one resumed. Resuming with more
  * seeds (--seeds 5 on a sweep of 3) adds their runs; grid and train flags must stay as they were.
  */
-export function prepareSweep(o: Pick<SweepOptions, 'out' | 'grid' | 'seeds' | 'trainArgs'>): SweepSpec {
+export function prepareSweep(o: { out: string; grid?: GridAxis[]; seeds?: number[]; trainArgs?: string[] }): SweepSpec {
   const existing = readSweep(o.out);
   const file = join(o.out, SWEEP_FILE);
   if (existing) {
@@ -336,111 +305,6 @@ export function prepareSweep(o: Pick<SweepOptions, 'out' | 'grid' | 'seeds' | 't
   mkdirSync(o.out, { recursive: true });
   writeFileAtomic(file, JSON.stringify(spec, null, 2) + '\n');
   return spec;
-}
-
-/** Threads per child: floor(total / parallel), at least 1. */
-export function threadsPerRun(total: number, parallel: number): number {
-  return Math.max(1, Math.floor(total / parallel));
-}
-
-function jobFraction(dir: string): { fraction: number; progress: Progress | null } {
-  let p: Progress | null = null;
-  for (const e of recentEvents(join(dir, EVENTS_FILE))) p = nextProgress(p, e);
-  let fromMetrics = 0;
-  try {
-    const epochs = readRunInfo(dir).config.epochs;
-    fromMetrics = Math.min(1, readMetrics(dir).length / epochs);
-  } catch { /* not started yet */ }
-  const fromEvents = p && p.epochs > 0 ? (p.epoch + (p.batches > 0 ? p.batch / p.batches : 0)) / p.epochs : 0;
-  return { fraction: Math.min(1, Math.max(fromMetrics, fromEvents)), progress: p };
-}
-
-/** Runs (or resumes) the sweep: finished runs are skipped, started ones resumed, new ones started. */
-export async function runSweep(o: SweepOptions): Promise<SweepResult> {
-  const parallel = o.parallel ?? 1;
-  if (!Number.isInteger(parallel) || parallel < 1) throw new Error(`--parallel must be a positive integer, got ${parallel}`);
-  if (!Number.isInteger(o.threads) || o.threads < 1) throw new Error(`--threads must be a positive integer, got ${o.threads}`);
-  const spec = prepareSweep(o);
-  const threads = threadsPerRun(o.threads, parallel);
-  const cli = o.cliPath ?? join(packageRoot(), 'dist', 'src', 'cli', 'main.js');
-  const logDir = join(o.out, 'logs');
-  mkdirSync(logDir, { recursive: true });
-  const ev = o.events ?? {};
-  const result: SweepResult = { spec, dirs: spec.runs.map((r) => join(o.out, r.name)), skipped: [], completed: [], failed: [], interrupted: false };
-  const queue: { run: SweepRunSpec; resume: boolean }[] = [];
-  for (const run of spec.runs) {
-    const state = runState(join(o.out, run.name));
-    if (state === 'done') result.skipped.push(run.name);
-    else queue.push({ run, resume: state === 'partial' });
-  }
-  const total = spec.runs.length;
-  const running = new Map<string, { child: ChildProcess; job: JobStatus }>();
-  const t0 = performance.now();
-  let workAtStart: number | null = null;
-  const overall = (): SweepOverall => {
-    let work = result.skipped.length + result.completed.length;
-    for (const { job } of running.values()) work += job.fraction;
-    workAtStart ??= work;
-    const secs = (performance.now() - t0) / 1000;
-    const rate = (work - workAtStart) / secs;
-    return { done: result.skipped.length + result.completed.length, failed: result.failed.length, total, work,
-      etaSeconds: rate > 0 ? (total - result.failed.length - work) / rate : null };
-  };
-  overall();
-  const poll = () => {
-    for (const { job } of running.values()) Object.assign(job, jobFraction(job.dir));
-    ev.progress?.([...running.values()].map((r) => r.job), overall());
-  };
-  const timer = setInterval(poll, o.pollMs ?? 1000);
-  const stopAll = () => { for (const { child } of running.values()) child.kill('SIGINT'); };
-  o.signal?.addEventListener('abort', stopAll, { once: true });
-
-  const start = (run: SweepRunSpec, resume: boolean): Promise<void> => new Promise((resolve) => {
-    const dir = join(o.out, run.name);
-    const logFile = join(logDir, `${run.name}.log`);
-    const log = createWriteStream(logFile, { flags: 'a' });
-    // Own process group: a terminal's Ctrl-C reaches only the sweep, which forwards one SIGINT (a
-    // second would make the child exit without saving).
-    const child = spawn(process.execPath, [cli, ...childArgs(spec, run, dir, threads, resume)], { detached: true, stdio: ['ignore', 'pipe', 'pipe'],
-      env: { ...process.env, OMP_NUM_THREADS: String(threads) } });
-    let tail = '';
-    const keep = (d: Buffer) => { log.write(d); tail = (tail + d.toString('utf8')).slice(-2000); };
-    child.stdout!.on('data', keep);
-    child.stderr!.on('data', keep);
-    const job: JobStatus = { name: run.name, dir, fraction: 0, progress: null, resumed: resume };
-    running.set(run.name, { child, job });
-    ev.jobStart?.(job);
-    let ended = false;
-    const end = (code: number | null, error?: Error) => {
-      if (ended) return;
-      ended = true;
-      running.delete(run.name);
-      log.end();
-      const interrupted = !!o.signal?.aborted && !error;
-      const ok = code === 0 && !interrupted;
-      const lastLine = error ? error.message : tail.trim().split('\n').filter(Boolean).at(-1) ?? null;
-      if (ok) result.completed.push(run.name);
-      else if (!interrupted) result.failed.push({ name: run.name, detail: `${lastLine ?? `exit code ${code}`} (log: ${logFile})` });
-      Object.assign(job, jobFraction(dir));
-      ev.jobEnd?.(job, { ok, interrupted, code, detail: ok ? null : lastLine });
-      resolve();
-    };
-    child.on('error', (e) => end(null, e));
-    child.on('close', (code) => end(code));
-  });
-
-  try {
-    const workers = Array.from({ length: Math.min(parallel, queue.length) }, async () => {
-      for (let next = queue.shift(); next && !o.signal?.aborted; next = queue.shift()) await start(next.run, next.resume);
-    });
-    await Promise.all(workers);
-  } finally {
-    clearInterval(timer);
-    o.signal?.removeEventListener('abort', stopAll);
-  }
-  poll();
-  result.interrupted = !!o.signal?.aborted;
-  return result;
 }
 
 /** The sweep's grid preset for validation: --preset voc-part among the train flags, else cifar. */

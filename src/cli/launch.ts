@@ -1,7 +1,8 @@
 // `csgnet train` as one rank of a data-parallel group, or as the launcher of N local ranks
 // (`--nproc N`): the launcher re-runs the same command line without --nproc in N child processes
-// with torchrun's environment (MASTER_ADDR, MASTER_PORT, RANK, WORLD_SIZE, LOCAL_RANK), forwards one
-// stop request to each, and exits with the first failing rank's code.
+// with torchrun's environment (MASTER_ADDR, MASTER_PORT: the given one, checked free, else a free
+// one; RANK, WORLD_SIZE, LOCAL_RANK), forwards one stop request to each, and exits with the first
+// failing rank's code.
 import { availableParallelism } from 'node:os';
 import type { DistributedEnv } from '../app/launch.js';
 import type { ProcessGroup } from '../torch/distributed.js';
@@ -19,7 +20,7 @@ export function withoutOption(argv: string[], name: string): string[] {
 
 /** Runs `nproc` ranks of this train command here; resolves to the exit code. */
 export async function launchTrain(nproc: number, threadsGiven: boolean): Promise<number> {
-  const { launchLocal } = await import('../app/launch.js');
+  const { launchLocal, masterPortOf } = await import('../app/launch.js');
   const { onStopSignals } = await import('./signals.js');
   const log = (s: string) => process.stderr.write(s + '\n');
   const args = withoutOption(process.argv.slice(2), '--nproc');
@@ -28,7 +29,7 @@ export async function launchTrain(nproc: number, threadsGiven: boolean): Promise
   const stop = onStopSignals(log);
   try {
     const r = await launchLocal({
-      nproc, command: [process.execPath, ...process.execArgv, process.argv[1]!, ...args], env: { CSGNET_LAUNCHED: '1' }, signal: stop.signal, log,
+      nproc, command: [process.execPath, ...process.execArgv, process.argv[1]!, ...args], env: { CSGNET_LAUNCHED: '1' }, masterPort: masterPortOf(process.env), signal: stop.signal, log,
     });
     if (r.firstFailure) log(`csgnet: rank ${r.firstFailure.rank} of ${nproc} failed (exit code ${r.firstFailure.code}); its message is above`);
     return stop.received() && !r.firstFailure ? stop.exitCode() : r.code;

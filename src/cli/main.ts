@@ -7,7 +7,7 @@ import { mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { stderrNote as note } from './format.js';
 import { addRunOptions, int, nameList, num, numList, shapeArg, splitOption, threadsOption, trainTop } from './options.js';
-import { PRESETS, type TrainConfig } from '../csg/config.js';
+import { PRESETS, validateConfig, type TrainConfig } from '../csg/config.js';
 import { MODEL_NAMES } from '../models/names.js';
 import { KNOWN_DATASETS } from '../data/names.js';
 import { useNumThreads } from '../torch/threads.js';
@@ -118,12 +118,18 @@ program.command('train').description('train an STD or CSG model; writes RUN_DIR/
   .option('--nproc <n>', 'data parallel: start N training processes on this machine (DistributedDataParallel semantics; --batch is per process, --threads per process)', int(1))
   .option('--sync-bn', 'data parallel: BatchNorm batch statistics over all processes (nn.SyncBatchNorm)')
   .option('--dist-timeout <s>', 'data parallel: seconds a rank waits for the others (rendezvous and each collective) before failing', int(1), 1800)
+  // csgnet sweep checks its train flags with this parser before any run starts.
+  .addOption(new Option('--check-flags', 'check the flags and the configuration they make, then exit without training').hideHelp())
   .action(async (o, cmd: Command) => {
     // Before any work (and before --nproc starts ranks): a CSG run whose schedule never gates is refused.
     const { noCsgEpochReason } = await import('../csg/schedule.js');
     const planned = o.resume ? null : buildConfig(o);
     const noCsg = planned && noCsgEpochReason(planned.epochs, planned);
     if (noCsg && !o.allowNoCsg) throw new Error(`${noCsg}; train more epochs, or pass --allow-no-csg to train it anyway`);
+    if (o.checkFlags) {
+      if (planned) validateConfig(planned);
+      return;
+    }
     const { distributedEnv } = await import('../app/launch.js');
     const denv = distributedEnv(process.env);
     if (o.nproc > 1) {

@@ -3,7 +3,7 @@
 import { Option, type Command } from 'commander';
 import { availableParallelism } from 'node:os';
 import { int } from './options.js';
-import type { JobStatus, SweepOverall } from '../app/sweep.js';
+import type { JobStatus, SweepOverall } from '../app/sweep_run.js';
 
 function duration(s: number | null): string {
   if (s === null || !Number.isFinite(s)) return '-';
@@ -36,7 +36,8 @@ export function registerSweep(program: Command): void {
     .argument('[train flags...]', 'train flags every run gets (e.g. --model lenet --epochs 10)')
     .allowUnknownOption().allowExcessArguments()
     .action(async (trainArgs: string[], o) => {
-      const { parseGrid, parseSeeds, presetOf, runSweep } = await import('../app/sweep.js');
+      const { parseGrid, parseSeeds, presetOf } = await import('../app/sweep.js');
+      const { runSweep } = await import('../app/sweep_run.js');
       const { onStopSignals } = await import('./signals.js');
       const log = (s: string) => process.stderr.write(s + '\n');
       const grid = o.grid !== undefined ? parseGrid(o.grid, presetOf(trainArgs)) : undefined;
@@ -53,6 +54,7 @@ export function registerSweep(program: Command): void {
       try {
         const r = await runSweep({ out: o.out, grid, seeds, trainArgs, parallel: o.parallel, threads: o.threads ?? availableParallelism(), signal: stop.signal,
           events: {
+            log: say,
             jobStart: (j) => { if (o.progress !== 'none') say(`${j.resumed ? 'resuming' : 'starting'} ${j.name}`); },
             jobEnd: (j, e) => {
               if (e.ok) { if (o.progress !== 'none') say(`finished ${j.name}`); }

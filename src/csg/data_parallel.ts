@@ -8,7 +8,7 @@
 import * as torch from '../torch/index.js';
 import type { Tensor } from '../torch/index.js';
 import type { ProcessGroup } from '../torch/distributed.js';
-import { GradientReducer, convertSyncBatchNorm, syncBuffers, syncParameters } from '../torch/nn/parallel.js';
+import { GradientReducer, channelsLastParameters, convertSyncBatchNorm, syncBuffers, syncParameters } from '../torch/nn/parallel.js';
 import type { CsgBackbone } from '../models/types.js';
 import { subset, type ImageDataset } from '../data/index.js';
 import type { ClassSpecificGate } from './gate.js';
@@ -17,6 +17,8 @@ import type { Path } from './schedule.js';
 export interface DataParallelOptions {
   /** Synchronised BatchNorm statistics (nn.SyncBatchNorm) instead of per-process ones. */
   syncBn: boolean;
+  /** The activations' layout: with channels_last, the parameters take its strides (channelsLastParameters). */
+  memoryFormat?: 'contiguous_format' | 'channels_last';
 }
 
 export class DataParallel {
@@ -41,6 +43,7 @@ export class DataParallel {
     this.model = model;
     if (this.opts.syncBn) convertSyncBatchNorm(model, this.group);
     syncParameters(this.group, [...model.parameters(), ...model.buffers(), ...(gate ? [gate.weight] : [])]);
+    if (this.opts.memoryFormat === 'channels_last') channelsLastParameters(model.parameters());
     for (const [path, params] of Object.entries(trained) as [Path, Tensor[]][]) {
       // c10d::Reducer hooks each parameter's gradient accumulator, which needs requires_grad now;
       // the trainer switches the other path's parameters off again at every epoch start.

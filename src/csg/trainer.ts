@@ -168,7 +168,7 @@ export class Trainer {
   private constructor(readonly config: TrainConfig, readonly dir: RunDir, train: ImageDataset, val: ImageDataset, readonly log: (s: string) => void,
     group: ProcessGroup | undefined) {
     const c = config;
-    this.dp = group ? new DataParallel(group, { syncBn: c.syncBn }) : null;
+    this.dp = group ? new DataParallel(group, { syncBn: c.syncBn, memoryFormat: c.memoryFormat }) : null;
     this.runDir = dir.dir;
     this.valSet = val;
     ({ model: this.model, gate: this.gate } = createModelAndGate(c, train));

@@ -2,6 +2,7 @@
 // store for the rendezvous (TCPStore served by rank 0, or a FileStore on a shared file system) and a
 // gloo process group. Every call returns a Promise that settles off the main thread, so timers and
 // I/O keep running while a rank waits for its peers; a timeout or a dead peer rejects it.
+import { connect } from 'node:net';
 import { native, type GroupHandle } from './native.js';
 import { Tensor } from './tensor.js';
 
@@ -68,13 +69,48 @@ export async function initProcessGroup(opts: ProcessGroupOptions): Promise<Proce
   if (!storePath && (typeof masterAddr !== 'string' || !masterAddr))
     throw new TypeError('initProcessGroup: masterAddr must be a non-empty host name or address');
   const where = storePath ? `file store ${storePath}` : `store ${masterAddr}:${masterPort}`;
-  try {
-    const h = await native.distNewGloo({ rank, worldSize, masterAddr, masterPort, timeoutMs, storePath });
-    return new ProcessGroup(h, backend, rank, worldSize);
-  } catch (e) {
-    throw new Error(`initProcessGroup (rank ${rank} of ${worldSize}, ${where}, timeout ${timeoutMs} ms): ` +
-      `${(e as Error).message}`, { cause: e });
+  const failed = (why: string, cause?: unknown) => new Error(`initProcessGroup (rank ${rank} of ${worldSize}, ${where}, timeout ${timeoutMs} ms): ${why}`, { cause });
+  // libtorch's TCPStore client reads some replies without a timeout: a MASTER_PORT held by a program
+  // that is not a c10d store would hold the rendezvous forever. The native call runs on a detached
+  // thread that this timer abandons at the timeout. A program that talks first is refused before:
+  // libtorch's listener thread aborts the process on some garbage.
+  if (!storePath && rank !== 0 && await talksFirst(masterAddr, masterPort)) {
+    throw failed(`the program at ${masterAddr}:${masterPort} is not a c10d store (it sent data before any request; a store never does): check MASTER_ADDR and MASTER_PORT`);
   }
+  const joining = (async () => native.distNewGloo({ rank, worldSize, masterAddr, masterPort, timeoutMs, storePath }))();
+  let timer: NodeJS.Timeout | undefined;
+  const deadline = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`timed out after ${timeoutMs} ms: ${stalledRendezvous(rank, worldSize, storePath, masterAddr, masterPort)}`)),
+      timeoutMs);
+  });
+  try {
+    return new ProcessGroup(await Promise.race([joining, deadline]), backend, rank, worldSize);
+  } catch (e) {
+    // A group that forms after all is left at once.
+    joining.then((h) => native.distDestroy(h)).catch(() => {});
+    throw failed((e as Error).message, e);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/** Whether whatever listens at addr:port sends data unasked within waitMs (false when nothing listens yet). */
+function talksFirst(addr: string, port: number, waitMs = 250): Promise<boolean> {
+  return new Promise((resolve) => {
+    const sock = connect({ host: addr, port });
+    const done = (v: boolean) => { clearTimeout(timer); sock.destroy(); resolve(v); };
+    const timer = setTimeout(() => done(false), waitMs);
+    sock.once('data', () => done(true));
+    sock.once('error', () => done(false));
+    sock.once('close', () => done(false));
+  });
+}
+
+/** What a rendezvous that never finished most likely waits for. */
+function stalledRendezvous(rank: number, worldSize: number, storePath: string, addr: string, port: number): string {
+  if (storePath) return `the other ranks did not all join through the file store ${storePath}`;
+  if (rank === 0) return `the other ${worldSize - 1} rank(s) did not all join the store this rank serves at ${addr}:${port}`;
+  return `no c10d store answered at ${addr}:${port} (rank 0 serves none there, or another program holds that port: check MASTER_ADDR and MASTER_PORT)`;
 }
 
 /**

@@ -5,6 +5,7 @@
 // syncParameters/syncBuffers are DDP's start-of-training broadcast and per-forward buffer sync.
 import { native, type ReducerHandle } from '../native.js';
 import type { Tensor } from '../tensor.js';
+import { noGrad } from '../autograd.js';
 import type { ProcessGroup } from '../distributed.js';
 import type { Module } from './module.js';
 import { BatchNorm2d } from './layers.js';
@@ -45,6 +46,32 @@ export class GradientReducer {
     this.h = null;
     if (h) native.distReducerDispose(h);
   }
+}
+
+/**
+ * Gives the 4-D parameters the exact strides their gradients get when the model runs in
+ * channels_last, before a GradientReducer is built over them. A [O, I, 1, 1] weight is both
+ * contiguous and channels_last, with strides that differ only in its size-1 dimensions: autograd keeps
+ * the channels_last gradient as it comes (the layout contract ignores size-1 dimensions), while
+ * c10d::Reducer builds its bucket views with the parameter's strides and compares them exactly ("Grad
+ * strides do not match bucket view strides"). PyTorch's model.to(memory_format=torch.channels_last)
+ * gives such weights the channels_last strides; so does this. Returns how many were changed.
+ */
+export function channelsLastParameters(params: Tensor[]): number {
+  let n = 0;
+  for (const p of params) {
+    if (p.ndim !== 4) continue;
+    const [, c, h, w] = p.shape as [number, number, number, number];
+    const want = [h * w * c, 1, w * c, c];
+    if (p.stride().every((s, i) => s === want[i])) continue;
+    noGrad(() => {
+      const q = p.clone('channels_last');  // a copy: contiguous() would keep the ambiguous strides
+      p.set_(q);
+      q.dispose();
+    });
+    n++;
+  }
+  return n;
 }
 
 /** Rank src's values of every parameter and buffer, on every rank (DDP's constructor). */
