@@ -3,7 +3,7 @@
 // other runs, none at all when no run has it; still without libtorch.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { spawnSync } from 'node:child_process';
@@ -138,14 +138,17 @@ test('results written into a run folder by another run are "from another run": c
   assert.match(analysisStaleness('x.json', analysisKey(b), analysisKey(a)), /^x\.json is from another run \(.*theirs\)$/);
   assert.equal(analysisStaleness('x.json', analysisKey(a), analysisKey(a)), '');
 
-  // report: a real run with a localization written into it by another run (localize --out), and its own adversarial result.
+  // report: a real run with a localization copied into it from another run (localize --out refuses to write there), and
+  // its own adversarial result.
   const { fakeRun } = await import('./support/fake_run.js');
   const { localizeRun } = await import('../src/app/localize.js');
   const { gatherRun } = await import('../src/app/report.js');
   const data = { name: 'cluttered-fashion-mnist', classes: FASHION_MNIST_CLASSES, channels: 1, height: 48, width: 48 };
   const mine = fakeRun(join(tmp, 'r-mine'), { dataset: 'cluttered-fashion-mnist', canvas: 48, strategy: 'csg' }, data, 1);
   const theirs = fakeRun(join(tmp, 'r-theirs'), { dataset: 'cluttered-fashion-mnist', canvas: 48, strategy: 'csg' }, data, 2);
-  await localizeRun({ run: theirs, methods: ['cam'], limit: 4, out: join(mine, 'localization') });
+  await assert.rejects(localizeRun({ run: theirs, methods: ['cam'], limit: 4, out: join(mine, 'localization') }), /is inside run .*r-mine, not the run this command reads/);
+  await localizeRun({ run: theirs, methods: ['cam'], limit: 4, out: join(tmp, 'theirs-loc') });
+  cpSync(join(tmp, 'theirs-loc'), join(mine, 'localization'), { recursive: true });
   mkdirSync(join(mine, 'adversarial'));
   writeFileSync(join(mine, 'adversarial', 'adversarial.json'), advJson(mine));
   const r = await gatherRun(mine, { analyze: false, gallery: false });

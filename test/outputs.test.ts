@@ -5,7 +5,7 @@
 // file-system errors while writing name the flag and the path.
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
@@ -57,6 +57,15 @@ test('export --out onto a checkpoint and report --out onto metrics.jsonl are ref
 const other = join(tmp, 'other');
 mkdirSync(join(other, 'checkpoints'), { recursive: true });
 writeFileSync(join(other, 'config.json'), '{}');
+
+test('checkOutputFile: a file inside another run than the ones read is refused (export --out OTHER/model.onnx)', () => {
+  assert.equal(checkOutputFile('--out', join(run, 'model.onnx'), { runs: [run] }), join(run, 'model.onnx'), 'the exported run\'s own folder');
+  assert.throws(() => checkOutputFile('--out', join(other, 'model.onnx'), { runs: [run] }), /--out .*model\.onnx: is inside run .*other, not the run this command reads/);
+  const exp = spawnSync('node', [cli, 'export', '--run', run, '--out', join(other, 'model.onnx')], { encoding: 'utf8' });
+  assert.notEqual(exp.status, 0);
+  assert.match(exp.stderr, /--out .*other\/model\.onnx: is inside run .*other, not the run this command reads/);
+  assert.equal(existsSync(join(other, 'model.onnx')), false);
+});
 
 test('checkOutputDir: /, files, run folders, other runs and foreign contents are refused by flag and path', () => {
   const replace = { runs: [run], mode: 'replace' as const, owns: ['localization.json', 'maps'] };

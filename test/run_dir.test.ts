@@ -43,6 +43,16 @@ test('--out refuses an empty path and a non-empty folder that is not a run, touc
   assert.equal(readFileSync(join(foreign, 'metrics.jsonl'), 'utf8'), 'not yours\n');
 });
 
+test('--out inside another run\'s folder is refused before any work', () => {
+  const outer = join(tmp, 'outer');
+  mkdirSync(join(outer, 'localization'), { recursive: true });
+  writeFileSync(join(outer, 'config.json'), '{}');
+  const r = csgnet([...SMALL, '--epochs', '1', '--out', join(outer, 'localization', 'nested')]);
+  assert.notEqual(r.status, 0);
+  assert.match(r.stderr, /--out .*nested is inside run .*outer; choose a folder outside it/);
+  assert.equal(existsSync(join(outer, 'localization', 'nested')), false);
+});
+
 test('a folder lock: a live owner refuses, a dead one or a reused PID is stale, another host refuses', () => {
   const dir = join(tmp, 'locks');
   mkdirSync(dir);

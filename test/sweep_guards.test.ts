@@ -15,7 +15,7 @@ import { packageRoot } from '../src/util/paths.js';
 const tmp = mkdtempSync(join(tmpdir(), 'csgnet-sweep-guards-'));
 process.on('exit', () => rmSync(tmp, { recursive: true, force: true }));
 const CLI = join(packageRoot(), 'dist', 'src', 'cli', 'main.js');
-const TRAIN = ['--model', 'lenet', '--val-limit', '200', '--batch', '64', '--period', '2', '--phase-min', '1'];
+const TRAIN = ['--model', 'lenet', '--val-limit', '200', '--batch', '64', '--period', '2', '--phase-min', '1', '--allow-no-csg'];
 const sweep = (args: string[]) => spawnSync(process.execPath, [CLI, 'sweep', ...args], { encoding: 'utf8' });
 
 test('CSG-only grid keys where no run is CSG are refused by name', () => {

@@ -30,10 +30,11 @@ function enclosingRun(path: string): string | null {
 
 /**
  * Checks a file output: not empty, not a folder or the file-system root, not below a file, no file a
- * run's training owns (config, metrics, events, lock, checkpoints/), and an existing file only with
- * `force`. Returns the absolute path.
+ * run's training owns (config, metrics, events, lock, checkpoints/), not inside a run other than
+ * `runs` (the runs the command reads, when given), and an existing file only with `force`. Returns the
+ * absolute path.
  */
-export function checkOutputFile(flag: string, path: string, o: { force?: boolean } = {}): string {
+export function checkOutputFile(flag: string, path: string, o: { force?: boolean; runs?: readonly string[] } = {}): string {
   if (path.trim() === '') throw new Error(`${flag}: empty path`);
   const abs = resolve(path);
   if (abs === parse(abs).root) throw new Error(`${flag} ${path}: the file-system root is not a file`);
@@ -46,6 +47,7 @@ export function checkOutputFile(flag: string, path: string, o: { force?: boolean
   if (run && (RUN_OWNED.has(basename(abs)) && dirname(abs) === run || abs.startsWith(resolve(run, CHECKPOINT_DIR) + '/'))) {
     throw new Error(`${flag} ${path}: that file belongs to the training of run ${run}; choose another path`);
   }
+  if (run && o.runs) notAnotherRun(flag, path, canonical(run), o.runs);
   let st;
   try { st = lstatSync(abs); } catch { return abs; }
   if (st.isDirectory()) throw new Error(`${flag} ${path}: is a folder; give a file name`);
@@ -82,6 +84,13 @@ function runAtOrAbove(abs: string): string | null {
   return existsSync(resolve(abs, CONFIG_FILE)) ? abs : enclosingRun(abs);
 }
 
+/** Refuses an output inside run folder `run` (canonical) unless the command reads that run. */
+function notAnotherRun(flag: string, path: string, run: string, runs: readonly string[]): void {
+  if (runs.map((r) => canonical(resolve(r))).includes(run)) return;
+  throw new Error(`${flag} ${path}: is inside run ${run}, not the run this command reads` +
+    `${runs.length ? ` (${runs.join(', ')})` : ''}; its results there would pass for that run's own`);
+}
+
 /**
  * Checks a folder output before any work: not empty, not '/', not a file, not below a file, not a run
  * folder itself, not inside another run than the ones read, and its existing contents as `mode` allows.
@@ -105,11 +114,7 @@ export function checkOutputDir(flag: string, path: string, o: OutputDirOptions):
     if (abs === resolve(run, CHECKPOINT_DIR) || abs.startsWith(resolve(run, CHECKPOINT_DIR) + sep)) {
       throw new Error(`${flag} ${path}: is inside the checkpoints of run ${run}; choose another folder`);
     }
-    const reads = (o.runs ?? []).map((r) => canonical(resolve(r)));
-    if (!reads.includes(run)) {
-      throw new Error(`${flag} ${path}: is inside run ${run}, not the run this command reads` +
-        `${reads.length ? ` (${o.runs!.join(', ')})` : ''}; its results there would pass for that run's own`);
-    }
+    notAnotherRun(flag, path, run, o.runs ?? []);
   }
   if (ancestor !== abs || o.mode === 'add') return abs;
   const entries = readdirSync(abs).filter((n) => !isTempName(n));

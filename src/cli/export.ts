@@ -33,7 +33,7 @@ export function registerExportCommand(program: Command): void {
       }
       if (!o.out) throw new Error('export: give --out <file.onnx> (or --html <dir> for the browser explorer)');
       const { checkOutputFile } = await import('../app/outputs.js');
-      checkOutputFile('--out', o.out, { force: o.force });
+      checkOutputFile('--out', o.out, { force: o.force, runs: [o.run] });
       const { exportRunToFile } = await import('../app/export.js');
       const r = await exportRunToFile({ run: o.run, checkpoint: o.checkpoint, outputs: o.outputs, includeNormalization: !!o.includeNormalization, out: o.out, log: note });
       if (o.json) { console.log(JSON.stringify(r)); return; }

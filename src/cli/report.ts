@@ -20,7 +20,7 @@ export function registerReport(program: Command): void {
     .addOption(threadsOption())
     .action(async (runs: string[], o) => {
       const { checkOutputFile } = await import('../app/outputs.js');
-      checkOutputFile('--out', o.out, { force: o.force });
+      checkOutputFile('--out', o.out, { force: o.force, runs });
       const { writeReport } = await import('../app/report.js');
       const log = (s: string) => process.stderr.write(s + '\n');
       const r = await writeReport({ runs, out: o.out, checkpoint: o.checkpoint, split: o.split, analyze: o.analyze, analysisLimit: o.analysisLimit,

@@ -9,7 +9,7 @@
 // checkpoint, a missing or partial line), a best copy that missed its rename is redone, and temp files
 // of killed writers are removed.
 import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readdirSync, readFileSync, statSync, writeSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { copyFileAtomic, isTempName, removeStaleTemps, writeFileAtomic } from '../util/atomic.js';
 import { faultPoint } from '../util/faults.js';
 import { FolderLock } from '../util/lock.js';
@@ -82,6 +82,10 @@ export class RunDir {
    * run killed before writing its config leaves (a stale lock, an empty checkpoints/, temp files).
    */
   createNew(): void {
+    // A run inside another run's folder would mix with that run's results (and checkpoints).
+    for (let up = dirname(resolve(this.dir)); dirname(up) !== up; up = dirname(up)) {
+      if (existsSync(join(up, CONFIG_FILE))) throw new RunDirError(`${this.flag} ${this.dir} is inside run ${up}; choose a folder outside it`);
+    }
     if (existsSync(this.dir)) {
       if (!statSync(this.dir).isDirectory()) throw new RunDirError(`${this.flag} ${this.dir} is a file, not a folder`);
       if (this.isRun()) throw new RunDirError(`${this.dir} already holds a run; use --resume to continue it or choose another ${this.flag}`);
