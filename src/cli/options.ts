@@ -96,3 +96,8 @@ export function addRunOptions(cmd: Command, o: { images?: boolean; limit?: strin
 export function splitOption(): Option {
   return new Option('--split <s>', "split (val: the run's --val-fraction hold-out; an error when it was trained without one)").choices(['test', 'train', 'val']).default('test');
 }
+
+/** --progress: a bar with ETA on a TTY, plain periodic lines otherwise, or nothing (src/cli/progress.ts). */
+export function progressOption(): Option {
+  return new Option('--progress <mode>', 'progress display').choices(['auto', 'plain', 'none']).default('auto');
+}

@@ -1,9 +1,9 @@
 // `csgnet report RUN [RUN...] --out report.html`: one self-contained HTML page of the runs.
 import type { Command } from 'commander';
 import { Option } from 'commander';
-import { int, splitOption, threadsOption } from './options.js';
+import { int, splitOption, threadsOption } from '../options.js';
 
-export function registerReport(program: Command): void {
+export function register(program: Command): void {
   program.command('report').description('one self-contained HTML page of runs: configuration, curves, gate, MI, specificity, filter gallery, localization, adversarial, comparison')
     .argument('<runs...>', 'run folders')
     .option('--out <file>', 'HTML file to write (an existing file only with --force)', 'report.html')
@@ -19,9 +19,9 @@ export function registerReport(program: Command): void {
     .option('--title <text>', 'page title')
     .addOption(threadsOption())
     .action(async (runs: string[], o) => {
-      const { checkOutputFile } = await import('../app/outputs.js');
+      const { checkOutputFile } = await import('../../app/outputs.js');
       checkOutputFile('--out', o.out, { force: o.force });
-      const { writeReport } = await import('../app/report.js');
+      const { writeReport } = await import('../../app/report.js');
       const log = (s: string) => process.stderr.write(s + '\n');
       const r = await writeReport({ runs, out: o.out, checkpoint: o.checkpoint, split: o.split, analyze: o.analyze, analysisLimit: o.analysisLimit,
         gallery: o.gallery, galleryImages: o.galleryImages, filtersPerClass: o.filtersPerClass, imagesPerFilter: o.imagesPerFilter, title: o.title, log });

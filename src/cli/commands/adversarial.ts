@@ -1,10 +1,10 @@
 // `csgnet adversarial`: attacks, Gaussian-noise controls and detectors on a run (src/app/adversarial.ts).
-import { Option, type Command } from 'commander';
-import { addRunOptions, int, num, numList, threadsOption } from './options.js';
+import type { Command } from 'commander';
+import { addRunOptions, int, num, numList, progressOption, threadsOption } from '../options.js';
 
 const list = (v: string) => v.split(',').map((s) => s.trim()).filter(Boolean);
 
-export function registerAdversarial(program: Command): void {
+export function register(program: Command): void {
   addRunOptions(program.command('adversarial')
     .description('attack a run (FGSM, BIM, PGD, PGD-L2, CW) and score adversarial-sample detectors (gate consistency, CSG-LR, Mahalanobis, ' +
       'feature squeezing) as Lee et al. -> DIR/adversarial.json, adversarial.md, roc.svg/png, examples.png'),
@@ -24,13 +24,13 @@ export function registerAdversarial(program: Command): void {
     .option('--no-transfer', 'skip the transfer runs (fit on FGSM, test on PGD and CW)')
     .option('--batch <n>', 'images per batch', int(1), 100)
     .option('--save-adversarial', 'also write DIR/npy/<attack>_eps<e>.npy [M, C, H, W] float32, indices.npy and labels.npy of the M attacked images')
-    .addOption(new Option('--progress <mode>', 'progress display').choices(['auto', 'plain', 'none']).default('auto'))
+    .addOption(progressOption())
     .addOption(threadsOption())
     .action(async (o) => {
-      const { adversarialRun } = await import('../app/adversarial.js');
-      const { adversarialMarkdown } = await import('../app/adversarial_report.js');
-      const { countProgress } = await import('./progress.js');
-      const { onStopSignals } = await import('./signals.js');
+      const { adversarialRun } = await import('../../app/adversarial.js');
+      const { adversarialMarkdown } = await import('../../app/adversarial_report.js');
+      const { countProgress } = await import('../progress.js');
+      const { onStopSignals } = await import('../signals.js');
       const log = (s: string) => process.stderr.write(s + '\n');
       let bar: ReturnType<typeof countProgress> | null = null;
       const stop = onStopSignals(log, { stopping: 'stopping after this batch; nothing is written and a rerun starts from scratch' });
