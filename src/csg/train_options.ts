@@ -7,6 +7,7 @@ import { PRESETS, type TrainConfig } from './config.js';
 import { MODEL_NAMES } from '../models/names.js';
 import { KNOWN_DATASETS } from '../data/names.js';
 import { AUGMENT_MODES } from '../data/batch.js';
+import { CLUTTER_DEFAULTS } from '../data/cluttered.js';
 
 /** How a flag's value is read (the CLI turns each into a parser whose error names the flag). */
 export type OptionType =
@@ -79,8 +80,8 @@ export const TRAIN_OPTIONS = [
   { flag: '--no-hflip', help: 'disable random horizontal flips', type: bool, key: 'hflip', sweep: true },
   { flag: '--augment <mode>', help: 'one crop offset and flip per image, or per batch (the PyTorch reference script)', type: choice(AUGMENT_MODES), key: 'augment', sweep: true },
   { flag: '--image-size <n>', help: 'resize image-folder data to N x N', type: int(1), key: 'imageSize' },
-  { flag: '--canvas <n>', help: 'cluttered-* datasets: canvas side (default 64)', type: int(1), key: 'canvas' },
-  { flag: '--distractors <n>', help: 'cluttered-* datasets: 8x8 distractors per image (default 6)', type: int(0), key: 'distractors' },
+  { flag: '--canvas <n>', help: `cluttered-* datasets: canvas side (default ${CLUTTER_DEFAULTS.canvas})`, type: int(1), key: 'canvas' },
+  { flag: '--distractors <n>', help: `cluttered-* datasets: 8x8 distractors per image (default ${CLUTTER_DEFAULTS.distractors})`, type: int(0), key: 'distractors' },
   { flag: '--pretrained <file>', help: 'backbone weights (.safetensors, torchvision names)', type: str, key: 'pretrained' },
   { flag: '--lambda <x>', help: 'weight of the gate sparsity hinge', type: num({ min: 0 }), key: 'lambda', csgOnly: true, sweep: true },
   { flag: '--rho <x>', help: 'target gate density', type: num({ min: 0, max: 1, exclusiveMin: true }), key: 'rho', csgOnly: true, sweep: true },

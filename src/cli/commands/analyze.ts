@@ -3,11 +3,12 @@ import type { Command } from 'commander';
 import { join } from 'node:path';
 import { addRunOptions, int, threadsOption } from '../options.js';
 import { stderrNote as note } from '../format.js';
+import { DEFAULT_N_NEIGHBORS } from '../../metrics/mi/estimator.js';
 
 export function register(program: Command): void {
   addRunOptions(program.command('analyze').description('MIS, MI matrix, gate density, filter-class assignment and figures of a run -> DIR/analysis.json'), { images: true })
     .requiredOption('--out <dir>', 'output folder')
-    .option('--n-neighbors <n>', 'kNN neighbours of the MI estimator', int(1), 3)
+    .option('--n-neighbors <n>', 'kNN neighbours of the MI estimator', int(1), DEFAULT_N_NEIGHBORS)
     .option('--balanced', 'balanced sampling of negatives (released script option)')
     .option('--normalize-columns', 'divide each column of the MI matrix by its sum (released script option)')
     .addOption(threadsOption())

@@ -1,6 +1,7 @@
 // `csgnet data`: dataset makers (cluttered Fashion-MNIST / MNIST with masks).
 import { Option, type Command } from 'commander';
 import { int } from '../options.js';
+import { CLUTTER_DEFAULTS } from '../../data/cluttered.js';
 
 export function register(program: Command): void {
   const data = program.command('data').description('make datasets');
@@ -10,9 +11,9 @@ export function register(program: Command): void {
     .option('--data-root <dir>', 'folder of the idx files (Fashion-MNIST defaults to /usr/share/datasets/fashion-mnist)')
     .addOption(new Option('--split <s>', 'source split').choices(['train', 'test']).default('test'))
     .option('--limit <n>', 'only the first N images (0 = all)', int(0), 0)
-    .option('--canvas <n>', 'canvas side', int(1), 64)
-    .option('--distractors <n>', '8x8 distractors per image', int(0), 6)
-    .option('--seed <n>', 'generation seed', int(0), 0)
+    .option('--canvas <n>', 'canvas side', int(1), CLUTTER_DEFAULTS.canvas)
+    .option('--distractors <n>', '8x8 distractors per image', int(0), CLUTTER_DEFAULTS.distractors)
+    .option('--seed <n>', 'generation seed', int(0), CLUTTER_DEFAULTS.seed)
     .action(async (o) => {
       const { checkOutputDir, stagedWrite, writingOutput } = await import('../../app/outputs.js');
       checkOutputDir('--out', o.out, { mode: 'empty' });

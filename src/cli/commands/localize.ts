@@ -2,9 +2,8 @@
 import { Option, type Command } from 'commander';
 import { addRunOptions, int, nameList, progressOption, threadsOption } from '../options.js';
 import { KNOWN_DATASETS } from '../../data/names.js';
-
-/** localize's method ids (src/app/localize.ts LOCALIZE_METHODS; not imported here, it loads libtorch). */
-const LOCALIZE_IDS = ['cam', 'gradcam', 'gradcampp', 'csgcam', 'activmap', 'gradmap'];
+import { CLUTTER_DEFAULTS } from '../../data/cluttered.js';
+import { LOCALIZE_DEFAULTS as D } from '../../app/defaults.js';
 
 export function register(program: Command): void {
   addRunOptions(program.command('localize').description('localization maps of a run (CAM, Grad-CAM, Grad-CAM++, CSG-CAM, ActivMap, GradMap) scored against masks -> DIR/localization.json, overlays.png'),
@@ -14,11 +13,11 @@ export function register(program: Command): void {
     .option('--data-root <dir>', "--dataset's data folder")
     .option('--image-size <n>', "--dataset: load imagefolder / voc-part images at N x N (default the run's size); another size than the run's only when given", int(1))
     .option('--canvas <n>', "--dataset cluttered-*: canvas side (default the run's image size)", int(1))
-    .option('--distractors <n>', "--dataset cluttered-*: 8x8 distractors per image (default the run's, else 6)", int(0))
-    .option('--methods <list>', 'comma-separated methods (at least one)', nameList(LOCALIZE_IDS), [...LOCALIZE_IDS])
-    .addOption(new Option('--target <t>', 'class each map explains').choices(['label', 'prediction']).default('label'))
-    .option('--batch <n>', 'images per batch', int(1), 64)
-    .option('--gradmap-filters <n>', "GradMap's filters per class", int(1), 30)
+    .option('--distractors <n>', `--dataset cluttered-*: 8x8 distractors per image (default the run's, else ${CLUTTER_DEFAULTS.distractors})`, int(0))
+    .option('--methods <list>', 'comma-separated methods (at least one)', nameList(D.methods), [...D.methods])
+    .addOption(new Option('--target <t>', 'class each map explains').choices(['label', 'prediction']).default(D.target))
+    .option('--batch <n>', 'images per batch', int(1), D.batchSize)
+    .option('--gradmap-filters <n>', "GradMap's filters per class", int(1), D.gradMapFilters)
     .option('--save-maps', 'also write maps/<method>.npy [N, H, W], masks.npy and labels.npy')
     .addOption(progressOption())
     .addOption(threadsOption())

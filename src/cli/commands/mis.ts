@@ -1,12 +1,13 @@
 // `csgnet mis`: MI matrix and MIS of any features and labels (.npy).
 import type { Command } from 'commander';
 import { int, threadsOption } from '../options.js';
+import { DEFAULT_N_NEIGHBORS } from '../../metrics/mi/estimator.js';
 
 export function register(program: Command): void {
   program.command('mis').description('MI matrix and MIS of any features: F.npy [N, K] float, L.npy [N] integer labels')
     .requiredOption('--features <file>', 'features .npy')
     .requiredOption('--labels <file>', 'labels .npy')
-    .option('--n-neighbors <n>', 'kNN neighbours', int(1), 3)
+    .option('--n-neighbors <n>', 'kNN neighbours', int(1), DEFAULT_N_NEIGHBORS)
     .option('--random-state <n>', 'seed of the noise (sklearn random_state)', int(0), 0)
     .option('--balanced', 'balanced sampling of negatives')
     .option('--normalize-columns', 'divide each column of M by its sum')
