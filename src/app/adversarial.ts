@@ -27,10 +27,11 @@ import { MIN_REPORTED, writeAdversarialReport, type AdversarialExample } from '.
 import { checkOutputDir, writingOutput } from './outputs.js';
 import { StagedDir } from '../util/staged_dir.js';
 
-export const DEFAULT_EPS = [0.05, 0.1, 0.2];
-export const DEFAULT_ADAPTIVE_WEIGHTS = [1, 10];
-/** Images attacked by default: the whole 10,000-image test split takes hours on a CPU (17 settings each). */
-export const DEFAULT_LIMIT = 1000;
+import { ADVERSARIAL_DEFAULTS as D } from './defaults.js';
+
+export const DEFAULT_EPS = D.eps;
+export const DEFAULT_ADAPTIVE_WEIGHTS = D.adaptiveWeights;
+export const DEFAULT_LIMIT = D.limit;
 /** What adversarial writes into its --out folder: an existing folder holding only these is replaced. */
 export const ADVERSARIAL_FILES = ['adversarial.json', 'adversarial.md', 'roc.svg', 'roc.png', 'examples.png', 'npy'];
 /** Examples kept per setting for examples.png. */
@@ -217,7 +218,7 @@ export async function adversarialRun(o: AdversarialOptions): Promise<{ report: A
   const epsList = checkPositive('--eps', o.eps ?? DEFAULT_EPS, 1);
   const l2Given = o.l2Eps ? checkPositive('--l2-eps', o.l2Eps) : null;
   const weights = o.adaptiveWeights ? (o.adaptiveWeights.length ? checkPositive('--adaptive-weights', o.adaptiveWeights) : []) : [...DEFAULT_ADAPTIVE_WEIGHTS];
-  const fitFraction = o.fitFraction ?? 0.1, seed = o.seed ?? 0, batchSize = o.batchSize ?? 100, fitTrainLimit = o.fitTrainLimit ?? 10000;
+  const fitFraction = o.fitFraction ?? D.fitFraction, seed = o.seed ?? D.seed, batchSize = o.batchSize ?? D.batchSize, fitTrainLimit = o.fitTrainLimit ?? D.fitTrainLimit;
   const split = o.split ?? 'test', transfer = o.transfer ?? true;
   if (!(fitFraction > 0 && fitFraction < 1)) throw new Error(`--fit-fraction: expected a number in (0, 1), got ${fitFraction}`);
   if (!Number.isSafeInteger(seed) || seed < 0) throw new Error(`--seed: expected a non-negative integer, got ${seed}`);

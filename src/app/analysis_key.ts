@@ -5,6 +5,7 @@ import { closeSync, fstatSync, openSync, readSync, realpathSync } from 'node:fs'
 import { createHash } from 'node:crypto';
 import { checkpointPath } from '../csg/run_dir.js';
 import type { MiMatrixOptions } from '../metrics/mutual_info.js';
+import { DEFAULT_N_NEIGHBORS } from '../metrics/mi/estimator.js';
 
 export interface CheckpointKey { file: string; bytes: number; sha256: string; run?: string }
 
@@ -66,7 +67,7 @@ export function analysisKey(dir: string, o: AnalyzeOptions = {}): AnalysisKey {
     split: o.split ?? 'test',
     limit: o.limit ?? 0,
     mi: {
-      n_neighbors: mi.nNeighbors ?? 3, random_state: randomState, balance_negatives: !!mi.balanceNegatives,
+      n_neighbors: mi.nNeighbors ?? DEFAULT_N_NEIGHBORS, random_state: randomState, balance_negatives: !!mi.balanceNegatives,
       balance_seed: mi.balanceNegatives ? (mi.balanceSeed ?? randomState ?? 0) : null, normalize_columns: !!mi.normalizeColumns,
     },
   };

@@ -15,6 +15,7 @@ import { writeFileAtomic } from '../util/atomic.js';
 import { openRun, runDataset, type OpenRun } from '../csg/run.js';
 import { exportRunOnnx } from './export.js';
 import { checkOutputDir, stagedWrite, writingOutput } from './outputs.js';
+import { EXPLORE_DEFAULTS, SERVER_HOST } from './defaults.js';
 
 export const EXPLORER_META_FILE = 'explorer.json';
 export const EXPLORER_MODEL_FILE = 'model.onnx';
@@ -22,7 +23,6 @@ export const EXPLORER_MODEL_FILE = 'model.onnx';
 const PAGE_FILES = ['index.html', 'app.js', 'style.css'];
 /** onnxruntime-web's wasm-only ES module and the single wasm build it loads (from the same folder). */
 const ORT_FILES = ['ort.wasm.min.mjs', 'ort-wasm-simd-threaded.mjs', 'ort-wasm-simd-threaded.wasm'];
-const DEFAULT_SAMPLES = 20;
 
 export interface ExplorerSample { file: string; label: number }
 
@@ -74,7 +74,7 @@ async function samplePng(pixels: Uint8Array, c: number, h: number, w: number): P
 
 /** The explorer site of a run, in memory. */
 export async function buildExplorerSite(run: string | OpenRun, o: ExplorerSiteOptions = {}): Promise<SiteFiles> {
-  const count = o.samples ?? DEFAULT_SAMPLES;
+  const count = o.samples ?? EXPLORE_DEFAULTS.samples;
   if (!Number.isInteger(count) || count < 0) throw new Error(`explorer: samples must be a non-negative integer, got ${count}`);
   const opened = typeof run === 'string' ? openRun(run, o.checkpoint ?? 'last') : run;
   try {
@@ -163,7 +163,7 @@ export function siteFileFor(files: SiteFiles, urlPath: string): string | null {
 
 /** The HTTP app over a site: GET/HEAD of its files only, for the Host names of a server bound to `host`.
  *  A shared server (--allow-remote) tells the page so through explorer.json's `shared`. */
-export function explorerApp(files: SiteFiles, host = '127.0.0.1', shared = false): Hono {
+export function explorerApp(files: SiteFiles, host = SERVER_HOST, shared = false): Hono {
   if (shared && files.has(EXPLORER_META_FILE)) {
     const meta = JSON.parse(new TextDecoder().decode(files.get(EXPLORER_META_FILE)));
     files = new Map(files).set(EXPLORER_META_FILE, new TextEncoder().encode(JSON.stringify({ ...meta, shared: true })));
@@ -202,11 +202,11 @@ export interface Explorer { url: string; files: string[]; shared: boolean; close
 /** Serves a run's explorer (or a written site folder); resolves once it listens. */
 export async function startExplorer(o: ExplorerOptions): Promise<Explorer> {
   if (!!o.run === !!o.site) throw new Error('explorer: give a run folder (--run) or a site folder, exactly one');
-  const host = o.host ?? '127.0.0.1';
+  const host = o.host ?? SERVER_HOST;
   const { shared } = checkBind(host, o.allowRemote, 'explorer');
   if (o.run && (!existsSync(o.run) || !statSync(o.run).isDirectory())) throw new Error(`explorer: --run ${o.run}: no such folder`);
   const files = o.site ? readSiteFolder(o.site) : await buildExplorerSite(o.run!, o);
-  const port = o.port ?? 6007;
+  const port = o.port ?? EXPLORE_DEFAULTS.port;
   const app = explorerApp(files, host, shared);
   const { url, close } = await serve(app, host, port, { signal: o.signal });
   return { url, files: [...files.keys()], shared, close };

@@ -32,7 +32,9 @@ import { analysisKey, type AnalysisKey } from './analysis_key.js';
 import { localizationDir } from './localization_summary.js';
 import { checkOutputDir, stagedWrite, writingOutput } from './outputs.js';
 
-export const LOCALIZE_METHODS = ['cam', 'gradcam', 'gradcampp', 'csgcam', 'activmap', 'gradmap'] as const;
+import { LOCALIZE_DEFAULTS as D, LOCALIZE_METHODS } from './defaults.js';
+
+export { LOCALIZE_METHODS };
 /** What localize writes into its --out folder: an existing folder holding only these is replaced. */
 export const LOCALIZE_FILES = ['localization.json', 'overlays.png', 'maps', 'masks.npy', 'labels.npy'];
 export type LocalizeMethod = typeof LOCALIZE_METHODS[number];
@@ -195,13 +197,13 @@ async function datasetToScore(run: OpenRun, runDir: string, split: 'test' | 'tra
 }
 
 export async function localizeRun(o: LocalizeOptions): Promise<{ report: LocalizationReport; files: string[] }> {
-  const methods = [...(o.methods ?? LOCALIZE_METHODS)];
+  const methods = [...(o.methods ?? D.methods)];
   for (const m of methods) if (!LOCALIZE_METHODS.includes(m)) throw new Error(`--methods: unknown method '${m}' (known: ${LOCALIZE_METHODS.join(', ')})`);
   if (o.dataset && !o.out) throw new Error(`--out is required with --dataset (${localizationDir(o.run)} is the run's own dataset's localization, which compare reads)`);
   const outDir = o.out ?? localizationDir(o.run);
   // Before any work: the folder is replaced as a whole once the new results are complete.
   checkOutputDir('--out', outDir, { runs: [o.run], mode: 'replace', owns: LOCALIZE_FILES, suggest: localizationDir(o.run) });
-  const split = o.split ?? 'test', target = o.target ?? 'label', batchSize = o.batchSize ?? 64, topN = o.gradMapFilters ?? 30;
+  const split = o.split ?? 'test', target = o.target ?? D.target, batchSize = o.batchSize ?? D.batchSize, topN = o.gradMapFilters ?? D.gradMapFilters;
   const run = openRun(o.run, o.checkpoint ?? 'last');
   const scored = await datasetToScore(run, o.run, split, o.dataset, o.log);
   const about = scored.about, ds = await asTrained(run, scored.ds, { log: o.log });

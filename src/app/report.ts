@@ -14,6 +14,7 @@ import { packageRoot } from '../util/paths.js';
 import { analysisKey, analysisStaleness, resultStaleness, type AnalyzeOptions, type CheckpointKey } from './analysis_key.js';
 import type { AnalysisResult } from './run_analysis.js';
 import { writingOutput } from './outputs.js';
+import { REPORT_DEFAULTS } from './defaults.js';
 import {
   dataUri, hstack, overlayRgb, renderReportHtml, vegaAssets,
   type ReportAdversarial, type ReportData, type ReportGallery, type ReportLocalization, type ReportRun,
@@ -225,7 +226,7 @@ export async function gatherRun(dir: string, o: Omit<ReportOptions, 'runs' | 'ou
   try { want = analysisKey(dir, { checkpoint }).checkpoint; } catch { /* no checkpoint: the note above says so */ }
   let analysis: AnalysisResult | null = null;
   try {
-    analysis = await runAnalysis(dir, { split, checkpoint, limit: o.analysisLimit ?? 0 }, (o.analyze ?? true) && run !== null, notes, log);
+    analysis = await runAnalysis(dir, { split, checkpoint, limit: o.analysisLimit ?? REPORT_DEFAULTS.analysisLimit }, (o.analyze ?? true) && run !== null, notes, log);
   } catch (e) {
     notes.push(`analysis failed: ${(e as Error).message}`);
   }
@@ -234,7 +235,7 @@ export async function gatherRun(dir: string, o: Omit<ReportOptions, 'runs' | 'ou
     log(`filter gallery of ${dir} ...`);
     const ds = await runDataset(run, split, { log });
     gallery = await filterGallery(run, ds, {
-      split, galleryImages: o.galleryImages ?? 2000, filtersPerClass: o.filtersPerClass ?? 8, imagesPerFilter: o.imagesPerFilter ?? 8,
+      split, galleryImages: o.galleryImages ?? REPORT_DEFAULTS.galleryImages, filtersPerClass: o.filtersPerClass ?? REPORT_DEFAULTS.filtersPerClass, imagesPerFilter: o.imagesPerFilter ?? REPORT_DEFAULTS.imagesPerFilter,
       thumbnail: o.thumbnail ?? 64, miAssignment: analysis?.assignment.mi ?? null,
     });
   }

@@ -6,9 +6,7 @@ import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { CIFAR_PRESET, PRESETS, validateConfig, type TrainConfig } from '../csg/config.js';
 import { readMetrics, readRunInfo, CONFIG_FILE } from '../csg/run_dir.js';
-import { MODEL_NAMES } from '../models/names.js';
-import { KNOWN_DATASETS } from '../data/names.js';
-import { AUGMENT_MODES } from '../data/batch.js';
+import { TRAIN_OPTIONS, longFlag, optionName, type TrainOption } from '../csg/train_options.js';
 import { writeFileAtomic } from '../util/atomic.js';
 
 export type GridValue = number | string | boolean;
@@ -25,37 +23,27 @@ interface SweepKey {
   csgOnly?: true;
 }
 
-function plain<K extends keyof TrainConfig>(key: K, flag: string, kind: SweepKey['kind'], choices?: readonly string[]): SweepKey {
-  return { flag, kind, choices, get: (c) => c[key] as GridValue | undefined, set: (c, v) => { (c as any)[key] = v; } };
+function sweepKeyOf(o: TrainOption): SweepKey {
+  const t = o.type;
+  const kind = t.kind === 'int' ? 'int' : t.kind === 'number' ? 'number' : t.kind === 'choice' ? 'string' : t.kind === 'bool' ? 'bool' : null;
+  if (!kind) throw new Error(`${o.flag}: a ${t.kind} option cannot be a sweep key`);
+  const key = o.key;
+  return {
+    flag: longFlag(o), kind, choices: t.kind === 'choice' ? t.choices : undefined, csgOnly: o.csgOnly,
+    get: key ? (c) => c[key] as GridValue | undefined : o.get!,
+    set: key ? (c, v) => { (c as any)[key] = v; } : o.set!,
+  };
 }
 
-const csgOnly = (k: SweepKey): SweepKey => ({ ...k, csgOnly: true });
-
-/** Train config keys a grid (and compare --group-by) may name, with their train flags. */
-export const SWEEP_KEYS: Record<string, SweepKey> = {
-  strategy: plain('strategy', '--strategy', 'string', ['std', 'csg']),
-  lambda: csgOnly(plain('lambda', '--lambda', 'number')),
-  rho: csgOnly(plain('rho', '--rho', 'number')),
-  warmup: csgOnly(plain('warmup', '--warmup', 'int')),
-  period: csgOnly(plain('period', '--period', 'int')),
-  phaseMin: csgOnly(plain('phaseMin', '--phase-min', 'int')),
-  gateInit: csgOnly(plain('gateInit', '--gate-init', 'number')),
-  epochs: plain('epochs', '--epochs', 'int'),
-  batchSize: plain('batchSize', '--batch', 'int'),
-  limit: plain('limit', '--limit', 'int'),
-  model: plain('model', '--model', 'string', MODEL_NAMES),
-  dataset: plain('dataset', '--dataset', 'string', KNOWN_DATASETS),
-  cropPadding: plain('cropPadding', '--crop-padding', 'int'),
-  hflip: plain('hflip', '--no-hflip', 'bool'),
-  augment: plain('augment', '--augment', 'string', AUGMENT_MODES),
-  gamma: plain('gamma', '--gamma', 'number'),
-  lr: { flag: '--lr', kind: 'number', get: (c) => c.std.lr, set: (c, v) => { c.std.lr = v as number; if (!c.separatePathOptimizers) c.csg.lr = v as number; } },
-  csgLr: csgOnly({ flag: '--csg-lr', kind: 'number', get: (c) => c.csg.lr, set: (c, v) => { c.csg.lr = v as number; } }),
-  gateLr: csgOnly({ flag: '--gate-lr', kind: 'number', get: (c) => c.gate?.lr, set: (c, v) => { if (c.gate) c.gate.lr = v as number; } }),
-  momentum: { flag: '--momentum', kind: 'number', get: (c) => c.std.momentum, set: (c, v) => { c.std.momentum = v as number; c.csg.momentum = v as number; } },
-  weightDecay: { flag: '--weight-decay', kind: 'number', get: (c) => c.std.weightDecay, set: (c, v) => { c.std.weightDecay = v as number; c.csg.weightDecay = v as number; } },
-  optimizer: { flag: '--optimizer', kind: 'string', choices: ['sgd', 'adam', 'adamw'], get: (c) => c.std.name, set: (c, v) => { c.std.name = v as any; c.csg.name = v as any; } },
-};
+/**
+ * Train config keys a grid (and compare --group-by) may name, with their train flags: the train
+ * options marked `sweep` (src/csg/train_options.ts), listed strategy and the CSG-only keys first.
+ */
+export const SWEEP_KEYS: Record<string, SweepKey> = Object.fromEntries((TRAIN_OPTIONS as readonly TrainOption[])
+  .filter((o) => o.sweep)
+  .map((o, i) => ({ o, rank: o.key === 'strategy' ? 0 : o.csgOnly ? 1 : 2, i }))
+  .sort((a, b) => a.rank - b.rank || a.i - b.i)
+  .map(({ o }) => [o.key ?? optionName(o), sweepKeyOf(o)]));
 
 /** The sweep's own flags of the children: a grid or the train flags must not set them. */
 const MANAGED_FLAGS = ['--out', '--seed', '--threads', '--resume', '--progress', '--stop-after'];

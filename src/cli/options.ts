@@ -1,5 +1,6 @@
 // Flag parsers that reject bad values with a message naming the flag (commander's InvalidArgumentError).
 import { InvalidArgumentError, Option, type Command } from 'commander';
+import { SERVER_HOST } from '../app/defaults.js';
 
 export function int(min = 0) {
   return (v: string): number => {
@@ -19,7 +20,7 @@ export function port(v: string): number {
 /** The shared server flags of `dashboard` and `explore`. */
 export function addServerOptions(cmd: Command, what: string, defaultPort: number): Command {
   return cmd
-    .option('--host <addr>', `address to listen on (default loopback; another one shares the ${what} with the network and needs --allow-remote)`, '127.0.0.1')
+    .option('--host <addr>', `address to listen on (default loopback; another one shares the ${what} with the network and needs --allow-remote)`, SERVER_HOST)
     .option('--allow-remote', `confirm a --host other than loopback: anyone who can reach this machine sees the ${what} (there is no login)`)
     .option('--port <n>', 'port (0 = any free one)', port, defaultPort);
 }
@@ -95,4 +96,9 @@ export function addRunOptions(cmd: Command, o: { images?: boolean; limit?: strin
 /** --split: which part of the run's dataset (val is the held-out part of train, or test). */
 export function splitOption(): Option {
   return new Option('--split <s>', "split (val: the run's --val-fraction hold-out; an error when it was trained without one)").choices(['test', 'train', 'val']).default('test');
+}
+
+/** --progress: a bar with ETA on a TTY, plain periodic lines otherwise, or nothing (src/cli/progress.ts). */
+export function progressOption(): Option {
+  return new Option('--progress <mode>', 'progress display').choices(['auto', 'plain', 'none']).default('auto');
 }

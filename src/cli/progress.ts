@@ -1,6 +1,8 @@
-// Training progress: a cli-progress bar with rate and ETA on a TTY, plain periodic lines otherwise.
+// Every progress display of the CLI: training's cli-progress bar with rate and ETA on a TTY (plain
+// periodic lines otherwise), counts with an ETA, a percentage, and the sweep's job lines.
 import cliProgress from 'cli-progress';
 import type { TrainEvents } from '../csg/trainer.js';
+import type { JobStatus, SweepOverall } from '../app/sweep_run.js';
 
 export type ProgressMode = 'auto' | 'plain' | 'none';
 
@@ -95,4 +97,44 @@ export function countProgress(mode: ProgressMode, label: string, total: number, 
 /** Seconds as "42 s", "17 min" or "4.7 h". */
 export function duration(secs: number): string {
   return secs < 120 ? `${secs.toFixed(0)} s` : secs < 7200 ? `${(secs / 60).toFixed(0)} min` : `${(secs / 3600).toFixed(1)} h`;
+}
+
+/** "writing 40/100 (40 %)" rewritten in place on a TTY at each new percent; nothing otherwise. */
+export function percentProgress(label: string): (done: number, total: number) => void {
+  let shown = -1;
+  return (done, total) => {
+    const pct = Math.floor((100 * done) / total);
+    if (process.stderr.isTTY && pct !== shown) { shown = pct; process.stderr.write(`\r${label} ${done}/${total} (${pct} %)${done === total ? '\n' : ''}`); }
+  };
+}
+
+/** Lines drawn over their previous drawing (cursor up, clear below): `draw([])` clears them. For a TTY. */
+export function redrawnLines(): (lines: string[]) => void {
+  let drawn = 0;
+  return (lines) => {
+    if (drawn) process.stderr.write(`\x1b[${drawn}A\x1b[0J`);
+    if (lines.length) process.stderr.write(lines.join('\n') + '\n');
+    drawn = lines.length;
+  };
+}
+
+/** The sweep's durations: "42 s", "17 min", "2 h 5 min", or "-" when unknown. */
+function sweepDuration(s: number | null): string {
+  if (s === null || !Number.isFinite(s)) return '-';
+  if (s < 90) return `${Math.round(s)} s`;
+  if (s < 5400) return `${Math.round(s / 60)} min`;
+  return `${Math.floor(s / 3600)} h ${Math.round((s % 3600) / 60)} min`;
+}
+
+/** One running sweep job: its epoch, a bar, its share done and its last loss and accuracy. */
+export function jobLine(j: JobStatus, width = 20): string {
+  const filled = Math.round(j.fraction * width);
+  const p = j.progress;
+  const where = p ? `epoch ${p.epoch + 1}/${p.epochs} ${p.path}` : j.resumed ? 'resuming' : 'starting';
+  const metrics = p?.loss != null ? `  loss ${p.loss.toFixed(4)} acc ${p.acc!.toFixed(3)}` : '';
+  return `  ${j.name}  ${where}  [${'#'.repeat(filled)}${'-'.repeat(width - filled)}] ${(100 * j.fraction).toFixed(0).padStart(3)} %${metrics}`;
+}
+
+export function overallLine(o: SweepOverall, running: number): string {
+  return `sweep: ${o.done}/${o.total} runs done, ${running} running${o.failed ? `, ${o.failed} failed` : ''} | ETA ${sweepDuration(o.etaSeconds)}`;
 }

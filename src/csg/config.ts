@@ -100,10 +100,6 @@ export const VOC_PART_PRESET: TrainConfig = {
 /** With checkpointEvery 0, a mid-epoch checkpoint is saved after this much training time (a kill loses at most this). */
 export const CHECKPOINT_SECONDS = 300;
 
-/** Settings a resumed run may change; everything else is the run's own. */
-export const RESUMABLE_KEYS = ['epochs', 'threads', 'workers', 'checkpointEvery'] as const;
-export type ResumeOverrides = Partial<Pick<TrainConfig, typeof RESUMABLE_KEYS[number]>>;
-
 export const PRESETS: Record<string, TrainConfig> = { cifar: CIFAR_PRESET, 'voc-part': VOC_PART_PRESET };
 
 function fail(field: string, msg: string): never {

@@ -6,8 +6,8 @@ import * as torch from '../torch/index.js';
 import type { Tensor } from '../torch/index.js';
 import type { PixelModel } from '../attack/pixel_model.js';
 
-export const DETECTOR_NAMES = ['gate', 'csg-lr', 'mahalanobis', 'squeeze'] as const;
-export type DetectorName = typeof DETECTOR_NAMES[number];
+export { DETECTOR_NAMES, type DetectorName } from './names.js';
+import type { DetectorName } from './names.js';
 
 export interface DetectorContext {
   model: PixelModel;

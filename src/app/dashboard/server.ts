@@ -12,6 +12,7 @@ import { packageFile } from '../../util/optional.js';
 import { allowedHosts, checkBind, readOnlyLocal, serve } from '../serve.js';
 import { setMaxListeners } from 'node:events';
 import { CONFIG_FILE } from '../../csg/run_dir.js';
+import { DASHBOARD_DEFAULTS, SERVER_HOST } from '../defaults.js';
 import type { RunEvent } from '../../csg/events_log.js';
 import { ForbiddenPathError, resolveInside, runNameFromSegments } from './safe_path.js';
 import { EVENTS_FILE, METRICS_FILE, REPORT_FILE, discoverRuns, filesInside, listRuns, nextProgress, recentEvents, summarizeRun, type Progress } from './runs.js';
@@ -226,8 +227,8 @@ async function followRun(stream: SSEStreamingApi, root: string, name: string, di
 
 /** Starts the dashboard over `runsDir`; resolves once it listens. */
 export async function startDashboard(o: DashboardOptions): Promise<Dashboard> {
-  const host = o.host ?? '127.0.0.1';
-  const port = o.port ?? 6006;
+  const host = o.host ?? SERVER_HOST;
+  const port = o.port ?? DASHBOARD_DEFAULTS.port;
   const { shared } = checkBind(host, o.allowRemote, 'dashboard');
   if (!existsSync(o.runsDir) || !statSync(o.runsDir).isDirectory()) throw new Error(`--runs ${o.runsDir}: no such folder`);
   const root = realpathSync(o.runsDir);

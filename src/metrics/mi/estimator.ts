@@ -171,8 +171,11 @@ export function miSortedColumn(ws: Workspace, t: Target): number {
 // ------------------------------------------------------------------------------------------------------
 // Public API
 
+/** sklearn's n_neighbors default. */
+export const DEFAULT_N_NEIGHBORS = 3;
+
 export function nNeighborsOf(opts: MutualInfoOptions | undefined): number {
-  const nn = opts?.nNeighbors ?? 3;
+  const nn = opts?.nNeighbors ?? DEFAULT_N_NEIGHBORS;
   if (!Number.isInteger(nn) || nn < 1) throw new RangeError(`mutual information: nNeighbors must be a positive integer, got ${nn}`);
   return nn;
 }

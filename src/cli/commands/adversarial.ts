@@ -1,36 +1,37 @@
 // `csgnet adversarial`: attacks, Gaussian-noise controls and detectors on a run (src/app/adversarial.ts).
-import { Option, type Command } from 'commander';
-import { addRunOptions, int, num, numList, threadsOption } from './options.js';
+import type { Command } from 'commander';
+import { addRunOptions, int, num, numList, progressOption, threadsOption } from '../options.js';
+import { ADVERSARIAL_DEFAULTS as D } from '../../app/defaults.js';
 
 const list = (v: string) => v.split(',').map((s) => s.trim()).filter(Boolean);
 
-export function registerAdversarial(program: Command): void {
+export function register(program: Command): void {
   addRunOptions(program.command('adversarial')
     .description('attack a run (FGSM, BIM, PGD, PGD-L2, CW) and score adversarial-sample detectors (gate consistency, CSG-LR, Mahalanobis, ' +
       'feature squeezing) as Lee et al. -> DIR/adversarial.json, adversarial.md, roc.svg/png, examples.png'),
-  { images: true, limit: 'only the first N images of the split (the correctly classified ones are attacked); default 1000, ' +
+  { images: true, limit: `only the first N images of the split (the correctly classified ones are attacked); default ${D.limit}, ` +
     '0 = the whole split (10,000 Fashion-MNIST test images: up to 170,000 attacked image-settings with the default flags, hours on a CPU)' })
     .option('--out <dir>', 'output folder (default RUN/adversarial, where `csgnet compare` looks), replaced as a whole when the run completes; ' +
       'a stopped run (Ctrl-C) writes nothing and a rerun starts from scratch')
-    .option('--attacks <list>', 'comma-separated attacks: fgsm, bim, pgd, pgd-l2, cw', 'fgsm,bim,pgd,pgd-l2,cw')
-    .option('--eps <list>', 'comma-separated Linf radii in pixel units of fgsm, bim, pgd and the adaptive PGD', numList, [0.05, 0.1, 0.2])
+    .option('--attacks <list>', `comma-separated attacks: ${D.attacks.join(', ')}`, D.attacks.join(','))
+    .option('--eps <list>', 'comma-separated Linf radii in pixel units of fgsm, bim, pgd and the adaptive PGD', numList, [...D.eps])
     .option('--l2-eps <list>', 'comma-separated L2 radii of pgd-l2 (default 2 for grey images, 0.5 for colour); CW has none', numList)
-    .option('--detectors <list>', 'comma-separated detectors: gate, csg-lr, mahalanobis, squeeze', 'gate,csg-lr,mahalanobis,squeeze')
-    .option('--fit-fraction <f>', 'fraction of the images whose samples fit the detectors (the rest is reported)', num({ min: 0, max: 0.99, exclusiveMin: true }), 0.1)
-    .option('--seed <n>', 'seed of the split, the noise and the random starts', int(0), 0)
-    .option('--fit-train-limit <n>', 'training images for the detectors\' statistics (Mahalanobis, STD assignment): the first N of those the run trained on (its --limit, without its val part)', int(1), 10000)
-    .option('--adaptive-weights <list>', 'weights w of the adaptive PGD on the gate detector (maximises CE + w * s(x))', numList, [1, 10])
+    .option('--detectors <list>', `comma-separated detectors: ${D.detectors.join(', ')}`, D.detectors.join(','))
+    .option('--fit-fraction <f>', 'fraction of the images whose samples fit the detectors (the rest is reported)', num({ min: 0, max: 0.99, exclusiveMin: true }), D.fitFraction)
+    .option('--seed <n>', 'seed of the split, the noise and the random starts', int(0), D.seed)
+    .option('--fit-train-limit <n>', 'training images for the detectors\' statistics (Mahalanobis, STD assignment): the first N of those the run trained on (its --limit, without its val part)', int(1), D.fitTrainLimit)
+    .option('--adaptive-weights <list>', 'weights w of the adaptive PGD on the gate detector (maximises CE + w * s(x))', numList, [...D.adaptiveWeights])
     .option('--no-adaptive', 'skip the adaptive attack')
     .option('--no-transfer', 'skip the transfer runs (fit on FGSM, test on PGD and CW)')
-    .option('--batch <n>', 'images per batch', int(1), 100)
+    .option('--batch <n>', 'images per batch', int(1), D.batchSize)
     .option('--save-adversarial', 'also write DIR/npy/<attack>_eps<e>.npy [M, C, H, W] float32, indices.npy and labels.npy of the M attacked images')
-    .addOption(new Option('--progress <mode>', 'progress display').choices(['auto', 'plain', 'none']).default('auto'))
+    .addOption(progressOption())
     .addOption(threadsOption())
     .action(async (o) => {
-      const { adversarialRun } = await import('../app/adversarial.js');
-      const { adversarialMarkdown } = await import('../app/adversarial_report.js');
-      const { countProgress } = await import('./progress.js');
-      const { onStopSignals } = await import('./signals.js');
+      const { adversarialRun } = await import('../../app/adversarial.js');
+      const { adversarialMarkdown } = await import('../../app/adversarial_report.js');
+      const { countProgress } = await import('../progress.js');
+      const { onStopSignals } = await import('../signals.js');
       const log = (s: string) => process.stderr.write(s + '\n');
       let bar: ReturnType<typeof countProgress> | null = null;
       const stop = onStopSignals(log, { stopping: 'stopping after this batch; nothing is written and a rerun starts from scratch' });

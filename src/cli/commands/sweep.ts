@@ -1,30 +1,10 @@
 // `csgnet sweep`: a grid of train settings times seeds, N runs at a time, resumable; one progress line
 // per running job and the sweep's ETA. Flags the sweep does not know are train flags for every run.
-import { Option, type Command } from 'commander';
+import type { Command } from 'commander';
 import { availableParallelism } from 'node:os';
-import { int } from './options.js';
-import type { JobStatus, SweepOverall } from '../app/sweep_run.js';
+import { int, progressOption } from '../options.js';
 
-function duration(s: number | null): string {
-  if (s === null || !Number.isFinite(s)) return '-';
-  if (s < 90) return `${Math.round(s)} s`;
-  if (s < 5400) return `${Math.round(s / 60)} min`;
-  return `${Math.floor(s / 3600)} h ${Math.round((s % 3600) / 60)} min`;
-}
-
-export function jobLine(j: JobStatus, width = 20): string {
-  const filled = Math.round(j.fraction * width);
-  const p = j.progress;
-  const where = p ? `epoch ${p.epoch + 1}/${p.epochs} ${p.path}` : j.resumed ? 'resuming' : 'starting';
-  const metrics = p?.loss != null ? `  loss ${p.loss.toFixed(4)} acc ${p.acc!.toFixed(3)}` : '';
-  return `  ${j.name}  ${where}  [${'#'.repeat(filled)}${'-'.repeat(width - filled)}] ${(100 * j.fraction).toFixed(0).padStart(3)} %${metrics}`;
-}
-
-export function overallLine(o: SweepOverall, running: number): string {
-  return `sweep: ${o.done}/${o.total} runs done, ${running} running${o.failed ? `, ${o.failed} failed` : ''} | ETA ${duration(o.etaSeconds)}`;
-}
-
-export function registerSweep(program: Command): void {
+export function register(program: Command): void {
   program.command('sweep').description('train a grid of settings times seeds (one run folder each, DIR/sweep.json); run again to resume')
     .usage('--out DIR --grid "lambda=0.01,0.1,1;rho=0.05,0.1" [--seeds N] [--parallel N] [train flags...]')
     .requiredOption('--out <dir>', 'sweep folder (an existing one is resumed: finished runs skipped, unfinished resumed)')
@@ -32,24 +12,21 @@ export function registerSweep(program: Command): void {
     .option('--seeds <n|list>', 'seeds 0..N-1, or a comma-separated list (default 1 seed: 0); on an existing sweep, more seeds add their runs')
     .option('--parallel <n>', 'runs at a time', int(1), 1)
     .option('--threads <n>', 'threads for all runs together, split between them (default: every core)', int(1))
-    .addOption(new Option('--progress <mode>', 'progress display').choices(['auto', 'plain', 'none']).default('auto'))
+    .addOption(progressOption())
     .argument('[train flags...]', 'train flags every run gets (e.g. --model lenet --epochs 10)')
     .allowUnknownOption().allowExcessArguments()
     .action(async (trainArgs: string[], o) => {
-      const { parseGrid, parseSeeds, presetOf } = await import('../app/sweep.js');
-      const { runSweep } = await import('../app/sweep_run.js');
-      const { onStopSignals } = await import('./signals.js');
+      const { parseGrid, parseSeeds, presetOf } = await import('../../app/sweep.js');
+      const { runSweep } = await import('../../app/sweep_run.js');
+      const { onStopSignals } = await import('../signals.js');
+      const { jobLine, overallLine, redrawnLines } = await import('../progress.js');
       const log = (s: string) => process.stderr.write(s + '\n');
       const grid = o.grid !== undefined ? parseGrid(o.grid, presetOf(trainArgs)) : undefined;
       const seeds = o.seeds !== undefined ? parseSeeds(o.seeds) : undefined;
       const tty = o.progress === 'auto' && process.stderr.isTTY;
-      let drawn = 0, lastPlain = 0;
-      const draw = (lines: string[]) => {
-        if (drawn) process.stderr.write(`\x1b[${drawn}A\x1b[0J`);
-        if (lines.length) process.stderr.write(lines.join('\n') + '\n');
-        drawn = lines.length;
-      };
-      const say = (s: string) => { if (tty && drawn) { process.stderr.write(`\x1b[${drawn}A\x1b[0J`); drawn = 0; } log(s); };
+      let lastPlain = 0;
+      const draw = redrawnLines();
+      const say = (s: string) => { if (tty) draw([]); log(s); };
       const stop = onStopSignals(log);
       try {
         const r = await runSweep({ out: o.out, grid, seeds, trainArgs, parallel: o.parallel, threads: o.threads ?? availableParallelism(), signal: stop.signal,
@@ -70,7 +47,7 @@ export function registerSweep(program: Command): void {
               }
             },
           } });
-        if (tty && drawn) draw([]);
+        if (tty) draw([]);
         const left = r.spec.runs.length - r.skipped.length - r.completed.length - r.failed.length;
         console.log(`${o.out}: ${r.completed.length} runs trained, ${r.skipped.length} already finished, ${r.failed.length} failed` +
           (left ? `, ${left} not finished` : '') + ` (of ${r.spec.runs.length}; list in ${o.out}/sweep.json)`);

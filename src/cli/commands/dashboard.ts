@@ -1,13 +1,14 @@
 // `csgnet dashboard`: serves the runs folder's web dashboard until Ctrl-C.
 import type { Command } from 'commander';
-import { addServerOptions, sharedWarning } from './options.js';
+import { addServerOptions, sharedWarning } from '../options.js';
+import { DASHBOARD_DEFAULTS } from '../../app/defaults.js';
 
-export function registerDashboard(program: Command): void {
+export function register(program: Command): void {
   addServerOptions(program.command('dashboard').description('a local web page listing the runs in a folder, with live curves and progress of runs that train, and their reports')
-    .option('--runs <dir>', 'folder holding the run folders (searched 3 levels deep)', 'runs'), 'runs', 6006)
+    .option('--runs <dir>', 'folder holding the run folders (searched 3 levels deep)', 'runs'), 'runs', DASHBOARD_DEFAULTS.port)
     .action(async (o) => {
-      const { startDashboard } = await import('../app/dashboard/server.js');
-      const { onStopSignals } = await import('./signals.js');
+      const { startDashboard } = await import('../../app/dashboard/server.js');
+      const { onStopSignals } = await import('../signals.js');
       const stop = onStopSignals(() => {});
       try {
         const d = await startDashboard({ runsDir: o.runs, host: o.host, allowRemote: o.allowRemote, port: o.port, signal: stop.signal });
