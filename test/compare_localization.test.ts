@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { packageRoot } from '../src/util/paths.js';
-import { analysisKey, analysisStaleness } from '../src/app/analysis_key.js';
+import { analysisKey, resultStaleness } from '../src/app/analysis_key.js';
 import { compareRuns, formatComparison } from '../src/app/compare.js';
 import { FASHION_MNIST_CLASSES } from '../src/data/index.js';
 
@@ -135,8 +135,8 @@ test('results written into a run folder by another run are "from another run": c
   writeFileSync(join(a, 'adversarial', 'adversarial.json'), JSON.stringify({ attacks: [{ attack: 'pgd', eps: 0.1, detectors: { gate: { auroc: 0.7 } } }] }));
   assert.equal((await compareRuns([a]))[0]!.gate_auroc_pgd, null);
   // An analysis cached from another run.
-  assert.match(analysisStaleness('x.json', analysisKey(b), analysisKey(a)), /^x\.json is from another run \(.*theirs\)$/);
-  assert.equal(analysisStaleness('x.json', analysisKey(a), analysisKey(a)), '');
+  assert.match(resultStaleness('x.json', analysisKey(b), analysisKey(a)), /^x\.json is from another run \(.*theirs\)$/);
+  assert.equal(resultStaleness('x.json', analysisKey(a), analysisKey(a)), '');
 
   // report: a real run with a localization written into it by another run (localize --out), and its own adversarial result.
   const { fakeRun } = await import('./support/fake_run.js');
