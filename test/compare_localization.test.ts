@@ -138,22 +138,58 @@ test('results written into a run folder by another run are "from another run": c
   assert.match(resultStaleness('x.json', analysisKey(b), analysisKey(a)), /^x\.json is from another run \(.*theirs\)$/);
   assert.equal(resultStaleness('x.json', analysisKey(a), analysisKey(a)), '');
 
-  // report: a real run with a localization written into it by another run (localize --out), and its own adversarial result.
+  // report: a real run with a localization written into it by another run, and its own adversarial result.
   const { fakeRun } = await import('./support/fake_run.js');
-  const { localizeRun } = await import('../src/app/localize.js');
   const { gatherRun } = await import('../src/app/report.js');
   const data = { name: 'cluttered-fashion-mnist', classes: FASHION_MNIST_CLASSES, channels: 1, height: 48, width: 48 };
   const mine = fakeRun(join(tmp, 'r-mine'), { dataset: 'cluttered-fashion-mnist', canvas: 48, strategy: 'csg' }, data, 1);
   const theirs = fakeRun(join(tmp, 'r-theirs'), { dataset: 'cluttered-fashion-mnist', canvas: 48, strategy: 'csg' }, data, 2);
-  await localizeRun({ run: theirs, methods: ['cam'], limit: 4, out: join(mine, 'localization') });
+  // Written by hand: localize itself now refuses an --out inside another run (test/outputs.test.ts).
+  localized(mine, { by: theirs });
   mkdirSync(join(mine, 'adversarial'));
-  writeFileSync(join(mine, 'adversarial', 'adversarial.json'), advJson(mine));
+  // The report renders the whole adversarial.json: one as csgnet adversarial writes it.
+  const { adversarialJson } = await import('./report_fixture.js');
+  const fullAdv = (by: string) => JSON.stringify(adversarialJson(analysisKey(by, { checkpoint: 'last' }).checkpoint));
+  writeFileSync(join(mine, 'adversarial', 'adversarial.json'), fullAdv(mine));
   const r = await gatherRun(mine, { analyze: false, gallery: false });
   assert.equal(r.localization, null, 'another run\'s localization is not shown as this run\'s');
   assert.ok(r.notes.some((n) => /^not shown: .*r-mine\/localization\/localization\.json is from another run \(.*r-theirs\)$/.test(n)), r.notes.join('\n'));
   assert.ok(r.adversarial, 'its own adversarial result is shown');
-  writeFileSync(join(mine, 'adversarial', 'adversarial.json'), advJson(theirs));
+  writeFileSync(join(mine, 'adversarial', 'adversarial.json'), fullAdv(theirs));
   const r2 = await gatherRun(mine, { analyze: false, gallery: false });
   assert.equal(r2.adversarial, null);
   assert.ok(r2.notes.some((n) => /adversarial\.json is from another run/.test(n)), r2.notes.join('\n'));
+});
+
+test('an adversarial.json of another checkpoint of the same run is stale: compare and report leave it out and say why', async () => {
+  const { gatherRun } = await import('../src/app/report.js');
+  const dir = analysedRun('retrained', 'csg', 'first');
+  const file = join(dir, 'adversarial', 'adversarial.json');
+  mkdirSync(join(dir, 'adversarial'));
+  const adv = (key: unknown) => JSON.stringify({ checkpoint_key: key, attacks: [{ attack: 'pgd', eps: 0.1, detectors: { gate: { auroc: 0.7 } } }] });
+  const both = async () => {
+    const logs: string[] = [];
+    const [row] = await compareRuns([dir], { log: (s) => logs.push(s) });
+    const r = await gatherRun(dir, { analyze: false, gallery: false });
+    return { auroc: row!.gate_auroc_pgd, log: logs.join('\n'), report: r.adversarial, notes: r.notes.join('\n') };
+  };
+  // Computed from checkpoints/best, not the last checkpoint that compare and report use.
+  writeFileSync(join(dir, 'checkpoints', 'best.safetensors'), 'best');
+  writeFileSync(file, adv(analysisKey(dir, { checkpoint: 'best' }).checkpoint));
+  let r = await both();
+  assert.equal(r.auroc, null);
+  assert.match(r.log, /retrained: no adversarial figures: .*adversarial\.json was made from checkpoints\/best\.safetensors, not checkpoints\/last\.safetensors; rerun csgnet adversarial --run/);
+  assert.equal(r.report, null);
+  assert.match(r.notes, /not shown: .*adversarial\.json was made from checkpoints\/best\.safetensors, not checkpoints\/last\.safetensors/);
+  // Computed from the last checkpoint, which training has rewritten since (the cached analysis is of the new one).
+  writeFileSync(file, adv(analysisKey(dir, { checkpoint: 'last' }).checkpoint));
+  r = await both();
+  assert.equal(r.auroc, 0.7, 'current before the checkpoint changes');
+  assert.match(r.notes, /not shown: .*adversarial\.json lacks the attacks, transfer, settings or clean figures of an adversarial\.json/, 'the report renders only a whole one');
+  analysedRun('retrained', 'csg', 'second');
+  r = await both();
+  assert.equal(r.auroc, null);
+  assert.match(r.log, /adversarial\.json was made from an older checkpoints\/last\.safetensors \(its content changed since\); rerun csgnet adversarial/);
+  assert.equal(r.report, null);
+  assert.match(r.notes, /not shown: .*adversarial\.json was made from an older checkpoints\/last\.safetensors \(its content changed since\)/);
 });

@@ -281,7 +281,8 @@ addRunOptions(program.command('analyze').description('MIS, MI matrix, gate densi
   .action(async (o) => {
     const { analyzeRun, writeAnalysis } = await import('../app/run_analysis.js');
     const { checkOutputDir, writingOutput } = await import('../app/outputs.js');
-    checkOutputDir('--out', o.out, { runs: [o.run], mode: 'add', suggest: join(o.run, 'analysis') });
+    const { RunDir } = await import('../csg/run_dir.js');
+    checkOutputDir('--out', o.out, { runs: [o.run], mode: 'add', suggest: new RunDir(o.run, '--run').analysisDir });
     const a = await analyzeRun(o.run, { split: o.split, limit: o.limit, checkpoint: o.checkpoint, log: note,
       mi: { nNeighbors: o.nNeighbors, balanceNegatives: !!o.balanced, normalizeColumns: !!o.normalizeColumns } });
     const files = await writingOutput('--out', o.out, () => writeAnalysis(a, o.out));
