@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { packageRoot } from '../src/util/paths.js';
-import { analysisKey, analysisStaleness } from '../src/app/analysis_key.js';
+import { analysisKey, resultStaleness } from '../src/app/analysis_key.js';
 import { compareRuns, formatComparison } from '../src/app/compare.js';
 import { FASHION_MNIST_CLASSES } from '../src/data/index.js';
 
@@ -135,28 +135,62 @@ test('results written into a run folder by another run are "from another run": c
   writeFileSync(join(a, 'adversarial', 'adversarial.json'), JSON.stringify({ attacks: [{ attack: 'pgd', eps: 0.1, detectors: { gate: { auroc: 0.7 } } }] }));
   assert.equal((await compareRuns([a]))[0]!.gate_auroc_pgd, null);
   // An analysis cached from another run.
-  assert.match(analysisStaleness('x.json', analysisKey(b), analysisKey(a)), /^x\.json is from another run \(.*theirs\)$/);
-  assert.equal(analysisStaleness('x.json', analysisKey(a), analysisKey(a)), '');
+  assert.match(resultStaleness('x.json', analysisKey(b), analysisKey(a)), /^x\.json is from another run \(.*theirs\)$/);
+  assert.equal(resultStaleness('x.json', analysisKey(a), analysisKey(a)), '');
 
   // report: a real run with a localization copied into it from another run (localize --out refuses to write there), and
   // its own adversarial result.
   const { fakeRun } = await import('./support/fake_run.js');
-  const { localizeRun } = await import('../src/app/localize.js');
   const { gatherRun } = await import('../src/app/report.js');
   const data = { name: 'cluttered-fashion-mnist', classes: FASHION_MNIST_CLASSES, channels: 1, height: 48, width: 48 };
   const mine = fakeRun(join(tmp, 'r-mine'), { dataset: 'cluttered-fashion-mnist', canvas: 48, strategy: 'csg' }, data, 1);
   const theirs = fakeRun(join(tmp, 'r-theirs'), { dataset: 'cluttered-fashion-mnist', canvas: 48, strategy: 'csg' }, data, 2);
-  await assert.rejects(localizeRun({ run: theirs, methods: ['cam'], limit: 4, out: join(mine, 'localization') }), /is inside run .*r-mine, not the run this command reads/);
-  await localizeRun({ run: theirs, methods: ['cam'], limit: 4, out: join(tmp, 'theirs-loc') });
-  cpSync(join(tmp, 'theirs-loc'), join(mine, 'localization'), { recursive: true });
+  // Written by hand: localize itself now refuses an --out inside another run (test/outputs.test.ts).
+  localized(mine, { by: theirs });
   mkdirSync(join(mine, 'adversarial'));
-  writeFileSync(join(mine, 'adversarial', 'adversarial.json'), advJson(mine));
+  // The report renders the whole adversarial.json: one as csgnet adversarial writes it.
+  const { adversarialJson } = await import('./report_fixture.js');
+  const fullAdv = (by: string) => JSON.stringify(adversarialJson(analysisKey(by, { checkpoint: 'last' }).checkpoint));
+  writeFileSync(join(mine, 'adversarial', 'adversarial.json'), fullAdv(mine));
   const r = await gatherRun(mine, { analyze: false, gallery: false });
   assert.equal(r.localization, null, 'another run\'s localization is not shown as this run\'s');
   assert.ok(r.notes.some((n) => /^not shown: .*r-mine\/localization\/localization\.json is from another run \(.*r-theirs\)$/.test(n)), r.notes.join('\n'));
   assert.ok(r.adversarial, 'its own adversarial result is shown');
-  writeFileSync(join(mine, 'adversarial', 'adversarial.json'), advJson(theirs));
+  writeFileSync(join(mine, 'adversarial', 'adversarial.json'), fullAdv(theirs));
   const r2 = await gatherRun(mine, { analyze: false, gallery: false });
   assert.equal(r2.adversarial, null);
   assert.ok(r2.notes.some((n) => /adversarial\.json is from another run/.test(n)), r2.notes.join('\n'));
+});
+
+test('an adversarial.json of another checkpoint of the same run is stale: compare and report leave it out and say why', async () => {
+  const { gatherRun } = await import('../src/app/report.js');
+  const dir = analysedRun('retrained', 'csg', 'first');
+  const file = join(dir, 'adversarial', 'adversarial.json');
+  mkdirSync(join(dir, 'adversarial'));
+  const adv = (key: unknown) => JSON.stringify({ checkpoint_key: key, attacks: [{ attack: 'pgd', eps: 0.1, detectors: { gate: { auroc: 0.7 } } }] });
+  const both = async () => {
+    const logs: string[] = [];
+    const [row] = await compareRuns([dir], { log: (s) => logs.push(s) });
+    const r = await gatherRun(dir, { analyze: false, gallery: false });
+    return { auroc: row!.gate_auroc_pgd, log: logs.join('\n'), report: r.adversarial, notes: r.notes.join('\n') };
+  };
+  // Computed from checkpoints/best, not the last checkpoint that compare and report use.
+  writeFileSync(join(dir, 'checkpoints', 'best.safetensors'), 'best');
+  writeFileSync(file, adv(analysisKey(dir, { checkpoint: 'best' }).checkpoint));
+  let r = await both();
+  assert.equal(r.auroc, null);
+  assert.match(r.log, /retrained: no adversarial figures: .*adversarial\.json was made from checkpoints\/best\.safetensors, not checkpoints\/last\.safetensors; rerun csgnet adversarial --run/);
+  assert.equal(r.report, null);
+  assert.match(r.notes, /not shown: .*adversarial\.json was made from checkpoints\/best\.safetensors, not checkpoints\/last\.safetensors/);
+  // Computed from the last checkpoint, which training has rewritten since (the cached analysis is of the new one).
+  writeFileSync(file, adv(analysisKey(dir, { checkpoint: 'last' }).checkpoint));
+  r = await both();
+  assert.equal(r.auroc, 0.7, 'current before the checkpoint changes');
+  assert.match(r.notes, /not shown: .*adversarial\.json lacks the attacks, transfer, settings or clean figures of an adversarial\.json/, 'the report renders only a whole one');
+  analysedRun('retrained', 'csg', 'second');
+  r = await both();
+  assert.equal(r.auroc, null);
+  assert.match(r.log, /adversarial\.json was made from an older checkpoints\/last\.safetensors \(its content changed since\); rerun csgnet adversarial/);
+  assert.equal(r.report, null);
+  assert.match(r.notes, /not shown: .*adversarial\.json was made from an older checkpoints\/last\.safetensors \(its content changed since\)/);
 });

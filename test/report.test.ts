@@ -12,9 +12,9 @@ import { packageRoot } from '../src/util/paths.js';
 import { extractFeatures, openRun, runDataset } from '../src/csg/run.js';
 import { buildReport, gatherRun, writeReport } from '../src/app/report.js';
 import {
-  findRocCurves, heatColor, hstack, markdownToHtml, overlayRgb, renderReportHtml, shortNames, trainingCurveSpecs, type ReportData, type ReportRun,
+  findRocCurves, heatColor, hstack, overlayRgb, renderReportHtml, shortNames, trainingCurveSpecs, type ReportData, type ReportRun,
 } from '../src/report/html/index.js';
-import { GALLERY_IMAGES, REPORT_OPTIONS, reportFixture } from './report_fixture.js';
+import { GALLERY_IMAGES, REPORT_OPTIONS, adversarialJson, reportFixture } from './report_fixture.js';
 
 const specsOf = (html: string): any[] => JSON.parse(/<script type="application\/json" id="report-specs">([\s\S]*?)<\/script>/.exec(html)![1]!);
 const dataUris = (html: string) => [...html.matchAll(/data:(image\/[a-z+]+);base64,([A-Za-z0-9+/=]+)/g)].map((m) => ({ mime: m[1]!, bytes: Buffer.from(m[2]!, 'base64'), text: m[2]! }));
@@ -46,11 +46,12 @@ test('the report of a CSG and an STD run has every section, one placeholder per 
   assert.deepEqual([...new Set(maxPerFilter.values())], [1]);
   // The ROC chart's curves are the JSON's, with their AUROC in the legend.
   const roc = specs[titles.indexOf('ROC')];
-  assert.deepEqual([...new Set(roc.data.values.map((d: any) => d.series))], ['csg / fgsm / eps 0.1 / gate-consistency (AUROC 0.875)', 'csg / pgd / eps 0.1 / mahalanobis (AUROC 0.750)']);
+  assert.deepEqual([...new Set(roc.data.values.map((d: any) => d.series))], ['fgsm@0.1 / gate (AUROC 0.875)', 'pgd@0.1 / mahalanobis (AUROC 0.750)']);
   assert.deepEqual(roc.data.values.filter((d: any) => d.series.includes('fgsm')).map((d: any) => [d.x, d.y]), [[0, 0], [0.1, 0.6], [0.5, 0.9], [1, 1]]);
-  // adversarial.md's table became a table.
-  assert.match(html, /<th>attack<\/th><th>detector<\/th><th>AUROC<\/th>/);
-  assert.match(html, /<td>gate-consistency<\/td><td>0\.875<\/td>/);
+  // adversarial.json's tables (those of adversarial.md) are tables, with the few-samples warning.
+  assert.match(html, /<th>attack<\/th><th>eps<\/th><th>adaptive w<\/th><th>gate<\/th><th>mahalanobis<\/th>/);
+  assert.match(html, /<td>fgsm<\/td><td>0\.1<\/td><td>-<\/td><td>0\.875 \/ 0\.500 \/ 0\.800<\/td><td>n\/a<\/td>/);
+  assert.match(html, /<strong>Few samples:<\/strong> fgsm@0\.1 \(20\), pgd@0\.1 \(20\) report fewer than 30/);
 });
 
 test('the page refers to nothing outside itself: inlined libraries, data URIs only', async () => {
@@ -138,19 +139,22 @@ test('overlay pixels: the heat colormap blended with opacity 0.2 + 0.5 v; strips
   assert.throws(() => overlayRgb(new Uint8Array(3), 1, 1, 2, [0, 0], 1), /image has 3 values, expected 1 x 1 x 2/);
 });
 
-test('text from runs is escaped everywhere; Markdown makes no markup of its own', () => {
+test('text from runs is escaped everywhere, adversarial tables included', () => {
   const evil = '</script><img src=x onerror=alert(1)>';
+  const adversarial = adversarialJson({ file: 'x', bytes: 1, sha256: '0' });
+  adversarial.protocol = evil;
+  adversarial.attacks[0]!.key = evil;
   const run: ReportRun = {
     name: `runs/${evil}`, config: { train: { model: evil }, dataset: { name: evil } }, model: 'resnet20', strategy: 'csg', dataset: evil, classes: [evil, 'b'],
     checkpoint: null, metrics: [], analysis: null, gate: null, gallery: null, localization: null,
-    adversarial: { dir: 'adv', json: null, markdown: `| a | b |\n|---|---|\n| ${evil} | x |\n\n<b>${evil}</b>` }, notes: [evil],
+    adversarial: { file: evil, json: adversarial }, notes: [evil],
   };
   const data: ReportData = { title: evil, created: 'now', generator: 'test', runs: [run, { ...run, name: 'second' }] };
   const html = renderReportHtml(data, { scripts: [] });
   assert.doesNotMatch(html, /<img src=x/);
   assert.equal((html.match(/<\/script>/g) ?? []).length, 2, 'only the specs and the page script end a script element');
   assert.match(html, /&lt;\/script&gt;&lt;img src=x onerror=alert\(1\)&gt;/);
-  assert.doesNotMatch(markdownToHtml('<b>bold</b>'), /<b>/);
+  assert.match(html, /<strong>Few samples:<\/strong> &lt;\/script&gt;&lt;img src=x onerror=alert\(1\)&gt; \(20\)/);
   assert.throws(() => renderReportHtml(data, { scripts: [{ name: 'bad', source: 'x = "</script>"' }] }), /bad contains '<\/script' and cannot be inlined/);
 });
 

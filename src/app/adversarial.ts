@@ -22,7 +22,9 @@ import { detectionMetrics, rocCurve } from '../metrics/detection.js';
 import { FilterClassStats } from '../explain/filter_stats.js';
 import { writeNpy } from '../io/npy.js';
 import { thinRoc } from '../report/roc.js';
-import { analysisKey, type CheckpointKey } from './analysis_key.js';
+import { analysisKey } from './analysis_key.js';
+import { RunDir } from '../csg/run_dir.js';
+import type { AdversarialReport, DetectorMetrics, DetectorOutcome, SettingResult, TransferResult } from '../csg/results.js';
 import { MIN_REPORTED, writeAdversarialReport, type AdversarialExample } from './adversarial_report.js';
 import { checkOutputDir, writingOutput } from './outputs.js';
 import { StagedDir } from '../util/staged_dir.js';
@@ -71,52 +73,7 @@ export interface AdversarialOptions {
   progress?: (done: number, total: number) => void;
 }
 
-export interface DetectorMetrics {
-  auroc: number; tnr_at_95_tpr: number; detection_accuracy: number;
-  /** Score thresholds (flagged when score >= threshold) reaching the TNR at 95 % TPR and the detection accuracy. */
-  tnr_threshold: number; accuracy_threshold: number;
-  /** The ROC read on a regular FPR grid (report/roc.ts thinRoc). */
-  roc: { fpr: number[]; tpr: number[] };
-}
-export type DetectorOutcome = DetectorMetrics | { skipped: string };
-
-export interface SettingResult {
-  key: string;
-  attack: AttackName | 'pgd-adaptive';
-  eps: number | null;
-  adaptive_weight: number | null;
-  /** The attack's options (the adaptive loss aside). */
-  options: Record<string, unknown>;
-  attacked: number;
-  successful: number;
-  success_rate: number;
-  /** Mean distances over the successful images (null when none). */
-  mean_linf: number | null;
-  mean_l2: number | null;
-  /** Successful images whose noisy copy is still classified correctly. */
-  selected: number;
-  fit: { images: number; samples: number };
-  eval: { images: number; samples: number };
-  detectors: Partial<Record<DetectorName, DetectorOutcome>>;
-}
-
-export interface TransferResult { fit: string; test: string; detectors: Partial<Record<DetectorName, DetectorOutcome>> }
-
-export interface AdversarialReport {
-  run: string; checkpoint: string; epoch: number; model: string; strategy: string;
-  /** The checkpoint attacked (analysis_key.ts): compare and report show only results of the run's own checkpoint. */
-  checkpoint_key: CheckpointKey;
-  protocol: string;
-  settings: {
-    split: string; images: number; attacks: AttackName[]; eps: number[]; l2_eps: number[]; detectors: DetectorName[]; fit_fraction: number; seed: number;
-    adaptive_weights: number[]; transfer: boolean; fit_train_images: number; batch: number; noise: string; cw: string;
-  };
-  classes: string[];
-  clean: { images: number; correct: number; accuracy: number };
-  split: { fit_images: number[]; eval_images: number };
-  attacks: SettingResult[];
-  transfer: TransferResult[];
-}
+export type { AdversarialReport, DetectorMetrics, DetectorOutcome, SettingResult, TransferResult } from '../csg/results.js';
 
 const PROTOCOL = 'Lee et al. (2018) style: clean images classified correctly, whose same-L2 Gaussian-noise copy is classified correctly and whose attack ' +
   'succeeds; clean and noisy copies negative, adversarial positive; detectors fitted on a seeded split of the images (fit_fraction), ' +
@@ -225,8 +182,9 @@ export async function adversarialRun(o: AdversarialOptions): Promise<{ report: A
   if (!Number.isInteger(batchSize) || batchSize < 1) throw new Error(`--batch: expected a positive integer, got ${batchSize}`);
   if (!Number.isInteger(fitTrainLimit) || fitTrainLimit < 1) throw new Error(`--fit-train-limit: expected a positive integer, got ${fitTrainLimit}`);
   if (o.limit !== undefined && !(Number.isInteger(o.limit) && o.limit >= 0)) throw new Error(`--limit: expected a non-negative integer, got ${o.limit}`);
-  const out = o.out ?? join(o.run, 'adversarial');
-  checkOutputDir('--out', out, { runs: [o.run], mode: 'replace', owns: ADVERSARIAL_FILES, suggest: join(o.run, 'adversarial') });
+  const ownDir = new RunDir(o.run, '--run').adversarialDir;
+  const out = o.out ?? ownDir;
+  checkOutputDir('--out', out, { runs: [o.run], mode: 'replace', owns: ADVERSARIAL_FILES, suggest: ownDir });
   const log = o.log ?? (() => {});
   // Between batches: the event loop runs (a signal handler can abort), then a stop is honoured.
   const stopIfAsked = async () => {

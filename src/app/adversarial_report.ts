@@ -5,7 +5,9 @@ import { join } from 'node:path';
 import { writeFileAtomic } from '../util/atomic.js';
 import { rocSpec, type RocPanel } from '../report/roc.js';
 import { renderPng, writeFigure } from '../report/render.js';
-import type { AdversarialReport, DetectorOutcome, SettingResult } from './adversarial.js';
+import { ADVERSARIAL_FILE, ADVERSARIAL_MARKDOWN } from '../csg/run_dir.js';
+import type { AdversarialReport } from '../csg/results.js';
+import { adversarialTables } from '../report/adversarial_tables.js';
 
 export interface AdversarialExample {
   setting: string;
@@ -19,40 +21,16 @@ export interface AdversarialExample {
   adversarial: Float32Array;
 }
 
-const f3 = (v: number | null | undefined) => (v === null || v === undefined || !Number.isFinite(v) ? 'n/a' : v.toFixed(3));
-const cell = (d: DetectorOutcome | undefined) => (!d ? '' : 'skipped' in d ? 'n/a' : `${f3(d.auroc)} / ${f3(d.tnr_at_95_tpr)} / ${f3(d.detection_accuracy)}`);
-const epsText = (r: SettingResult) => (r.eps === null ? '-' : String(r.eps));
-const line = (c: (string | number)[]) => `| ${c.join(' | ')} |`;
+const line = (c: string[]) => `| ${c.join(' | ')} |`;
 
-/** Reported images (samples per class) below which a setting's detector metrics are flagged as unreliable. */
-export const MIN_REPORTED = 30;
+export { MIN_REPORTED } from '../report/adversarial_tables.js';
 
 export function adversarialMarkdown(r: AdversarialReport): string {
-  const dets = r.settings.detectors;
-  const out: string[] = [];
-  out.push(`# Adversarial detection: ${r.run} (${r.model}, ${r.strategy}, epoch ${r.epoch})`, '');
-  out.push(`${r.clean.images} images of the ${r.settings.split} split, ${r.clean.correct} classified correctly (accuracy ${f3(r.clean.accuracy)}); ` +
-    `detectors fitted on ${(100 * r.settings.fit_fraction).toFixed(0)} % of the images (seed ${r.settings.seed}), reported on the rest. ${r.protocol}`, '');
-  out.push('## Attacks', '');
-  out.push(line(['attack', 'eps', 'adaptive w', 'attacked', 'success rate', 'mean Linf', 'mean L2', 'selected (fit / report)']));
-  out.push(line(Array(8).fill('---')));
-  for (const a of r.attacks) {
-    out.push(line([a.attack, epsText(a), a.adaptive_weight ?? '-', a.attacked, f3(a.success_rate), f3(a.mean_linf), f3(a.mean_l2), `${a.selected} (${a.fit.images} / ${a.eval.images})`]));
-  }
-  out.push('', '## Detection (AUROC / TNR at 95 % TPR / detection accuracy)', '');
-  out.push(line(['attack', 'eps', 'adaptive w', ...dets]));
-  out.push(line(Array(3 + dets.length).fill('---')));
-  for (const a of r.attacks) out.push(line([a.attack, epsText(a), a.adaptive_weight ?? '-', ...dets.map((d) => cell(a.detectors[d]))]));
-  const few = r.attacks.filter((a) => a.eval.images < MIN_REPORTED);
-  if (few.length) {
-    out.push('', `**Few samples:** ${few.map((a) => `${a.key} (${a.eval.images})`).join(', ')} report fewer than ${MIN_REPORTED} images per ` +
-      'class of sample (clean, noisy, adversarial): their metrics are unreliable; a larger --limit gives more.');
-  }
-  if (r.transfer.length) {
-    out.push('', '## Transfer (fitted on one attack, reported on another)', '');
-    out.push(line(['fitted on', 'tested on', ...dets]));
-    out.push(line(Array(2 + dets.length).fill('---')));
-    for (const t of r.transfer) out.push(line([t.fit, t.test, ...dets.map((d) => cell(t.detectors[d]))]));
+  const t = adversarialTables(r);
+  const out: string[] = [`# ${t.title}`, '', t.intro];
+  for (const table of t.tables) {
+    out.push('', `## ${table.heading}`, '', line(table.header), line(table.header.map(() => '---')), ...table.rows.map(line));
+    if (table.note) out.push('', `**${table.note.label}** ${table.note.text}`);
   }
   return out.join('\n') + '\n';
 }
@@ -77,7 +55,7 @@ export function adversarialJson(value: unknown): string {
 /** Writes the JSON, the Markdown tables and both figures; returns their paths. */
 export async function writeAdversarialReport(r: AdversarialReport, examples: AdversarialExample[], shape: number[], out: string): Promise<string[]> {
   mkdirSync(out, { recursive: true });
-  const json = join(out, 'adversarial.json'), md = join(out, 'adversarial.md');
+  const json = join(out, ADVERSARIAL_FILE), md = join(out, ADVERSARIAL_MARKDOWN);
   writeFileAtomic(json, adversarialJson(r) + '\n');
   writeFileAtomic(md, adversarialMarkdown(r));
   const files = [json, md];

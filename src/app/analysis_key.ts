@@ -1,34 +1,18 @@
-// The key of a cached analysis: everything that produced it. Torch-free, so that `compare` can tell
-// whether RUN_DIR/analysis/analysis.json is still valid without loading libtorch.
+// The key of a cached result: everything that produced it (the checkpoint's bytes; for an analysis also its
+// split, limit and MI options), and the one test of whether a cached result is current. Torch-free, so that
+// `compare` and `report` can tell whether a run's analysis.json, localization.json or adversarial.json is still
+// valid without loading libtorch.
 import { isAbsolute, relative, resolve } from 'node:path';
-import { closeSync, fstatSync, openSync, readSync, realpathSync } from 'node:fs';
+import { closeSync, existsSync, fstatSync, openSync, readFileSync, readSync, realpathSync } from 'node:fs';
 import { createHash } from 'node:crypto';
 import { checkpointPath } from '../csg/run_dir.js';
 import type { MiMatrixOptions } from '../metrics/mutual_info.js';
 import { DEFAULT_N_NEIGHBORS } from '../metrics/mi/estimator.js';
+import type { AnalysisKey, CheckpointKey } from '../csg/results.js';
 
-export interface CheckpointKey { file: string; bytes: number; sha256: string; run?: string }
+export type { AnalysisKey, CheckpointKey } from '../csg/results.js';
 
 export interface AnalyzeOptions { split?: 'test' | 'train' | 'val'; limit?: number; checkpoint?: string; mi?: MiMatrixOptions }
-
-/**
- * Everything that produced an analysis: which checkpoint (its path, size and SHA-256 of its bytes, so a
- * rewritten checkpoint is told apart whatever its mtime), split, image limit and MI options (defaults
- * filled in). A cached analysis.json is reused only when its key equals the wanted one.
- */
-export interface AnalysisKey {
-  /** 2: images normalised with the run's training statistics on every split (1 used the split's own). */
-  version: 2;
-  /**
-   * The checkpoint path relative to the run folder (absolute when outside it), its size and SHA-256, and the run
-   * folder's real path (absent in results of older csgnets): a result written into another run's folder says so.
-   */
-  checkpoint: CheckpointKey;
-  split: 'test' | 'train' | 'val';
-  /** First N images (0 = all). */
-  limit: number;
-  mi: { n_neighbors: number; random_state: number | null; balance_negatives: boolean; balance_seed: number | null; normalize_columns: boolean };
-}
 
 function hashFile(path: string): { bytes: number; sha256: string } {
   let fd: number;
@@ -79,25 +63,56 @@ function fromAnotherRun(have: Partial<CheckpointKey>, want: CheckpointKey): stri
   return !same && have.run && want.run && have.run !== want.run ? `from another run (${have.run})` : '';
 }
 
-/** Why a cached analysis `file` with key `have` is not the one wanted: a sentence starting with the file, '' when it is. */
-export function analysisStaleness(file: string, have: AnalysisKey | undefined, want: AnalysisKey): string {
-  const other = have?.checkpoint ? fromAnotherRun(have.checkpoint, want.checkpoint) : '';
+/**
+ * The one test of whether a result is current. `want` is what it must have been made from: a checkpoint key
+ * (localization.json, adversarial.json: their `checkpoint_key`) or a whole analysis key (analysis.json: its
+ * `key`). `have` is the key the file records. Returns why `file` is not current, a sentence starting with the
+ * file, or '' when it is.
+ */
+export function resultStaleness(file: string, have: Partial<CheckpointKey> | AnalysisKey | null | undefined, want: CheckpointKey | AnalysisKey): string {
+  if (isAnalysisKey(want)) {
+    const h = have as AnalysisKey | undefined;
+    const other = h?.checkpoint ? fromAnotherRun(h.checkpoint, want.checkpoint) : '';
+    if (other) return `${file} is ${other}`;
+    const diff = keyDifference(h ?? undefined, want);
+    return diff ? `${file} was made with ${diff}` : '';
+  }
+  const h = have as Partial<CheckpointKey> | null | undefined;
+  if (!h || typeof h !== 'object' || typeof h.sha256 !== 'string') return `${file} was made by an older csgnet (no checkpoint key)`;
+  const other = fromAnotherRun(h, want);
   if (other) return `${file} is ${other}`;
-  const diff = keyDifference(have, want);
-  return diff ? `${file} was made with ${diff}` : '';
+  if (h.file !== want.file) return `${file} was made from ${h.file}, not ${want.file}`;
+  if (h.bytes !== want.bytes || h.sha256 !== want.sha256) return `${file} was made from an older ${want.file} (its content changed since)`;
+  return '';
+}
+
+const isAnalysisKey = (k: CheckpointKey | AnalysisKey): k is AnalysisKey => 'version' in k;
+
+/** The key a result file records: analysis.json's `key`, the others' `checkpoint_key`. */
+function recordedKey(json: unknown, want: CheckpointKey | AnalysisKey): Partial<CheckpointKey> | AnalysisKey | undefined {
+  const o = json !== null && typeof json === 'object' ? (json as Record<string, any>) : {};
+  return isAnalysisKey(want) ? o.key : o.checkpoint_key;
+}
+
+/** A result file's JSON; null and why when it cannot be read ('' when there is no file). */
+export function readResultJson(file: string): { json: unknown; why: string } {
+  if (!existsSync(file)) return { json: null, why: '' };
+  try {
+    return { json: JSON.parse(readFileSync(file, 'utf8')), why: '' };
+  } catch (e) {
+    return { json: null, why: `${file} is not valid JSON (${(e as Error).message})` };
+  }
 }
 
 /**
- * Why a result `file` (localization.json, adversarial.json) recording checkpoint key `have` is not a result of
- * checkpoint `want`: a sentence starting with the file, '' when it is.
+ * A cached result `file` when it exists, is JSON and is current for `want` (resultStaleness; null: any key);
+ * otherwise null and why ('' when there is no file), and whether it is there but stale (rerunning its command helps).
  */
-export function resultStaleness(file: string, have: Partial<CheckpointKey> | null | undefined, want: CheckpointKey): string {
-  if (!have || typeof have !== 'object' || typeof have.sha256 !== 'string') return `${file} was made by an older csgnet (no checkpoint key)`;
-  const other = fromAnotherRun(have, want);
-  if (other) return `${file} is ${other}`;
-  if (have.file !== want.file) return `${file} was made from ${have.file}, not ${want.file}`;
-  if (have.bytes !== want.bytes || have.sha256 !== want.sha256) return `${file} was made from an older ${want.file} (its content changed since)`;
-  return '';
+export function readCurrentResult<T>(file: string, want: CheckpointKey | AnalysisKey | null): { result: T | null; why: string; stale: boolean } {
+  const { json, why: unreadable } = readResultJson(file);
+  if (unreadable || json === null) return { result: null, why: unreadable, stale: false };
+  const why = want ? resultStaleness(file, recordedKey(json, want), want) : '';
+  return why ? { result: null, why, stale: true } : { result: json as T, why: '', stale: false };
 }
 
 /** How two keys differ, for a message ('' when they are equal). */

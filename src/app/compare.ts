@@ -1,16 +1,18 @@
 // Side-by-side comparison of runs: accuracy, density, MIS, mean specificity, gate/MI agreement, and
 // localization (CSG-CAM and CAM figures) for runs localized with `csgnet localize --run R` (its default
 // output RUN/localization). Columns are a list (COMPARISON_COLUMNS): a new figure is one more entry.
-import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import type { AnalysisResult } from './run_analysis.js';
-import { analysisKey, analysisStaleness, type AnalysisKey, type AnalyzeOptions } from './analysis_key.js';
-import { COMPARED_METHODS, METHOD_LABELS, readLocalizationSummary, type LocalizationSummary, type MethodSummary } from './localization_summary.js';
-import { RunDir, readRunInfo } from '../csg/run_dir.js';
+import { analysisKey, readCurrentResult, type AnalyzeOptions } from './analysis_key.js';
+import { COMPARED_METHODS, METHOD_LABELS, readLocalizationSummary, type MethodSummary } from './localization_summary.js';
+import { COMPARISON_FILE, COMPARISON_MARKDOWN, RunDir, readRunInfo } from '../csg/run_dir.js';
+import type { AnalysisResult, ComparisonRow } from '../csg/results.js';
 import { table, fmt } from '../report/table.js';
 import { writeFileAtomic } from '../util/atomic.js';
 import { readAdversarialSummary } from './adversarial_summary.js';
 import { readSweep, runState, sweepRunDirs } from './sweep.js';
+
+export type { ComparisonRow } from '../csg/results.js';
 
 /** Run folders to compare: a sweep folder (DIR/sweep.json) stands for its finished runs, in sweep order. */
 export function expandRunDirs(dirs: readonly string[], log?: (s: string) => void): string[] {
@@ -24,28 +26,6 @@ export function expandRunDirs(dirs: readonly string[], log?: (s: string) => void
   });
 }
 
-export interface ComparisonRow {
-  run: string; model: string; strategy: string; accuracy: number; density: number | null; mis: number;
-  mean_specificity: number; agreement: number | null; class_filter_accuracy: number;
-  /** RUN/localization/localization.json's figures when it is current (this split, the last checkpoint), else null. */
-  localization: LocalizationSummary | null;
-  /** From RUN/adversarial/adversarial.json (csgnet adversarial) when made from this run's last checkpoint, else null. */
-  gate_auroc_pgd: number | null;
-}
-
-/** RUN_DIR/analysis/analysis.json when its key equals `want`; otherwise null and the reason. */
-function cachedAnalysis(file: string, want: AnalysisKey): { a: AnalysisResult | null; why: string } {
-  if (!existsSync(file)) return { a: null, why: '' };
-  let c: AnalysisResult;
-  try {
-    c = JSON.parse(readFileSync(file, 'utf8')) as AnalysisResult;
-  } catch (e) {
-    return { a: null, why: `${file} is not valid JSON (${(e as Error).message})` };
-  }
-  const why = analysisStaleness(file, c?.key, want);
-  return why ? { a: null, why } : { a: c, why: '' };
-}
-
 /**
  * Analyses each run's last checkpoint over all images of `split` with the default MI options, and
  * tabulates. RUN_DIR/analysis/analysis.json is reused only when it was made by exactly that (same
@@ -57,15 +37,14 @@ export async function compareRuns(dirs: string[], o: { log?: (s: string) => void
   for (const dir of dirs) {
     const info = readRunInfo(dir);
     const opts: AnalyzeOptions = { split: o.split ?? 'test', checkpoint: 'last', limit: 0 };
-    const analysisDir = new RunDir(dir, '--run').analysisDir;
-    const cached = join(analysisDir, 'analysis.json');
+    const rd = new RunDir(dir, '--run');
     const key = analysisKey(dir, opts);
-    let { a, why } = cachedAnalysis(cached, key);
+    let { result: a, why } = readCurrentResult<AnalysisResult>(rd.analysisFile, key);
     if (!a) {
       o.log?.(`analyzing ${dir} (features, MI matrix, figures)${why ? `: ${why}` : ''} ...`);
       const { analyzeRun, writeAnalysis } = await import('./run_analysis.js'); // libtorch only when a run needs it
       const full = await analyzeRun(dir, opts);
-      await writeAnalysis(full, analysisDir);
+      await writeAnalysis(full, rd.analysisDir);
       a = full.result;
     }
     const loc = readLocalizationSummary(dir, key.checkpoint, opts.split!);
@@ -129,7 +108,7 @@ export function comparisonMarkdown(rows: ComparisonRow[]): string {
 
 export function writeComparison(rows: ComparisonRow[], outDir: string): string[] {
   mkdirSync(outDir, { recursive: true });
-  const md = join(outDir, 'comparison.md'), js = join(outDir, 'comparison.json');
+  const md = join(outDir, COMPARISON_MARKDOWN), js = join(outDir, COMPARISON_FILE);
   writeFileAtomic(md, comparisonMarkdown(rows));
   writeFileAtomic(js, JSON.stringify(rows, null, 2) + '\n');
   return [md, js];

@@ -2,6 +2,7 @@
 // them in --help. Loads no libtorch (the CLI reads it at startup).
 import { ATTACK_NAMES } from '../attack/names.js';
 import { DETECTOR_NAMES } from '../detect/names.js';
+import { LOCALIZE_METHODS } from '../csg/results.js';
 
 /** `csgnet adversarial` (src/app/adversarial.ts). */
 export const ADVERSARIAL_DEFAULTS = {
@@ -19,7 +20,7 @@ export const ADVERSARIAL_DEFAULTS = {
 } as const;
 
 /** `csgnet localize`'s methods (src/app/localize.ts), all of them by default. */
-export const LOCALIZE_METHODS = ['cam', 'gradcam', 'gradcampp', 'csgcam', 'activmap', 'gradmap'] as const;
+export { LOCALIZE_METHODS };
 
 /** `csgnet localize`. */
 export const LOCALIZE_DEFAULTS = { methods: LOCALIZE_METHODS, target: 'label', batchSize: 64, gradMapFilters: 30 } as const;

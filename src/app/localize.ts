@@ -28,16 +28,16 @@ import {
 } from '../metrics/localization/index.js';
 import { writeNpy } from '../io/npy.js';
 import { writeFileAtomic } from '../util/atomic.js';
-import { analysisKey, type AnalysisKey } from './analysis_key.js';
-import { localizationDir } from './localization_summary.js';
+import { analysisKey } from './analysis_key.js';
+import { LOCALIZATION_FILE, LOCALIZATION_OVERLAYS, RunDir } from '../csg/run_dir.js';
+import { LOCALIZE_METHODS, type LocalizationReport, type LocalizeMethod, type LocalizedDatasetInfo } from '../csg/results.js';
 import { checkOutputDir, stagedWrite, writingOutput } from './outputs.js';
 
-import { LOCALIZE_DEFAULTS as D, LOCALIZE_METHODS } from './defaults.js';
+import { LOCALIZE_DEFAULTS as D } from './defaults.js';
 
-export { LOCALIZE_METHODS };
+export { LOCALIZE_METHODS, type LocalizationReport, type LocalizeMethod, type LocalizedDatasetInfo } from '../csg/results.js';
 /** What localize writes into its --out folder: an existing folder holding only these is replaced. */
-export const LOCALIZE_FILES = ['localization.json', 'overlays.png', 'maps', 'masks.npy', 'labels.npy'];
-export type LocalizeMethod = typeof LOCALIZE_METHODS[number];
+export const LOCALIZE_FILES = [LOCALIZATION_FILE, LOCALIZATION_OVERLAYS, 'maps', 'masks.npy', 'labels.npy'];
 const CLASS_MAP_METHODS: readonly LocalizeMethod[] = ['cam', 'gradcam', 'gradcampp', 'csgcam'];
 
 /** A dataset with masks other than the run's own (`csgnet localize --dataset`). */
@@ -53,16 +53,6 @@ export interface LocalizeDataset {
    *  (default: the run's when it was trained on a cluttered dataset, else the generator's 6). */
   canvas?: number;
   distractors?: number;
-}
-
-/** Which images were scored, as localization.json records it. */
-export interface LocalizedDatasetInfo {
-  name: string;
-  root: string | null;
-  /** True when it is the run's own dataset (its config's name, folder and settings). */
-  own: boolean;
-  canvas: number | null;
-  distractors: number | null;
 }
 
 export interface LocalizeOptions {
@@ -85,23 +75,6 @@ export interface LocalizeOptions {
   log?: (line: string) => void;
   /** Called after each batch of the explaining pass. */
   progress?: (done: number, total: number) => void;
-}
-
-export interface LocalizationReport {
-  run: string;
-  checkpoint: string;
-  /** The checkpoint's path (relative to the run), size and SHA-256: compare shows only a current localization. */
-  checkpoint_key: AnalysisKey['checkpoint'];
-  epoch: number;
-  strategy: string;
-  settings: {
-    dataset: LocalizedDatasetInfo; split: string; images: number; target: Target; methods: LocalizeMethod[];
-    height: number; width: number; gradmap_filters: number;
-  };
-  classes: string[];
-  /** Per method: every metric overall and per class (class-map methods; on VOC Part also part_pointing,
-   *  the pointing game per part), or its own protocol (ActivMap, GradMap). */
-  methods: Partial<Record<LocalizeMethod, unknown>>;
 }
 
 /** The dataset's boxes, or each mask's tight box (x1, y1 inclusive) when the dataset has none. */
@@ -199,10 +172,11 @@ async function datasetToScore(run: OpenRun, runDir: string, split: 'test' | 'tra
 export async function localizeRun(o: LocalizeOptions): Promise<{ report: LocalizationReport; files: string[] }> {
   const methods = [...(o.methods ?? D.methods)];
   for (const m of methods) if (!LOCALIZE_METHODS.includes(m)) throw new Error(`--methods: unknown method '${m}' (known: ${LOCALIZE_METHODS.join(', ')})`);
-  if (o.dataset && !o.out) throw new Error(`--out is required with --dataset (${localizationDir(o.run)} is the run's own dataset's localization, which compare reads)`);
-  const outDir = o.out ?? localizationDir(o.run);
+  const ownDir = new RunDir(o.run, '--run').localizationDir;
+  if (o.dataset && !o.out) throw new Error(`--out is required with --dataset (${ownDir} is the run's own dataset's localization, which compare reads)`);
+  const outDir = o.out ?? ownDir;
   // Before any work: the folder is replaced as a whole once the new results are complete.
-  checkOutputDir('--out', outDir, { runs: [o.run], mode: 'replace', owns: LOCALIZE_FILES, suggest: localizationDir(o.run) });
+  checkOutputDir('--out', outDir, { runs: [o.run], mode: 'replace', owns: LOCALIZE_FILES, suggest: ownDir });
   const split = o.split ?? 'test', target = o.target ?? D.target, batchSize = o.batchSize ?? D.batchSize, topN = o.gradMapFilters ?? D.gradMapFilters;
   const run = openRun(o.run, o.checkpoint ?? 'last');
   const scored = await datasetToScore(run, o.run, split, o.dataset, o.log);
@@ -291,7 +265,7 @@ export async function localizeRun(o: LocalizeOptions): Promise<{ report: Localiz
     classes: ds.classNames, methods: results,
   };
   const files = await writingOutput('--out', outDir, () => stagedWrite(outDir, async (dir) => {
-    const written = [join(dir, 'localization.json')];
+    const written = [join(dir, LOCALIZATION_FILE)];
     writeFileAtomic(written[0], JSON.stringify(report, (_k, v) => (typeof v === 'number' && !Number.isFinite(v) ? null : v), 2) + '\n');
     if (o.saveMaps) {
       mkdirSync(join(dir, 'maps'));
@@ -304,7 +278,7 @@ export async function localizeRun(o: LocalizeOptions): Promise<{ report: Localiz
       writeNpy(join(dir, 'labels.npy'), BigInt64Array.from(labels, (v) => BigInt(v)), [n]);
       written.push(join(dir, 'masks.npy'), join(dir, 'labels.npy'));
     }
-    written.push(await writeOverlays(ds, classMaps, Math.min(n, 8), join(dir, 'overlays.png')));
+    written.push(await writeOverlays(ds, classMaps, Math.min(n, 8), join(dir, LOCALIZATION_OVERLAYS)));
     return written;
   }));
   o.log?.(`localized ${n} images with ${methods.join(', ')}`);

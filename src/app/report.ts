@@ -7,12 +7,13 @@ import { dirname, join } from 'node:path';
 import * as torch from '../torch/index.js';
 import { BatchLoader, subset, type ImageDataset } from '../data/index.js';
 import { openRun, runDataset, extractFeatures, type OpenRun } from '../csg/run.js';
-import { RunDir, readMetrics, readRunInfo } from '../csg/run_dir.js';
+import { ADVERSARIAL_FILE, ADVERSARIAL_MARKDOWN, LOCALIZATION_FILE, LOCALIZATION_OVERLAYS, RunDir, readMetrics, readRunInfo } from '../csg/run_dir.js';
+import type { AnalysisResult, LocalizationReport } from '../csg/results.js';
 import { gateAssignment } from '../metrics/analysis.js';
 import { writeFileAtomic } from '../util/atomic.js';
 import { packageRoot } from '../util/paths.js';
-import { analysisKey, analysisStaleness, resultStaleness, type AnalyzeOptions, type CheckpointKey } from './analysis_key.js';
-import type { AnalysisResult } from './run_analysis.js';
+import { analysisKey, readCurrentResult, type AnalyzeOptions, type CheckpointKey } from './analysis_key.js';
+import { isAdversarialReport } from '../report/adversarial_tables.js';
 import { writingOutput } from './outputs.js';
 import { REPORT_DEFAULTS } from './defaults.js';
 import {
@@ -42,38 +43,21 @@ export interface ReportOptions {
   log?: (line: string) => void;
 }
 
-const readJson = (file: string): unknown => {
-  try {
-    return JSON.parse(readFileSync(file, 'utf8'));
-  } catch (e) {
-    throw new Error(`${file}: not readable JSON (${(e as Error).message})`);
-  }
-};
-
-/** RUN/analysis/analysis.json with the wanted key, else computed (and cached) or, without `analyze`, none and a note. */
+/** The run's analysis.json with the wanted key, else computed (and cached) or, without `analyze`, none and a note. */
 async function runAnalysis(dir: string, opts: AnalyzeOptions, analyze: boolean, notes: string[], log: (s: string) => void): Promise<AnalysisResult | null> {
-  const analysisDir = new RunDir(dir, '--run').analysisDir;
-  const file = join(analysisDir, 'analysis.json');
-  let cached: AnalysisResult | null = null, why = '';
-  if (existsSync(file)) {
-    try {
-      cached = readJson(file) as AnalysisResult;
-      why = analysisStaleness(file, cached?.key, analysisKey(dir, opts));
-      if (!why) return cached;
-    } catch (e) {
-      why = (e as Error).message;
-    }
-  }
+  const rd = new RunDir(dir, '--run');
+  const { result: cached, why } = readCurrentResult<AnalysisResult>(rd.analysisFile, analysisKey(dir, opts));
+  if (cached) return cached;
   if (!analyze) {
     notes.push(why ? `analysis not shown: ${why} (csgnet report without --no-analyze recomputes it)`
-      : `no analysis in ${analysisDir} (run csgnet analyze, or csgnet report without --no-analyze)`);
+      : `no analysis in ${rd.analysisDir} (run csgnet analyze, or csgnet report without --no-analyze)`);
     return null;
   }
   log(`analyzing ${dir} (features, MI matrix, figures)${why ? `: ${why}` : ''} ...`);
   const { analyzeRun, writeAnalysis } = await import('./run_analysis.js');
   const full = await analyzeRun(dir, { ...opts, log });
-  await writeAnalysis(full, analysisDir);
-  notes.push(`analysis computed now${why ? ` (${why})` : ''} and cached in ${analysisDir}`);
+  await writeAnalysis(full, rd.analysisDir);
+  notes.push(`analysis computed now${why ? ` (${why})` : ''} and cached in ${rd.analysisDir}`);
   return full.result;
 }
 
@@ -170,21 +154,25 @@ export async function filterGallery(run: OpenRun, ds: ImageDataset, o: {
 
 const MAX_INLINE_IMAGE = 4 << 20;
 
-/** Whether a result file's checkpoint key is `want` (this run's checkpoint); if not, a note says why it is left out. */
-function ownResult(file: string, json: unknown, want: CheckpointKey | null, notes: string[]): boolean {
-  const why = want ? resultStaleness(file, (json as { checkpoint_key?: CheckpointKey } | null)?.checkpoint_key, want) : `${file}: the run's checkpoint cannot be read`;
+/** A result file of this run's checkpoint `want`, else null; a note says why one that is there is left out. */
+function ownResult<T>(file: string, want: CheckpointKey | null, notes: string[]): T | null {
+  if (!want) {
+    if (existsSync(file)) notes.push(`not shown: ${file}: the run's checkpoint cannot be read`);
+    return null;
+  }
+  const { result, why } = readCurrentResult<T>(file, want);
   if (why) notes.push(`not shown: ${why}`);
-  return !why;
+  return result;
 }
 
-function localizationOf(dir: string, notes: string[], want: CheckpointKey | null): ReportLocalization | null {
-  for (const sub of ['localization', 'analysis']) {
-    const file = join(dir, sub, 'localization.json');
+function localizationOf(rd: RunDir, notes: string[], want: CheckpointKey | null): ReportLocalization | null {
+  // RUN/localization, else where localize wrote by default before it.
+  for (const dir of [rd.localizationDir, rd.olderLocalizationDir]) {
+    const file = join(dir, LOCALIZATION_FILE);
     if (!existsSync(file)) continue;
-    let json: unknown;
-    try { json = readJson(file); } catch (e) { notes.push((e as Error).message); return null; }
-    if (!ownResult(file, json, want, notes)) return null;
-    const png = join(dir, sub, 'overlays.png');
+    const json = ownResult<LocalizationReport>(file, want, notes);
+    if (!json) return null;
+    const png = join(dir, LOCALIZATION_OVERLAYS);
     let overlays: string | null = null;
     if (existsSync(png)) {
       if (statSync(png).size <= MAX_INLINE_IMAGE) overlays = dataUri('image/png', readFileSync(png));
@@ -195,22 +183,25 @@ function localizationOf(dir: string, notes: string[], want: CheckpointKey | null
   return null;
 }
 
-function adversarialOf(dir: string, notes: string[], want: CheckpointKey | null): ReportAdversarial | null {
-  const adv = join(dir, 'adversarial');
-  const js = join(adv, 'adversarial.json'), md = join(adv, 'adversarial.md');
-  if (!existsSync(js) && !existsSync(md)) return null;
-  let json: unknown = null;
-  // adversarial.md alone carries no key: it is shown only with its adversarial.json.
-  try { json = readJson(js); } catch (e) { notes.push((e as Error).message); return null; }
-  if (!ownResult(js, json, want, notes)) return null;
-  return { dir: adv, json, markdown: existsSync(md) ? readFileSync(md, 'utf8') : null };
+function adversarialOf(rd: RunDir, notes: string[], want: CheckpointKey | null): ReportAdversarial | null {
+  // Shown from adversarial.json (it carries the checkpoint key); adversarial.md is its text rendering.
+  const file = rd.adversarialFile, md = join(rd.adversarialDir, ADVERSARIAL_MARKDOWN);
+  if (!existsSync(file) && existsSync(md)) notes.push(`not shown: ${md} has no ${ADVERSARIAL_FILE} beside it (the JSON carries the checkpoint key and the figures)`);
+  const json = ownResult<unknown>(file, want, notes);
+  if (!json) return null;
+  if (!isAdversarialReport(json)) {
+    notes.push(`not shown: ${file} lacks the attacks, transfer, settings or clean figures of an adversarial.json (rerun csgnet adversarial --run ${rd.dir})`);
+    return null;
+  }
+  return { file, json };
 }
 
 /** Everything the page shows of one run folder. */
 export async function gatherRun(dir: string, o: Omit<ReportOptions, 'runs' | 'out'> = {}): Promise<ReportRun> {
   const log = o.log ?? (() => {});
   const info = readRunInfo(dir);
-  const config = new RunDir(dir, '--run').readConfig<Record<string, unknown>>();
+  const rd = new RunDir(dir, '--run');
+  const config = rd.readConfig<Record<string, unknown>>();
   const notes: string[] = [];
   const checkpoint = o.checkpoint ?? 'last';
   const split = o.split ?? 'test';
@@ -242,7 +233,7 @@ export async function gatherRun(dir: string, o: Omit<ReportOptions, 'runs' | 'ou
   const out: ReportRun = {
     name: dir, config, model: info.config.model, strategy: info.config.strategy, dataset: info.dataset.name, classes: info.dataset.classes,
     checkpoint: run ? { file: run.checkpoint, epoch: run.epoch } : null, metrics, analysis, gate: run?.gate ? run.gate.toArray() : null,
-    gallery, localization: localizationOf(dir, notes, want), adversarial: adversarialOf(dir, notes, want), notes,
+    gallery, localization: localizationOf(rd, notes, want), adversarial: adversarialOf(rd, notes, want), notes,
   };
   if (run) disposeRun(run);
   return out;

@@ -7,37 +7,16 @@ import * as torch from '../torch/index.js';
 import { extractFeatures, openRun, runDataset, type OpenRun, type RunDataOptions } from '../csg/run.js';
 import { writeFileAtomic } from '../util/atomic.js';
 import { miMatrixAsync, mis as misScore } from '../metrics/mutual_info.js';
-import { analysisKey, type AnalysisKey, type AnalyzeOptions } from './analysis_key.js';
+import { analysisKey, type AnalyzeOptions } from './analysis_key.js';
+import { ANALYSIS_FILE } from '../csg/run_dir.js';
+import type { AnalysisResult } from '../csg/results.js';
 
 export { analysisKey, keyDifference, type AnalysisKey, type AnalyzeOptions } from './analysis_key.js';
+export type { AnalysisResult } from '../csg/results.js';
 import {
   assignmentAgreement, correlationMatrix, gateAssignment, histogram, miAssignment, orderByAssignment,
   relatedFilterCounts, specificity,
 } from '../metrics/analysis.js';
-
-export interface AnalysisResult {
-  /** What produced this analysis (see AnalysisKey). */
-  key: AnalysisKey;
-  run: string;
-  checkpoint: string;
-  split: string;
-  n: number;
-  classes: string[];
-  accuracy: number;
-  mis: number;
-  mi_matrix: number[][];
-  density: number | null;
-  assignment: { gate: number[] | null; mi: number[] };
-  agreement: number | null;
-  related_filters: { gate: number[] | null; mi: number[] };
-  specificity: number[];
-  mean_specificity: number;
-  specificity_histogram: { edges: number[]; counts: number[] };
-  /** With only the filters assigned to class c kept (gate assignment for CSG, MI otherwise): class c vs rest over all images. */
-  class_filter_accuracy: { assignment: 'gate' | 'mi'; recall: number[]; specificity: number[]; balanced: number[]; mean_balanced: number };
-  seconds: { features: number; mi: number };
-}
-
 
 const mean = (xs: number[]) => { const f = xs.filter(Number.isFinite); return f.length ? f.reduce((a, b) => a + b, 0) / f.length : NaN; };
 const rows = (flat: ArrayLike<number>, r: number, c: number): number[][] =>
@@ -121,7 +100,7 @@ async function analyzeOpenRun(run: OpenRun, dir: string, o: AnalyzeOptions & Run
 export async function writeAnalysis({ result: r, features, gate: G }: AnalysisWithData, outDir: string): Promise<string[]> {
   const { gateHeatmap, miMatrixHeatmap, correlationHeatmap, specificityHistogram, writeFigure } = await import('../report/charts.js');
   mkdirSync(outDir, { recursive: true });
-  const file = join(outDir, 'analysis.json');
+  const file = join(outDir, ANALYSIS_FILE);
   writeFileAtomic(file, JSON.stringify(r) + '\n');
   const C = r.classes.length, K = r.specificity.length;
   const assign = r.assignment.gate ?? r.assignment.mi;

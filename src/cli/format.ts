@@ -1,5 +1,6 @@
 // What the terminal shows for eval, gate and info.
 import { table, fmt } from '../report/table.js';
+import type { LocalizationReport } from '../csg/results.js';
 
 export { table, fmt } from '../report/table.js';
 
@@ -39,9 +40,10 @@ export function formatInfo(i: import('../torch/info.js').TorchInfo): string {
 }
 
 /** The overall figures of `csgnet localize`, one row per method. */
-export function formatLocalization(r: { run: string; settings: { images: number; split: string; dataset?: { name: string; own: boolean } }; methods: Record<string, any> }): string {
+export function formatLocalization(r: LocalizationReport): string {
   const rows: (string | number)[][] = [];
-  for (const [m, v] of Object.entries(r.methods)) {
+  // The methods' figures are src/metrics' result objects, read by name.
+  for (const [m, v] of Object.entries(r.methods) as [string, any][]) {
     if (v?.top30_iou) {
       const o = (k: string) => v[k].overall;
       rows.push([m, o('top30_iou').meanIoU, o('top30_iou').hitRate, o('max_box_acc_v2').maxBoxAccV2, o('pxap').pxap,

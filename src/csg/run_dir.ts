@@ -35,6 +35,20 @@ export const METRICS_FILE = 'metrics.jsonl';
 export const LOCK_FILE = 'lock';
 /** Where `compare` keeps a run's analysis (analysis.json and figures). */
 export const ANALYSIS_DIR = 'analysis';
+/** localize's default output folder (localization.json, overlays.png), where compare and report look. */
+export const LOCALIZATION_DIR = 'localization';
+/** adversarial's default output folder (adversarial.json, adversarial.md, figures), where compare and report look. */
+export const ADVERSARIAL_DIR = 'adversarial';
+/** What each command writes into its output folder (the run's own or --out). */
+export const ANALYSIS_FILE = 'analysis.json';
+export const LOCALIZATION_FILE = 'localization.json';
+export const LOCALIZATION_OVERLAYS = 'overlays.png';
+export const ADVERSARIAL_FILE = 'adversarial.json';
+export const ADVERSARIAL_MARKDOWN = 'adversarial.md';
+export const COMPARISON_FILE = 'comparison.json';
+export const COMPARISON_MARKDOWN = 'comparison.md';
+/** The report the dashboard links a run to (`csgnet report RUN --out RUN/report.html`). */
+export const REPORT_FILE = 'report.html';
 
 export const CHECKPOINT_DIR = 'checkpoints';
 
@@ -72,6 +86,14 @@ export class RunDir {
   get checkpointDir(): string { return join(this.dir, CHECKPOINT_DIR); }
   get lockFile(): string { return join(this.dir, LOCK_FILE); }
   get analysisDir(): string { return join(this.dir, ANALYSIS_DIR); }
+  get analysisFile(): string { return join(this.analysisDir, ANALYSIS_FILE); }
+  get localizationDir(): string { return join(this.dir, LOCALIZATION_DIR); }
+  get localizationFile(): string { return join(this.localizationDir, LOCALIZATION_FILE); }
+  /** Where localize wrote by default before RUN/localization (the report still looks there, after it). */
+  get olderLocalizationDir(): string { return this.analysisDir; }
+  get adversarialDir(): string { return join(this.dir, ADVERSARIAL_DIR); }
+  get adversarialFile(): string { return join(this.adversarialDir, ADVERSARIAL_FILE); }
+  get reportFile(): string { return join(this.dir, REPORT_FILE); }
   checkpoint(which: 'last' | 'best' | string): string { return checkpointPath(this.dir, which); }
 
   /** Whether the folder holds a csgnet run (its config.json). */

@@ -3,14 +3,13 @@
 // metrics.jsonl. Everything here reads; nothing writes or takes a lock.
 import { closeSync, existsSync, openSync, readdirSync, readSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { CONFIG_FILE, LOCK_FILE, METRICS_FILE, RunDir, type EpochMetrics } from '../../csg/run_dir.js';
+import { CONFIG_FILE, LOCK_FILE, METRICS_FILE, REPORT_FILE, RunDir, type EpochMetrics } from '../../csg/run_dir.js';
 import { EVENTS_FILE, parseEvents, type RunEvent } from '../../csg/events_log.js';
 import { lockHolder } from '../../util/lock.js';
 import { ForbiddenPathError, resolveInside } from './safe_path.js';
 
 /** How deep below the root run folders are looked for (runs/a/b/c). */
 export const MAX_RUN_DEPTH = 3;
-export const REPORT_FILE = 'report.html';
 
 export type RunStatus = 'training' | 'finished' | 'stopped' | 'failed';
 
@@ -128,7 +127,7 @@ export function summarizeRun(root: string, name: string): RunSummary | null {
     name, status, detail,
     model: config?.train?.model ?? null, dataset: config?.dataset?.name ?? config?.train?.dataset ?? null, strategy: config?.train?.strategy ?? null,
     epochs, epochsDone: metrics.length, last: metrics.at(-1) ?? null,
-    updated: new Date(updated).toISOString(), hasReport: existsSync(join(dir, REPORT_FILE)),
+    updated: new Date(updated).toISOString(), hasReport: existsSync(rd.reportFile),
   };
 }
 
@@ -136,4 +135,4 @@ export function listRuns(root: string): RunSummary[] {
   return discoverRuns(root).map((n) => summarizeRun(root, n)).filter((s): s is RunSummary => s !== null);
 }
 
-export { METRICS_FILE, EVENTS_FILE };
+export { METRICS_FILE, EVENTS_FILE, REPORT_FILE };

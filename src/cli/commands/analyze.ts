@@ -1,6 +1,5 @@
 // `csgnet analyze`: MIS, MI matrix, gate density, filter-class assignment and figures of a run.
 import type { Command } from 'commander';
-import { join } from 'node:path';
 import { addRunOptions, int, threadsOption } from '../options.js';
 import { stderrNote as note } from '../format.js';
 import { DEFAULT_N_NEIGHBORS } from '../../metrics/mi/estimator.js';
@@ -16,7 +15,8 @@ export function register(program: Command): void {
     .action(async (o) => {
       const { analyzeRun, writeAnalysis } = await import('../../app/run_analysis.js');
       const { checkOutputDir, writingOutput } = await import('../../app/outputs.js');
-      checkOutputDir('--out', o.out, { runs: [o.run], mode: 'add', suggest: join(o.run, 'analysis') });
+      const { RunDir } = await import('../../csg/run_dir.js');
+      checkOutputDir('--out', o.out, { runs: [o.run], mode: 'add', suggest: new RunDir(o.run, '--run').analysisDir });
       const a = await analyzeRun(o.run, { split: o.split, limit: o.limit, checkpoint: o.checkpoint, log: note,
         mi: { nNeighbors: o.nNeighbors, balanceNegatives: !!o.balanced, normalizeColumns: !!o.normalizeColumns } });
       const files = await writingOutput('--out', o.out, () => writeAnalysis(a, o.out));

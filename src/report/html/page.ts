@@ -4,10 +4,11 @@
 import { orderByAssignment } from '../../metrics/analysis.js';
 import { gateHeatmap, miMatrixHeatmap, specificityHistogram } from '../figures.js';
 import { barSpec, type TopLevelSpec } from '../specs.js';
-import { comparisonSpecs, findRocCurves, rocSpecs, trainingCurveSpecs, type TitledSpec } from './charts.js';
+import { adversarialRocCurves, adversarialTables } from '../adversarial_tables.js';
+import { comparisonSpecs, rocSpecs, trainingCurveSpecs, type TitledSpec } from './charts.js';
 import { esc, jsonForScript, num } from './escape.js';
-import { markdownToHtml } from './markdown.js';
 import type { ReportAssets, ReportData, ReportGallery, ReportLocalization, ReportRun } from './types.js';
+import type { LocalizationReport } from '../../csg/results.js';
 
 /** Collects the page's specs; each chart is a placeholder the page script fills. */
 class Charts {
@@ -129,7 +130,7 @@ function localizationRows(json: unknown): string[][] {
 
 function localizationSection(l: ReportLocalization | null, id: string): string {
   if (!l) return '';
-  const s = (l.json as any)?.settings ?? {};
+  const s: Partial<LocalizationReport['settings']> = l.json.settings ?? {};
   const rows = localizationRows(l.json);
   return section(id, 'Localization',
     `<p>${esc(l.file)}: ${esc(s.images ?? '?')} images of the ${esc(s.split ?? '?')} split, maps for the ${esc(s.target ?? '?')} class.</p>` +
@@ -140,9 +141,11 @@ function localizationSection(l: ReportLocalization | null, id: string): string {
 function adversarialSection(run: ReportRun, id: string, charts: Charts): string {
   const a = run.adversarial;
   if (!a) return '';
-  const curves = a.json ? findRocCurves(a.json) : [];
-  const body = (a.markdown ? markdownToHtml(a.markdown) : '') + (curves.length ? charts.grid(rocSpecs(curves)) : '');
-  return section(id, 'Adversarial detection', body || missing(`${a.dir} has neither adversarial.md nor ROC curves in adversarial.json.`));
+  const t = adversarialTables(a.json);
+  const tables = t.tables.map((x) => `<h4>${esc(x.heading)}</h4>` + table(x.header, x.rows.map((r) => r.map(esc))) +
+    (x.note ? `<p><strong>${esc(x.note.label)}</strong> ${esc(x.note.text)}</p>` : '')).join('');
+  const curves = adversarialRocCurves(a.json);
+  return section(id, 'Adversarial detection', `<p>${esc(a.file)}: ${esc(t.intro)}</p>` + tables + (curves.length ? charts.grid(rocSpecs(curves)) : ''));
 }
 
 /** Short, distinct names of run folders for chart labels: the last path part, more parts where two agree. */

@@ -1,24 +1,7 @@
 // What the HTML report is made from: plain data a caller gathers (src/app/report.ts reads run folders
 // and computes what is missing); the page builder only formats it.
 import type { EpochMetrics } from '../../csg/run_dir.js';
-
-/** The parts of a run's analysis.json the page shows (src/app/run_analysis.ts AnalysisResult fits it). */
-export interface ReportAnalysis {
-  split: string;
-  n: number;
-  classes: string[];
-  accuracy: number;
-  mis: number;
-  /** [C][K] */
-  mi_matrix: number[][];
-  density: number | null;
-  assignment: { gate: number[] | null; mi: number[] };
-  agreement: number | null;
-  related_filters?: { gate: number[] | null; mi: number[] };
-  specificity: number[];
-  mean_specificity: number;
-  class_filter_accuracy?: { assignment: 'gate' | 'mi'; balanced: number[]; mean_balanced: number };
-}
+import type { AdversarialReport, AnalysisResult, LocalizationReport } from '../../csg/results.js';
 
 /** One image of a filter's gallery. */
 export interface GalleryImage {
@@ -54,17 +37,16 @@ export interface ReportGallery {
 
 export interface ReportLocalization {
   file: string;
-  /** localization.json as written by `csgnet localize` (read generically). */
-  json: unknown;
+  /** localization.json as written by `csgnet localize` (its methods' figures are read generically). */
+  json: LocalizationReport;
   /** overlays.png as a data URI, when present. */
   overlays: string | null;
 }
 
 export interface ReportAdversarial {
-  dir: string;
-  json: unknown | null;
-  /** adversarial.md, when present (its tables are shown as tables). */
-  markdown: string | null;
+  /** The adversarial.json shown. */
+  file: string;
+  json: AdversarialReport;
 }
 
 /** Everything the page shows of one run; null parts are reported as missing, with `notes` saying why. */
@@ -80,7 +62,7 @@ export interface ReportRun {
   /** The checkpoint the model-based parts used, and its epoch. */
   checkpoint: { file: string; epoch: number } | null;
   metrics: EpochMetrics[];
-  analysis: ReportAnalysis | null;
+  analysis: AnalysisResult | null;
   /** G as K rows of C (CSG runs). */
   gate: number[][] | null;
   gallery: ReportGallery | null;
