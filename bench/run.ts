@@ -72,6 +72,23 @@ function attackBench(): object {
   });
 }
 
+/** adversarialRun on a tiny LeNet run (BENCH_ADVERSARIAL_RUN names another run folder). */
+async function adversarialBench(): Promise<object> {
+  const { benchAdversarial } = await import('../src/bench/adversarial.js');
+  const given = process.env.BENCH_ADVERSARIAL_RUN;
+  const dir = given ? null : mkdtempSync(join(tmpdir(), 'csgnet-bench-'));
+  try {
+    const runDir = given ?? join(dir!, 'run');
+    if (!given) {
+      run('node', [cli, 'train', '--dataset', 'fashion-mnist', '--model', 'lenet', '--strategy', 'csg', '--epochs', '2', '--period', '2', '--phase-min', '1',
+        '--limit', '1024', '--val-limit', '100', '--threads', String(threads), '--out', runDir, '--progress', 'none']);
+    }
+    return await benchAdversarial({ run: runDir, limit: Number(process.env.BENCH_ADVERSARIAL_IMAGES ?? 200), threads });
+  } finally {
+    if (dir) rmSync(dir, { recursive: true, force: true });
+  }
+}
+
 async function loaderBench(): Promise<object[]> {
   const { benchLoader } = await import('../src/bench/loader.js');
   const out: object[] = [];
@@ -91,7 +108,7 @@ async function loaderBench(): Promise<object[]> {
 }
 
 async function main(): Promise<void> {
-  if (!['cli', 'export', 'dist'].includes(process.argv[2] ?? '') && !existsSync(PY)) throw new Error(`${PY} not found: install python3-torch and python3-sklearn (apt-get install -y python3-torch python3-sklearn)`);
+  if (!['cli', 'export', 'dist', 'adversarial'].includes(process.argv[2] ?? '') && !existsSync(PY)) throw new Error(`${PY} not found: install python3-torch and python3-sklearn (apt-get install -y python3-torch python3-sklearn)`);
   const which = (process.argv[2] ?? 'all').split(',');
   const results: object[] = [];
   const say = (r: object) => { results.push(r); console.log(JSON.stringify(r)); };
@@ -101,6 +118,7 @@ async function main(): Promise<void> {
   if (which.includes('all') || which.includes('cli')) for (const r of (await import('../src/bench/cli.js')).benchCli()) say(r);
   if (which.includes('all') || which.includes('localize')) for (const r of await (await import('../src/bench/localize.js')).benchLocalize()) say(r);
   if (which.includes('all') || which.includes('attack')) say(await attackBench());
+  if (which.includes('all') || which.includes('adversarial')) say(await adversarialBench());
   if (which.includes('all') || which.includes('charts')) for (const f of [64, 2048]) say(await (await import('../src/bench/charts.js')).benchCharts({ filters: f, classes: 10, repeats: 5 }));
   if (which.includes('all') || which.includes('export')) for (const r of await (await import('../src/bench/export.js')).benchExport({ threads })) say(r);
   if (which.includes('all') || which.includes('dist')) for (const r of await (await import('../src/bench/dist.js')).benchDist({ threads })) say(r);

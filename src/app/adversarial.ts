@@ -14,17 +14,17 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import * as torch from '../torch/index.js';
 import type { Tensor } from '../torch/index.js';
-import { BatchLoader, Rng, mixSeed, splitDataset, type ImageDataset } from '../data/index.js';
-import { openRun, runDataset, type OpenRun } from '../csg/run.js';
-import { ATTACK_NAMES, PixelModel, createAttack, defaultAttackOptions, runAttack, type AttackName, type AttackOptions } from '../attack/index.js';
+import { BatchLoader, Rng, mixSeed } from '../data/index.js';
+import { openRun, runDataset } from '../csg/run.js';
+import { ATTACK_NAMES, PixelModel, createAttack, defaultAttackOptions, type AttackName, type AttackOptions } from '../attack/index.js';
 import { DETECTOR_NAMES, Detector, createDetector, gateConsistency, type DetectorContext, type DetectorName } from '../detect/index.js';
-import { detectionMetrics, rocCurve } from '../metrics/detection.js';
 import { FilterClassStats } from '../explain/filter_stats.js';
 import { writeNpy } from '../io/npy.js';
 import { thinRoc } from '../report/roc.js';
 import { analysisKey } from './analysis_key.js';
 import { RunDir } from '../csg/run_dir.js';
 import type { AdversarialReport, DetectorMetrics, DetectorOutcome, SettingResult, TransferResult } from '../csg/results.js';
+import { attackImages, auroc, disposeSamples, evaluateDetectors, noisyCopies, scoreSetting, selectImages, trainImages, type Samples, type Selection } from './adversarial_stages.js';
 import { MIN_REPORTED, writeAdversarialReport, type AdversarialExample } from './adversarial_report.js';
 import { checkOutputDir, writingOutput } from './outputs.js';
 import { StagedDir } from '../util/staged_dir.js';
@@ -107,62 +107,10 @@ function checkPositive(flag: string, values: readonly number[], max = Infinity):
   return [...new Set(values)];
 }
 
-/** Images [n, C, H, W] in [0, 1] (v / 255) and their labels. */
-function pixels(ds: ImageDataset, n: number, batchSize: number): { x: Float32Array; labels: Int32Array } {
-  const per = ds.channels * ds.height * ds.width;
-  const x = new Float32Array(n * per), labels = new Int32Array(n);
-  let at = 0;
-  for (const b of new BatchLoader(ds, { batchSize, shuffle: false, normalize: false, limit: n }).epoch(0)) {
-    x.set(b.x, at * per); labels.set(b.y, at); at += b.y.length;
-  }
-  return { x, labels };
-}
-
-/** The training images the model learnt from: the run's train part (without its held-out val part),
- *  of which the trainer read the first `limit` when it had one. */
-async function trainImages(run: OpenRun, log: (line: string) => void): Promise<{ ds: ImageDataset; seen: number }> {
-  let full: ImageDataset;
-  try {
-    full = await runDataset(run, 'train', { log });
-  } catch (e) {
-    const why = run.gate ? 'the Mahalanobis statistics' : "the Mahalanobis statistics and this STD run's filter-to-class assignment (its gate detector)";
-    throw new Error(`the detectors need the run's training images for ${why}, which cannot be read: ${(e as Error).message}`);
-  }
-  const ds = run.config.valFraction > 0 ? splitDataset(full, run.config.valFraction, run.config.seed).train : full;
-  return { ds, seen: run.config.limit ? Math.min(run.config.limit, ds.length) : ds.length };
-}
-
-function predictions(pm: PixelModel, x: Float32Array, n: number, shape: number[], batchSize: number): Int32Array {
-  const per = shape.reduce((a, b) => a * b, 1), out = new Int32Array(n);
-  for (let s = 0; s < n; s += batchSize) {
-    const b = Math.min(batchSize, n - s);
-    out.set(torch.tidy(() => pm.predict(torch.fromTypedArray(x.subarray(s * per, (s + b) * per), [b, ...shape])).to('int32').data() as Int32Array), s);
-  }
-  return out;
-}
-
 /** A standard normal draw (Box-Muller) from the project's RNG. */
 function gaussian(rng: Rng): number {
   const u = 1 - rng.float(), v = rng.float();
   return Math.sqrt(-2 * Math.log(u)) * Math.cos(2 * Math.PI * v);
-}
-
-/** x + Gaussian noise scaled to L2 norm `l2`, clamped to [0, 1], written into out. */
-function noisyCopy(x: Float32Array, l2: number, rng: Rng, out: Float32Array): void {
-  const z = new Float64Array(x.length);
-  let norm = 0;
-  for (let i = 0; i < z.length; i++) { z[i] = gaussian(rng); norm += z[i]! * z[i]!; }
-  const scale = norm > 0 ? l2 / Math.sqrt(norm) : 0;
-  for (let i = 0; i < z.length; i++) out[i] = Math.min(1, Math.max(0, x[i]! + scale * z[i]!));
-}
-
-/** The detection samples of one part (fit or eval): clean, noisy and adversarial copies of its images. */
-interface Samples { clean: Float32Array; noisy: Float32Array; adv: Float32Array; count: number }
-
-function gather(src: Float32Array, rows: number[], per: number): Float32Array {
-  const out = new Float32Array(rows.length * per);
-  rows.forEach((r, k) => out.set(src.subarray(r * per, (r + 1) * per), k * per));
-  return out;
 }
 
 interface Setting { key: string; file: string; attack: AttackName | 'pgd-adaptive'; eps: number | null; weight: number | null }
@@ -197,7 +145,7 @@ export async function adversarialRun(o: AdversarialOptions): Promise<{ report: A
   const ds = await runDataset(run, split, { log });
   const limit = o.limit ?? DEFAULT_LIMIT;
   const n = limit ? Math.min(limit, ds.length) : ds.length;
-  const shape = [ds.channels, ds.height, ds.width], per = ds.channels * ds.height * ds.width;
+  const shape = [ds.channels, ds.height, ds.width];
   const model = run.model;
   model.eval();
   // The run's training normalisation (ds carries it), as every command uses it.
@@ -205,6 +153,9 @@ export async function adversarialRun(o: AdversarialOptions): Promise<{ report: A
   const gate = run.gate ? torch.keep(run.gate.weight.detach()) : null;
   const held: Tensor[] = [];
   let dets: Detector[] = [];
+  let sel: Selection | null = null;
+  // FGSM's fitting samples per eps, for the transfer runs (freed at the end).
+  const fgsmFit = new Map<number, { samples: Samples; key: string }>();
   // Everything goes to a temp folder beside `out`, swapped in at the end: a stopped or failed run
   // leaves `out` as it was (no arrays of one run beside another's JSON).
   let stage: StagedDir | null = null;
@@ -219,15 +170,11 @@ export async function adversarialRun(o: AdversarialOptions): Promise<{ report: A
       log(`warning: ${n} images: ${n - nFit} are reported, so every detector's metrics come from fewer than ${MIN_REPORTED} samples per class ` +
         `(clean, noisy, adversarial) and are unreliable; --limit ${limitFor(fitFraction, MIN_REPORTED)} or more gives ${MIN_REPORTED} before selection`);
     }
-    const clean = pixels(ds, n, batchSize);
-    const cleanPred = predictions(pm, clean.x, n, shape, batchSize);
-    const attackedIdx: number[] = [];
-    for (let i = 0; i < n; i++) if (cleanPred[i] === clean.labels[i]) attackedIdx.push(i);
+    sel = selectImages(pm, ds, n, batchSize);
+    const { indices: attackedIdx, labels: labelsAtt } = sel;
     const m = attackedIdx.length;
     log(`${n} images of ${ds.name} (${split}): ${m} classified correctly (${(100 * m / Math.max(1, n)).toFixed(1)} %)`);
     if (m === 0) throw new Error(`no image of the first ${n} of the ${split} split is classified correctly: nothing to attack`);
-    const cleanAtt = gather(clean.x, attackedIdx, per);
-    const labelsAtt = Int32Array.from(attackedIdx, (i) => clean.labels[i]!);
 
     // Detectors: prepared once on the training images (Mahalanobis Gaussians, the STD assignment).
     const { ds: train, seen } = await trainImages(run, log);
@@ -269,7 +216,6 @@ export async function adversarialRun(o: AdversarialOptions): Promise<{ report: A
     const results: SettingResult[] = [];
     const transfers: TransferResult[] = [];
     const examples: AdversarialExample[] = [];
-    const fgsmFit = new Map<number, { samples: Samples; key: string }>();
     const files: string[] = [];
     stage = await writingOutput('--out', out, () => new StagedDir(out));
     const dir = stage.dir;
@@ -282,78 +228,14 @@ export async function adversarialRun(o: AdversarialOptions): Promise<{ report: A
       files.push(join(dir, 'npy', 'indices.npy'), join(dir, 'npy', 'labels.npy'));
     }
 
+    const setting: SettingContext = { pm, dets, detectors, sel, isFit, batchSize, seed, dims: { channels: ds.channels, height: ds.height }, assignment, transfer,
+      fgsmFit, results, transfers, examples, log, between: async (b) => { done += b; o.progress?.(done, total); await stopIfAsked(); } };
     for (const [si, s] of settings.entries()) {
-      const base = s.attack === 'pgd-adaptive' ? 'pgd' : s.attack;
-      const opts: AttackOptions = { ...defaultAttackOptions(base, { channels: ds.channels, height: ds.height }, s.eps ?? undefined), seed };
-      if (s.weight !== null) {
-        const w = s.weight, g = assignment!;
-        // The attacker maximises CE + w * s(x): misclassified, yet looking consistent to the gate detector.
-        opts.loss = (x01, logits, labels) => torch.F.crossEntropy(logits, labels).add(gateConsistency(pm, g, x01).mean().mul(w));
-      }
-      const attack = createAttack(base, pm, opts);
-      const adv = new Float32Array(m * per), noisy = new Float32Array(m * per);
-      const success = new Uint8Array(m), advPred = new Int32Array(m), linf = new Float32Array(m), l2 = new Float32Array(m);
-      const rng = new Rng(mixSeed(seed, 0x401, si));
-      for (let st = 0; st < m; st += batchSize) {
-        const b = Math.min(batchSize, m - st);
-        torch.tidy(() => {
-          const x = torch.fromTypedArray(cleanAtt.subarray(st * per, (st + b) * per), [b, ...shape]);
-          const y = torch.fromTypedArray(labelsAtt.subarray(st, st + b), [b], { dtype: 'int64' });
-          const r = runAttack(attack, x, y);
-          adv.set(r.adv.contiguous().data() as Float32Array, st * per);
-          success.set(r.success, st); advPred.set(r.predicted, st); linf.set(r.linf, st); l2.set(r.l2, st);
-          return null;
-        });
-        for (let k = st; k < st + b; k++) noisyCopy(cleanAtt.subarray(k * per, (k + 1) * per), l2[k]!, rng, noisy.subarray(k * per, (k + 1) * per));
-        done += b;
-        o.progress?.(done, total);
-        await stopIfAsked();
-      }
-      const noisyPred = predictions(pm, noisy, m, shape, batchSize);
-      const fitRows: number[] = [], evalRows: number[] = [];
-      let successful = 0, sumLinf = 0, sumL2 = 0;
-      for (let k = 0; k < m; k++) {
-        if (!success[k]) continue;
-        successful++; sumLinf += linf[k]!; sumL2 += l2[k]!;
-        if (noisyPred[k] !== labelsAtt[k]) continue;
-        (isFit[attackedIdx[k]!] ? fitRows : evalRows).push(k);
-      }
-      const part = (rows: number[]): Samples => ({ clean: gather(cleanAtt, rows, per), noisy: gather(noisy, rows, per), adv: gather(adv, rows, per), count: rows.length });
-      const fit = part(fitRows), evalSet = part(evalRows);
-
-      const outcomes = evaluateDetectors(dets, fit, evalSet, shape, batchSize);
-      const { loss: _loss, ...shownOptions } = opts;
-      const r: SettingResult = {
-        key: s.key, attack: s.attack, eps: s.eps, adaptive_weight: s.weight, options: shownOptions as Record<string, unknown>,
-        attacked: m, successful, success_rate: successful / m,
-        mean_linf: successful ? sumLinf / successful : null, mean_l2: successful ? sumL2 / successful : null,
-        selected: fitRows.length + evalRows.length,
-        fit: { images: fitRows.length, samples: 3 * fitRows.length }, eval: { images: evalRows.length, samples: 3 * evalRows.length },
-        detectors: outcomes,
-      };
-      results.push(r);
-      if (evalRows.length < MIN_REPORTED) {
-        log(`warning: ${s.key}: ${evalRows.length} reported images (samples per class), fewer than ${MIN_REPORTED}: its detector metrics are unreliable`);
-      }
-      log(`${s.key}: success ${(100 * r.success_rate).toFixed(1)} % of ${m}, selected ${r.selected} (fit ${fitRows.length}, report ${evalRows.length}); AUROC ` +
-        detectors.map((d) => `${d} ${auroc(outcomes[d])}`).join(', '));
-
-      if (transfer && s.attack === 'fgsm' && s.eps !== null) fgsmFit.set(s.eps, { samples: fit, key: s.key });
-      if (transfer && (s.attack === 'pgd' || s.attack === 'cw')) {
-        const sources = s.attack === 'cw' ? [...fgsmFit.values()] : (fgsmFit.has(s.eps!) ? [fgsmFit.get(s.eps!)!] : []);
-        for (const src of sources) transfers.push({ fit: src.key, test: s.key, detectors: evaluateDetectors(dets, src.samples, evalSet, shape, batchSize) });
-      }
-
-      const ex = [...fitRows, ...evalRows].sort((a, b) => a - b).slice(0, EXAMPLES);
-      for (const k of ex) {
-        examples.push({ setting: s.key, index: attackedIdx[k]!, label: labelsAtt[k]!, cleanPrediction: labelsAtt[k]!, adversarialPrediction: advPred[k]!,
-          clean: cleanAtt.slice(k * per, (k + 1) * per), adversarial: adv.slice(k * per, (k + 1) * per) });
-      }
-      if (o.saveAdversarial) {
+      await runSetting(setting, s, si, o.saveAdversarial ? async (adv) => {
         const f = join(dir, 'npy', `${s.file}.npy`);
         await writingOutput('--out', out, () => writeNpy(f, adv, [m, ...shape]));
         files.push(f);
-      }
+      } : null);
     }
 
     const report: AdversarialReport = {
@@ -382,6 +264,8 @@ export async function adversarialRun(o: AdversarialOptions): Promise<{ report: A
     // The run was opened here: its model and gate go too, so memory stays flat over repeated calls.
     for (const d of dets) (d as { dispose?: () => void }).dispose?.();
     for (const t of held) t.dispose();
+    for (const f of fgsmFit.values()) disposeSamples(f.samples);
+    sel?.dispose();
     gate?.dispose();
     pm.dispose();
     model.dispose();
@@ -389,56 +273,73 @@ export async function adversarialRun(o: AdversarialOptions): Promise<{ report: A
   }
 }
 
-function auroc(d: DetectorOutcome | undefined): string {
-  return d && 'auroc' in d ? d.auroc.toFixed(3) : 'n/a';
+/** What every setting shares: the model, detectors, selection and split, and where its results go. */
+interface SettingContext {
+  pm: PixelModel; dets: Detector[]; detectors: DetectorName[]; sel: Selection; isFit: Uint8Array; batchSize: number; seed: number;
+  dims: { channels: number; height: number }; assignment: Tensor | null; transfer: boolean;
+  fgsmFit: Map<number, { samples: Samples; key: string }>;
+  results: SettingResult[]; transfers: TransferResult[]; examples: AdversarialExample[];
+  log: (line: string) => void;
+  /** After each attacked batch: progress and a stop. */
+  between: (count: number) => Promise<void>;
 }
 
-/** Whether a detector learns anything in fit() (the gate score needs no fitting). */
-function fits(d: Detector): boolean {
-  return d.fit !== Detector.prototype.fit;
-}
-
-function toTensor(x: Float32Array, count: number, shape: number[]): Tensor {
-  return torch.fromTypedArray(x.subarray(0, count * shape.reduce((a, b) => a * b, 1)), [count, ...shape]);
-}
-
-function scores(d: Detector, x: Float32Array, count: number, shape: number[], batchSize: number): Float64Array {
-  const per = shape.reduce((a, b) => a * b, 1), out = new Float64Array(count);
-  for (let s = 0; s < count; s += batchSize) {
-    const b = Math.min(batchSize, count - s);
-    const part = torch.tidy(() => d.score(toTensor(x.subarray(s * per), b, shape)));
-    if (part.length !== b) throw new Error(`the ${d.name} detector returned ${part.length} scores for ${b} images`);
-    out.set(part, s);
+/** One setting through the stages: attack, noisy copies, score (and transfer); `save` writes its adversarial images. */
+async function runSetting(c: SettingContext, s: Setting, si: number, save: ((adv: Float32Array) => Promise<void>) | null): Promise<void> {
+  const { pm, dets, detectors, sel, isFit, batchSize, seed, transfer, fgsmFit, results, transfers, examples, log } = c;
+  const { indices: attackedIdx, labels: labelsAtt } = sel;
+  const m = attackedIdx.length;
+  const base = s.attack === 'pgd-adaptive' ? 'pgd' : s.attack;
+  const opts: AttackOptions = { ...defaultAttackOptions(base, c.dims, s.eps ?? undefined), seed };
+  if (s.weight !== null) {
+    const w = s.weight, g = c.assignment!;
+    // The attacker maximises CE + w * s(x): misclassified, yet looking consistent to the gate detector.
+    opts.loss = (x01, logits, labels) => torch.F.crossEntropy(logits, labels).add(gateConsistency(pm, g, x01).mean().mul(w));
   }
-  return out;
-}
-
-/** Fits each detector on `fit` (where it learns) and scores `test`: metrics, or why there are none. */
-function evaluateDetectors(dets: Detector[], fit: Samples, test: Samples, shape: number[], batchSize: number): Partial<Record<DetectorName, DetectorOutcome>> {
-  const res: Partial<Record<DetectorName, DetectorOutcome>> = {};
-  for (const d of dets) {
-    if (test.count === 0) { res[d.name] = { skipped: 'no selected image in the reported part' }; continue; }
-    if (fits(d)) {
-      if (fit.count === 0) { res[d.name] = { skipped: 'no selected image in the fitting part' }; continue; }
-      const per = shape.reduce((a, b) => a * b, 1), f = fit.count;
-      const x = new Float32Array(3 * f * per);
-      x.set(fit.clean, 0); x.set(fit.noisy, f * per); x.set(fit.adv, 2 * f * per);
-      const flags = new Uint8Array(3 * f).fill(1, 2 * f);
-      torch.tidy(() => d.fit(toTensor(x, 3 * f, shape), flags));
+  const attack = createAttack(base, pm, opts);
+  const a = await attackImages(attack, sel, batchSize, c.between);
+  const keepFit = transfer && s.attack === 'fgsm' && s.eps !== null;
+  let noisy: Tensor | null = null;
+  let scored: { fit: Samples; eval: Samples } | null = null;
+  try {
+    const rng = new Rng(mixSeed(seed, 0x401, si));
+    noisy = noisyCopies(sel.clean, a.l2, () => gaussian(rng), batchSize);
+    const sc = scoreSetting(pm, dets, sel, a, noisy, isFit, batchSize);
+    scored = sc;
+    if (keepFit) fgsmFit.set(s.eps!, { samples: sc.fit, key: s.key });
+    const { fitRows, evalRows, outcomes } = sc;
+    const { loss: _loss, ...shownOptions } = opts;
+    const successful = a.summary.succeeded;
+    const r: SettingResult = {
+      key: s.key, attack: s.attack, eps: s.eps, adaptive_weight: s.weight, options: shownOptions as Record<string, unknown>,
+      attacked: m, successful, success_rate: a.summary.successRate,
+      mean_linf: successful ? a.summary.meanLinf : null, mean_l2: successful ? a.summary.meanL2 : null,
+      selected: fitRows.length + evalRows.length,
+      fit: { images: fitRows.length, samples: 3 * fitRows.length }, eval: { images: evalRows.length, samples: 3 * evalRows.length },
+      detectors: outcomes,
+    };
+    results.push(r);
+    if (evalRows.length < MIN_REPORTED) {
+      log(`warning: ${s.key}: ${evalRows.length} reported images (samples per class), fewer than ${MIN_REPORTED}: its detector metrics are unreliable`);
     }
-    const c = test.count;
-    const all = new Float64Array(3 * c), labels = new Uint8Array(3 * c).fill(1, 2 * c);
-    all.set(scores(d, test.clean, c, shape, batchSize), 0);
-    all.set(scores(d, test.noisy, c, shape, batchSize), c);
-    all.set(scores(d, test.adv, c, shape, batchSize), 2 * c);
-    res[d.name] = metricsOf(all, labels);
-  }
-  return res;
-}
+    log(`${s.key}: success ${(100 * r.success_rate).toFixed(1)} % of ${m}, selected ${r.selected} (fit ${fitRows.length}, report ${evalRows.length}); AUROC ` +
+      detectors.map((d) => `${d} ${auroc(outcomes[d])}`).join(', '));
 
-function metricsOf(scoresAll: Float64Array, labels: Uint8Array): DetectorMetrics {
-  const mt = detectionMetrics(scoresAll, labels, { tpr: 0.95 });
-  const roc = rocCurve(scoresAll, labels);
-  return { auroc: mt.auroc, tnr_at_95_tpr: mt.tnrAtTpr, detection_accuracy: mt.detectionAccuracy, tnr_threshold: mt.tnrThreshold,
-    accuracy_threshold: mt.accuracyThreshold, roc: thinRoc(roc.fpr, roc.tpr) };
+    if (transfer && (s.attack === 'pgd' || s.attack === 'cw')) {
+      const sources = s.attack === 'cw' ? [...fgsmFit.values()] : (fgsmFit.has(s.eps!) ? [fgsmFit.get(s.eps!)!] : []);
+      for (const src of sources) transfers.push({ fit: src.key, test: s.key, detectors: evaluateDetectors(dets, src.samples, sc.eval, batchSize) });
+    }
+
+    const ex = [...fitRows, ...evalRows].sort((x, y) => x - y).slice(0, EXAMPLES);
+    for (const k of ex) {
+      examples.push({ setting: s.key, index: attackedIdx[k]!, label: labelsAtt[k]!, cleanPrediction: labelsAtt[k]!, adversarialPrediction: a.predicted[k]!,
+        clean: sel.clean.narrow(0, k, 1).data() as Float32Array, adversarial: a.adv.narrow(0, k, 1).data() as Float32Array });
+    }
+    if (save) await save(a.adv.data() as Float32Array);
+  } finally {
+    a.adv.dispose();
+    noisy?.dispose();
+    if (scored && !keepFit) disposeSamples(scored.fit);
+    if (scored) disposeSamples(scored.eval);
+  }
 }

@@ -134,6 +134,23 @@ export abstract class Attack {
   }
 }
 
+/** torchattacks' defaults of an iterative attack: radius, step size alpha, step count. */
+export interface IterativeDefaults { eps: number; stepSize: number; steps: number }
+
+/** BIM, PGD and PGD-L2: a radius, a step size and a step count, each the attack's default unless given. */
+export abstract class IterativeAttack extends Attack {
+  readonly eps: number;
+  readonly stepSize: number;
+  readonly steps: number;
+
+  constructor(model: PixelModel, o: AttackOptions, defaults: IterativeDefaults) {
+    super(model, o);
+    this.eps = o.eps ?? defaults.eps;
+    this.stepSize = o.stepSize ?? defaults.stepSize;
+    this.steps = o.steps ?? defaults.steps;
+  }
+}
+
 /** Per-image norms of a batch [N, ...]: Linf and L2 of each flattened row. */
 export function perImageNorms(delta: Tensor): { linf: Tensor; l2: Tensor } {
   return torch.tidy(() => {

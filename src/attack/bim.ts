@@ -2,22 +2,16 @@
 // gradient steps of alpha, each clipped to [max(x - eps, 0), min(x + eps, 1)] in torchattacks' order.
 import * as torch from '../torch/index.js';
 import type { Tensor } from '../torch/index.js';
-import { Attack, type AttackOptions } from './base.js';
+import { IterativeAttack, type AttackOptions } from './base.js';
 import type { PixelModel } from './pixel_model.js';
 
-export class BIM extends Attack {
+export class BIM extends IterativeAttack {
   readonly name = 'bim' as const;
-  readonly eps: number;
-  readonly stepSize: number;
-  readonly steps: number;
 
   /** Defaults as torchattacks: eps 8/255, alpha 2/255, 10 steps. */
   constructor(model: PixelModel, o: AttackOptions = {}) {
-    super(model, o);
+    super(model, o, { eps: 8 / 255, stepSize: 2 / 255, steps: 10 });
     if (o.startNoise) throw new Error('bim: startNoise is not supported (no random start; only pgd and pgd-l2 have one)');
-    this.eps = o.eps ?? 8 / 255;
-    this.stepSize = o.stepSize ?? 2 / 255;
-    this.steps = o.steps ?? 10;
   }
 
   protected run(x: Tensor, labels: Tensor): Tensor {

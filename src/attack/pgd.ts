@@ -3,21 +3,15 @@
 // around x and clipped to [0, 1].
 import * as torch from '../torch/index.js';
 import type { Tensor } from '../torch/index.js';
-import { Attack, type AttackOptions } from './base.js';
+import { IterativeAttack, type AttackOptions } from './base.js';
 import type { PixelModel } from './pixel_model.js';
 
-export class PGD extends Attack {
+export class PGD extends IterativeAttack {
   readonly name = 'pgd' as const;
-  readonly eps: number;
-  readonly stepSize: number;
-  readonly steps: number;
 
   /** Defaults as torchattacks: eps 8/255, alpha 2/255, 10 steps, random start. */
   constructor(model: PixelModel, o: AttackOptions = {}) {
-    super(model, o);
-    this.eps = o.eps ?? 8 / 255;
-    this.stepSize = o.stepSize ?? 2 / 255;
-    this.steps = o.steps ?? 10;
+    super(model, o, { eps: 8 / 255, stepSize: 2 / 255, steps: 10 });
   }
 
   protected run(x: Tensor, labels: Tensor): Tensor {

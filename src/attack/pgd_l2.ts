@@ -3,24 +3,18 @@
 // delta rescaled into the eps ball and the image clipped to [0, 1].
 import * as torch from '../torch/index.js';
 import type { Tensor } from '../torch/index.js';
-import { Attack, type AttackOptions } from './base.js';
+import { IterativeAttack, type AttackOptions } from './base.js';
 import type { PixelModel } from './pixel_model.js';
 
 /** torchattacks' guard against dividing by a zero gradient norm. */
 const EPS_FOR_DIVISION = 1e-10;
 
-export class PGDL2 extends Attack {
+export class PGDL2 extends IterativeAttack {
   readonly name = 'pgd-l2' as const;
-  readonly eps: number;
-  readonly stepSize: number;
-  readonly steps: number;
 
   /** Defaults as torchattacks: eps 1.0, alpha 0.2, 10 steps, random start. */
   constructor(model: PixelModel, o: AttackOptions = {}) {
-    super(model, o);
-    this.eps = o.eps ?? 1.0;
-    this.stepSize = o.stepSize ?? 0.2;
-    this.steps = o.steps ?? 10;
+    super(model, o, { eps: 1.0, stepSize: 0.2, steps: 10 });
   }
 
   private randomStart(x: Tensor): Tensor {

@@ -2,139 +2,33 @@
 // for both paths or one per path, a gate with its hinge penalty and row-max projection, per-epoch
 // metrics, crash-safe checkpoints (RunDir), exact resume, stop on an AbortSignal, and a NaN guard.
 // It reports through the events its caller passes in; it never touches the process (signals, exit).
-// Given a process group (TrainOptions.group) it trains data-parallel (data_parallel.ts): every rank
-// runs the same loop on its shard, and rank 0 alone writes the run folder.
-import { existsSync } from 'node:fs';
+// This file holds the trainer and its epoch loop; setting a run up is trainer_setup.ts, continuing
+// one trainer_resume.ts. Given a process group (TrainOptions.group) it trains data-parallel through
+// data_parallel.ts, whose hooks do nothing in a single process: every rank runs the same loop on its
+// shard, and rank 0 alone writes the run folder.
 import * as torch from '../torch/index.js';
 import type { Tensor } from '../torch/index.js';
-import { SGD, Adam, AdamW, MultiStepLR, type Optimizer } from '../torch/optim/index.js';
-import { loadSafetensors } from '../torch/io/safetensors.js';
-import { inChildren, type CsgBackbone } from '../models/types.js';
-import { BatchLoader, loadDataset, splitDataset, type ImageDataset } from '../data/index.js';
+import type { MultiStepLR, Optimizer } from '../torch/optim/index.js';
+import type { CsgBackbone } from '../models/types.js';
+import { BatchLoader, type ImageDataset } from '../data/index.js';
+import type { ProcessGroup } from '../torch/distributed.js';
 import { faultPoint } from '../util/faults.js';
 import type { ClassSpecificGate } from './gate.js';
 import { createModelAndGate } from './model.js';
 import { trainStep, NonFiniteLossError, type StepResult } from './step.js';
-import { epochPath, schedulePlan, type Path } from './schedule.js';
-import { CHECKPOINT_SECONDS, validateConfig, type OptimizerConfig, type TrainConfig } from './config.js';
-import { RESUMABLE_KEYS, type ResumeOverrides } from './train_options.js';
+import { epochPath, type Path } from './schedule.js';
+import { CHECKPOINT_SECONDS, validateConfig, type TrainConfig } from './config.js';
 import { forEachBatch } from './run.js';
-import { addPrefix, loadSnapshot, saveSnapshot, withPrefix, type Snapshot } from './checkpoint.js';
+import { saveSnapshot, type Snapshot } from './checkpoint.js';
 import { RunDir, readMetrics, type EpochMetrics } from './run_dir.js';
-import { DataParallel } from './data_parallel.js';
-import type { ProcessGroup } from '../torch/distributed.js';
+import { dataParallel, type DataParallel } from './data_parallel.js';
+import { TrainingError, type ResumeOptions, type RunOptions, type StopReason, type TrainEvents, type TrainOptions, type TrainResult } from './trainer_options.js';
+import { checkWorldSize, isLeaderOf, loadPretrained, loadTrainingData, newRunRecord, pathOptimizers } from './trainer_setup.js';
+import { emptyStats, repairRunDir, restoreSnapshot, resumeConfig, snapshotOf, type EpochStats, type TrainedState } from './trainer_resume.js';
 
 export { readMetrics, type EpochMetrics };
-
-/** Why run() returned or threw: done, the AbortSignal, RunOptions.stopAfterEpochs, or an exception. */
-export type StopReason = 'finished' | 'interrupted' | 'stop-after' | 'error';
-
-export interface RunStartInfo {
-  runDir: string;
-  config: TrainConfig;
-  epochs: number;
-  /** Where this call starts: epoch and batch (both 0 for a new run). */
-  startEpoch: number;
-  startBatch: number;
-  /** Whether the trainer came from Trainer.resume. */
-  resumed: boolean;
-  batchesPerEpoch: number;
-}
-
-export interface StopInfo {
-  reason: StopReason;
-  /** Progress at the stop: finished epochs and the next batch of the current one. */
-  epoch: number;
-  nextBatch: number;
-  /** The AbortSignal's reason (e.g. 'SIGINT') when interrupted, the message on an error. */
-  detail?: string;
-}
-
-/** What the trainer reports while it runs; every callback is optional. */
-export interface TrainEvents {
-  runStart?(info: RunStartInfo): void;
-  stop?(info: StopInfo): void;
-  epochStart?(info: { epoch: number; epochs: number; path: Path; batches: number; startBatch: number }): void;
-  batch?(info: { batch: number; loss: number; acc: number; images: number }): void;
-  epochEnd?(m: EpochMetrics): void;
-  checkpoint?(info: { file: string; epoch: number; nextBatch: number }): void;
-}
-
-/** One TrainEvents that calls each of `list` in order (e.g. a progress bar and the events.jsonl writer). */
-export function combineEvents(...list: (TrainEvents | undefined)[]): TrainEvents {
-  const all = list.filter((e): e is TrainEvents => !!e);
-  const each = <K extends keyof TrainEvents>(k: K) => (info: any) => { for (const e of all) (e[k] as ((i: any) => void) | undefined)?.(info); };
-  return { runStart: each('runStart'), stop: each('stop'), epochStart: each('epochStart'), batch: each('batch'), epochEnd: each('epochEnd'), checkpoint: each('checkpoint') };
-}
-
-export interface TrainOptions {
-  outDir: string;
-  /** Where human-readable lines go (default stderr). */
-  log?: (line: string) => void;
-  /** Train data-parallel over this group (its world size must be the config's worldSize). Rank 0
-   *  writes the run folder; the other ranks only read it (to resume, it must be the same folder). */
-  group?: ProcessGroup;
-}
-
-export interface ResumeOptions extends TrainOptions {
-  /** Settings the continued run may change (RESUMABLE_KEYS): e.g. more epochs to extend a finished run. */
-  overrides?: ResumeOverrides;
-}
-
-export interface RunOptions {
-  /** Stop (with a checkpoint) after this many epochs in this call, as if interrupted. */
-  stopAfterEpochs?: number;
-  /** When aborted, the trainer finishes the current batch, saves a checkpoint and returns (interrupted). */
-  signal?: AbortSignal;
-  events?: TrainEvents;
-}
-
-export interface TrainResult {
-  runDir: string;
-  completed: boolean;
-  interrupted: boolean;
-  metrics: EpochMetrics[];
-}
-
-export class TrainingError extends Error {}
-
-interface EpochStats { lossSum: number; ceSum: number; regSum: number; correct: number; n: number; seconds: number }
-const emptyStats = (): EpochStats => ({ lossSum: 0, ceSum: 0, regSum: 0, correct: 0, n: 0, seconds: 0 });
-
-/** Parameters of the top `trainTop` children of the model (all when 'all'), by name. */
-export function trainableParameters(model: CsgBackbone, trainTop: 'all' | number): [string, Tensor][] {
-  const all = [...model.namedParameters()];
-  if (trainTop === 'all') return all;
-  const children = model.topChildren();
-  if (trainTop > children.length) throw new Error(`trainTop ${trainTop} exceeds the model's ${children.length} top-level children (${children.join(', ')})`);
-  const top = children.slice(children.length - trainTop);
-  return all.filter(([name]) => inChildren(name, top));
-}
-
-function makeOptimizer(cfg: OptimizerConfig, params: Tensor[]): Optimizer {
-  switch (cfg.name) {
-    case 'sgd': return new SGD(params, { lr: cfg.lr, momentum: cfg.momentum, nesterov: cfg.nesterov, weightDecay: cfg.weightDecay });
-    case 'adam': return new Adam(params, { lr: cfg.lr, weightDecay: cfg.weightDecay });
-    case 'adamw': return new AdamW(params, { lr: cfg.lr, weightDecay: cfg.weightDecay });
-  }
-}
-
-/** Loads backbone weights with torchvision names, skipping tensors whose shape differs (e.g. fc). */
-export function loadPretrained(model: CsgBackbone, file: string, log: (s: string) => void): void {
-  const { tensors } = loadSafetensors(file);
-  const own = new Map(Object.entries(model.stateDict()));
-  const use: Record<string, Tensor> = {};
-  const skipped: string[] = [];
-  for (const [k, v] of Object.entries(tensors)) {
-    const mine = own.get(k);
-    if (mine && mine.shape.join() === v.shape.join()) use[k] = v;
-    else skipped.push(k);
-  }
-  if (!Object.keys(use).length) throw new Error(`${file}: no tensor matches the model's parameter names (expected torchvision names such as ${[...own.keys()][0]})`);
-  model.loadStateDict(use, { strict: false });
-  log(`pretrained: loaded ${Object.keys(use).length} tensors from ${file}` + (skipped.length ? `, skipped ${skipped.length} (${skipped.slice(0, 4).join(', ')}${skipped.length > 4 ? ', ...' : ''})` : ''));
-  for (const t of Object.values(tensors)) t.dispose();
-}
+export * from './trainer_options.js';
+export { trainableParameters, loadPretrained } from './trainer_setup.js';
 
 export class Trainer {
   readonly model: CsgBackbone;
@@ -160,43 +54,25 @@ export class Trainer {
   /** Whether this trainer continues a run (Trainer.resume), reported in the runStart event. */
   resumed = false;
 
-  /** The data-parallel side of training (null in a single process). */
-  readonly dp: DataParallel | null;
-  private readonly valShard: ImageDataset | null;
+  /** The data-parallel side of training (its single-process form does nothing). */
+  readonly dp: DataParallel;
   /** Whether this process writes the run folder (always, unless it is a rank other than 0). */
-  get isLeader(): boolean { return !this.dp || this.dp.isLeader; }
+  get isLeader(): boolean { return this.dp.isLeader; }
 
   private constructor(readonly config: TrainConfig, readonly dir: RunDir, train: ImageDataset, val: ImageDataset, readonly log: (s: string) => void,
     group: ProcessGroup | undefined) {
     const c = config;
-    this.dp = group ? new DataParallel(group, { syncBn: c.syncBn, memoryFormat: c.memoryFormat }) : null;
+    this.dp = dataParallel(group, { syncBn: c.syncBn, memoryFormat: c.memoryFormat });
     this.runDir = dir.dir;
     this.valSet = val;
     ({ model: this.model, gate: this.gate } = createModelAndGate(c, train));
     if (c.pretrained) loadPretrained(this.model, c.pretrained, log);
-    const stdNamed = trainableParameters(this.model, c.std.trainTop);
-    this.stdParams = new Set(stdNamed.map(([, p]) => p));
-    this.stdOpt = makeOptimizer(c.std, stdNamed.map(([, p]) => p));
-    const totalMilestones = c.milestones.map((f) => Math.floor(c.epochs * f));
-    this.stdSched = new MultiStepLR(this.stdOpt, totalMilestones, c.gamma);
-    if (c.separatePathOptimizers) {
-      const csgNamed = trainableParameters(this.model, c.csg.trainTop);
-      const params = csgNamed.map(([, p]) => p);
-      if (this.gate && !c.gate) params.push(this.gate.weight);
-      this.csgParams = new Set(csgNamed.map(([, p]) => p));
-      this.csgOpt = makeOptimizer(c.csg, params);
-      this.csgSched = new MultiStepLR(this.csgOpt, totalMilestones, c.gamma);
-    } else {
-      this.csgParams = this.stdParams;
-      this.csgOpt = this.stdOpt;
-      this.csgSched = this.stdSched;
-    }
-    this.gateOpt = this.gate && c.gate ? makeOptimizer(c.gate, [this.gate.weight]) : null;
+    ({ stdParams: this.stdParams, csgParams: this.csgParams, stdOpt: this.stdOpt, csgOpt: this.csgOpt, gateOpt: this.gateOpt,
+      stdSched: this.stdSched, csgSched: this.csgSched } = pathOptimizers(c, this.model, this.gate));
     this.trainLoader = new BatchLoader(train, {
       batchSize: c.batchSize, shuffle: true, seed: c.seed, cropPadding: c.cropPadding, hflip: c.hflip, augment: c.augment, limit: c.limit || undefined,
-      shard: this.dp?.shard,
+      shard: this.dp.shard,
     });
-    this.valShard = this.dp ? this.dp.evaluationShard(val, c.valLimit) : null;
   }
 
   /** The tensors each path trains, for the gradient reducers: the path's parameters, plus G on CSG epochs. */
@@ -214,7 +90,7 @@ export class Trainer {
     validateConfig(config);
     checkWorldSize(config, opts.group, 'the configuration');
     const dir = new RunDir(opts.outDir);
-    if (isLeader(opts.group)) dir.createNew();
+    if (isLeaderOf(opts.group)) dir.createNew();
     return Trainer.build(config, dir, opts, null, false);
   }
 
@@ -224,29 +100,10 @@ export class Trainer {
    */
   static async resume(opts: ResumeOptions): Promise<Trainer> {
     const dir = new RunDir(opts.outDir);
-    if (isLeader(opts.group)) dir.openExisting();
+    if (isLeaderOf(opts.group)) dir.openExisting();
     else dir.checkReadable();
     try {
-      const saved = dir.readConfig();
-      if (!saved?.train || !saved?.dataset) throw new TrainingError(`${dir.configFile}: missing "train" or "dataset" section`);
-      // Runs saved before a knob existed get the value they ran with.
-      const config: TrainConfig = { workers: 0, checkpointEvery: 0, augment: 'per-sample', worldSize: 1, syncBn: false, ...saved.train };
-      checkWorldSize(config, opts.group, opts.outDir);
-      for (const [k, v] of Object.entries(opts.overrides ?? {})) {
-        if (!(RESUMABLE_KEYS as readonly string[]).includes(k)) throw new TrainingError(`a resumed run cannot change ${k}`);
-        if (v !== undefined) (config as any)[k] = v;
-      }
-      validateConfig(config);
-      const snap = existsSync(dir.checkpoint('last')) ? loadSnapshot(dir.checkpoint('last')) : null;
-      const done = snap ? snap.state.epoch as number : 0;
-      if (config.epochs < done) {
-        throw new TrainingError(`--epochs ${config.epochs} is fewer than the ${done} epochs ${opts.outDir} has already trained`);
-      }
-      if (config.epochs !== saved.train.epochs && isLeader(opts.group)) {
-        saved.train.epochs = config.epochs;
-        saved.schedule = schedulePlan(config.epochs, config);
-        dir.writeConfig(saved);
-      }
+      const { config, snap } = resumeConfig(dir, opts);
       return await Trainer.build(config, dir, opts, snap, true);
     } catch (e) {
       dir.release();
@@ -259,26 +116,14 @@ export class Trainer {
     try {
       if (config.threads) torch.setNumThreads(config.threads);
       torch.manualSeed(config.seed);
-      let train = await loadDataset(config.dataset, { root: config.dataRoot, split: 'train', size: config.imageSize, canvas: config.canvas, distractors: config.distractors });
-      let val: ImageDataset;
-      if (config.valFraction > 0) ({ train, val } = splitDataset(train, config.valFraction, config.seed));
-      else {
-        // The test split is normalised with the training statistics, as every later command does.
-        const test = await loadDataset(config.dataset, { root: config.dataRoot, split: 'test', size: config.imageSize, canvas: config.canvas, distractors: config.distractors });
-        val = { ...test, mean: [...train.mean], std: [...train.std] };
-      }
+      const { train, val } = await loadTrainingData(config);
       const trainer = new Trainer(config, dir, train, val, log, opts.group);
       trainer.resumed = resumed;
       if (snap) trainer.restore(snap);
-      if (trainer.dp) await trainer.joinGroup();
-      if (!dir.isRun() && trainer.isLeader) {
-        dir.writeConfig({
-          train: config, dataset: { name: train.name, classes: train.classNames, channels: train.channels, height: train.height, width: train.width,
-            mean: train.mean, std: train.std, trainSize: trainer.trainLoader.totalSize, valSize: val.length },
-          schedule: schedulePlan(config.epochs, config), libtorch: torch.libtorchVersion(), created: new Date().toISOString(),
-        });
-      }
-      if (trainer.isLeader) trainer.repairRunDir();
+      await trainer.dp.join(trainer.model, trainer.gate, () => trainer.trainedPerPath(),
+        { epoch: trainer.epoch, nextBatch: trainer.nextBatch, runDir: trainer.runDir });
+      if (!dir.isRun() && trainer.isLeader) dir.writeConfig(newRunRecord(config, train, val, trainer.trainLoader.totalSize));
+      if (trainer.isLeader) repairRunDir(dir, trainer.history, trainer.bestEpoch, log);
       return trainer;
     } catch (e) {
       dir.release();
@@ -286,83 +131,28 @@ export class Trainer {
     }
   }
 
-  /** After a crash: metrics.jsonl mirrors the checkpoint's history, and a best copy that missed its rename is redone. */
-  private repairRunDir(): void {
-    this.dir.syncMetrics(this.history);
-    if (this.bestEpoch === null) return;
-    const best = this.dir.checkpointEpoch('best');
-    if (best && best.epoch === this.bestEpoch && best.nextBatch === 0) return;
-    const last = this.dir.checkpointEpoch('last');
-    if (last && last.epoch === this.bestEpoch && last.nextBatch === 0) {
-      this.dir.copyLastToBest();
-      this.log(`repaired ${this.dir.checkpoint('best')} (epoch ${this.bestEpoch}) from the last checkpoint`);
-    }
-  }
-
-  /**
-   * Data parallel: every rank takes rank 0's weights and builds its gradient reducers, and all must
-   * stand at the same epoch and batch (a resumed run read from the same folder everywhere).
-   */
-  private async joinGroup(): Promise<void> {
-    const dp = this.dp!;
-    dp.attach(this.model, this.gate, this.trainedPerPath());
-    const [e, b, n] = await dp.sum([this.epoch, this.nextBatch, 1]);
-    if (e !== this.epoch * n! || b !== this.nextBatch * n!) {
-      throw new TrainingError(`rank ${dp.rank} of ${dp.worldSize} stands at epoch ${this.epoch}, batch ${this.nextBatch}, but the ranks disagree ` +
-        `(their sums: epoch ${e}, batch ${b}); every rank must resume from the same run folder (${this.runDir}), on a shared file system`);
-    }
-  }
-
   /** Releases the run folder's lock (run() does this when it ends) and the data-parallel state. */
   close(): void {
-    this.dp?.dispose();
+    this.dp.dispose();
     this.dir.release();
   }
 
-  /** The distinct optimizers by checkpoint name (csg only when it is not the shared one). */
-  private namedOptimizers(): [string, Optimizer][] {
+  /** What a checkpoint holds besides the progress; csg optimizer and scheduler only when not the shared ones. */
+  private trainedState(): TrainedState {
     const all: [string, Optimizer | null][] = [['std', this.stdOpt], ['csg', this.csgOpt === this.stdOpt ? null : this.csgOpt], ['gate', this.gateOpt]];
-    return all.filter((e): e is [string, Optimizer] => e[1] !== null);
+    return { model: this.model, gate: this.gate, optimizers: all.filter((e): e is [string, Optimizer] => e[1] !== null),
+      stdSched: this.stdSched, csgSched: this.csgSched === this.stdSched ? null : this.csgSched };
   }
 
   /** Everything needed to continue exactly: weights, gate, optimizer/scheduler state, RNG, progress. */
   snapshot(): Snapshot {
-    const tensors: Record<string, Tensor> = { ...addPrefix(this.model.stateDict(), 'model') };
-    if (this.gate) tensors['gate'] = this.gate.weight;
-    const optState: Record<string, unknown> = {};
-    for (const [name, o] of this.namedOptimizers()) {
-      const flat = o.toFlat('');
-      Object.assign(tensors, addPrefix(flat.tensors, `optim.${name}`));
-      optState[name] = flat.json;
-    }
-    const rng = torch.getRngState();
-    tensors['rng.torch'] = rng;
-    return {
-      tensors,
-      state: {
-        epoch: this.epoch, nextBatch: this.nextBatch, stats: this.stats, bestValAcc: this.bestValAcc, bestEpoch: this.bestEpoch,
-        history: this.history, optimizers: optState,
-        schedulers: { std: this.stdSched.stateDict(), csg: this.csgSched === this.stdSched ? null : this.csgSched.stateDict() },
-      },
-    };
+    return snapshotOf(this.trainedState(), this);
   }
 
   restore(snap: Snapshot): void {
-    const s = snap.state;
-    this.model.loadStateDict(withPrefix(snap.tensors, 'model'), { strict: true });
-    if (this.gate) {
-      if (!snap.tensors['gate']) throw new Error('checkpoint has no gate tensor but the run uses the csg strategy');
-      torch.noGrad(() => this.gate!.weight.copy_(snap.tensors['gate']));
-    }
-    for (const [name, o] of this.namedOptimizers()) o.fromFlat(withPrefix(snap.tensors, `optim.${name}`), s.optimizers[name], '');
-    this.stdSched.loadStateDict(s.schedulers.std);
-    if (s.schedulers.csg && this.csgSched !== this.stdSched) this.csgSched.loadStateDict(s.schedulers.csg);
-    torch.setRngState(snap.tensors['rng.torch']);
-    this.epoch = s.epoch; this.nextBatch = s.nextBatch; this.stats = s.stats; this.bestValAcc = s.bestValAcc;
-    this.bestEpoch = s.bestEpoch ?? null;
-    // Checkpoints written before the history was kept in them: the metrics lines up to their epoch.
-    this.history = s.history ?? this.dir.readMetrics().filter((m) => m.epoch < s.epoch);
-    for (const t of Object.values(snap.tensors)) t.dispose();
+    const p = restoreSnapshot(this.trainedState(), snap, () => this.dir.readMetrics());
+    this.epoch = p.epoch; this.nextBatch = p.nextBatch; this.stats = p.stats; this.bestValAcc = p.bestValAcc;
+    this.bestEpoch = p.bestEpoch; this.history = p.history;
   }
 
   private saveCheckpoint(events?: TrainEvents): void {
@@ -395,7 +185,7 @@ export class Trainer {
   }
 
   private step(x: Tensor, y: Tensor, path: Path): StepResult {
-    this.dp?.beforeStep(path);
+    this.dp.beforeStep(path);
     try {
       return trainStep({ model: this.model, gate: this.gate, optimizer: path === 'csg' ? this.csgOpt : this.stdOpt,
         gateOptimizer: this.gateOpt, lambda: this.config.lambda, rho: this.config.rho }, x, y, path);
@@ -425,20 +215,16 @@ export class Trainer {
     const ev = opts.events ?? {};
     const metrics: EpochMetrics[] = [];
     const stopRequested = () => opts.signal?.aborted ?? false;
-    const dp = this.dp;
     if (this.isLeader) this.dir.lock();
     this.lastSave = performance.now();
     let epochsThisRun = 0;
     let stopReported = false;
-    let stopAgreed = false;
-    const stopped = (reason: StopReason, result: TrainResult, detail?: string): TrainResult => {
+    const stopped = (reason: StopReason): TrainResult => {
       stopReported = true;
-      ev.stop?.({ reason, epoch: this.epoch, nextBatch: this.nextBatch, ...(detail !== undefined ? { detail } : {}) });
-      return result;
-    };
-    const abortReason = (): string | undefined => {
       const r = opts.signal?.reason;
-      return r === undefined ? undefined : typeof r === 'string' ? r : r instanceof Error ? r.message : String(r);
+      const detail = reason !== 'interrupted' || r === undefined ? undefined : typeof r === 'string' ? r : r instanceof Error ? r.message : String(r);
+      ev.stop?.({ reason, epoch: this.epoch, nextBatch: this.nextBatch, ...(detail !== undefined ? { detail } : {}) });
+      return { runDir: this.runDir, completed: reason === 'finished', interrupted: reason === 'interrupted', metrics };
     };
     try {
       ev.runStart?.({ runDir: this.runDir, config: c, epochs: c.epochs, startEpoch: this.epoch, startBatch: this.nextBatch, resumed: this.resumed,
@@ -446,87 +232,25 @@ export class Trainer {
       while (this.epoch < c.epochs) {
         const e = this.epoch;
         const path = epochPath(e, c);
-        ev.epochStart?.({ epoch: e, epochs: c.epochs, path, batches: this.trainLoader.batchesPerEpoch, startBatch: this.nextBatch });
-        this.model.train();
-        this.trainableFor(path);
-        let t0 = performance.now();
-        let sinceYield = 0;
-        for await (const b of this.trainLoader.batches(e, { startBatch: this.nextBatch, workers: c.workers })) {
-          const r = torch.tidy(() => {
-            const x = torch.fromTypedArray(b.x, b.shape).contiguous(c.memoryFormat);
-            const y = torch.fromTypedArray(b.y, [b.y.length], { dtype: 'int64' });
-            return this.step(x, y, path);
-          });
-          this.trainLoader.recycle(b); // x was copied into the tensor
-          let n = b.y.length;
-          let sums = [r.loss * n, r.ce * n, r.reg * n, r.correct, n];
-          // Data parallel: the group's sums (every rank logs the same numbers) and its stop request.
-          let stopNow = stopRequested();
-          if (dp) {
-            const all = await dp.sum([...sums, stopNow ? 1 : 0]);
-            sums = all.slice(0, 5); n = sums[4]!; stopNow = all[5]! > 0;
-          }
-          this.stats.lossSum += sums[0]!; this.stats.ceSum += sums[1]!; this.stats.regSum += sums[2]!;
-          this.stats.correct += sums[3]!; this.stats.n += n;
-          this.nextBatch++;
-          faultPoint('batch');
-          ev.batch?.({ batch: this.nextBatch, loss: this.stats.lossSum / this.stats.n, acc: this.stats.correct / this.stats.n, images: n });
-          if (this.midEpochCheckpointDue()) {
-            const now = performance.now();
-            this.stats.seconds += (now - t0) / 1000;
-            t0 = now;
-            this.saveCheckpoint(ev);
-          }
-          // Let signal handlers and timers run without slowing the loop.
-          if (!dp) {
-            if (++sinceYield >= 4) { sinceYield = 0; await new Promise((res) => setImmediate(res)); }
-            stopNow = stopRequested();
-          }
-          if (stopNow) { stopAgreed = true; break; }
-        }
-        this.stats.seconds += (performance.now() - t0) / 1000;
-        if (stopAgreed && this.nextBatch < this.trainLoader.batchesPerEpoch) {
+        if (await this.trainEpoch(path, ev, stopRequested) && this.nextBatch < this.trainLoader.batchesPerEpoch) {
           this.saveCheckpoint(ev);
           this.log(`saved ${this.dir.checkpoint('last')} at epoch ${e}, batch ${this.nextBatch}; continue with --resume`);
-          return stopped('interrupted', { runDir: this.runDir, completed: false, interrupted: true, metrics }, abortReason());
+          return stopped('interrupted');
         }
-        // End of epoch: schedulers step on their own kind of epoch only (one shared optimizer steps every epoch).
-        const lr: Record<string, number> = { std: this.stdOpt.paramGroups[0].lr };
-        if (this.csgOpt !== this.stdOpt) lr.csg = this.csgOpt.paramGroups[0].lr;
-        else if (c.strategy === 'csg') lr.csg = lr.std;
-        if (this.gateOpt) lr.gate = this.gateOpt.paramGroups[0].lr;
-        if (this.csgSched === this.stdSched) this.stdSched.step();
-        else (path === 'csg' ? this.csgSched : this.stdSched).step();
-        const val = await this.evaluateVal();
-        const m: EpochMetrics = {
-          epoch: e, path, train_loss: this.stats.lossSum / this.stats.n, train_ce: this.stats.ceSum / this.stats.n,
-          train_reg: this.stats.regSum / this.stats.n, train_acc: this.stats.correct / this.stats.n, val_acc: val,
-          density: this.gate ? this.gate.density() : null, lr, seconds: this.stats.seconds,
-        };
-        this.epoch = e + 1; this.nextBatch = 0; this.stats = emptyStats();
-        this.history.push(m);
-        const improved = val > this.bestValAcc;
-        if (improved) { this.bestValAcc = val; this.bestEpoch = this.epoch; }
-        // RunDir's order: checkpoint (holding the history), best copy, then the metrics line.
-        this.saveCheckpoint(ev);
-        if (this.isLeader) {
-          if (improved) this.dir.copyLastToBest();
-          this.dir.appendMetrics(m);
-        }
+        const m = await this.endEpoch(path, ev);
         metrics.push(m);
         ev.epochEnd?.(m);
         this.log(`epoch ${e + 1}/${c.epochs} ${path}: loss ${m.train_loss.toFixed(4)} train_acc ${m.train_acc.toFixed(4)} val_acc ${m.val_acc.toFixed(4)}` +
           (m.density !== null ? ` density ${m.density.toFixed(4)}` : '') + ` (${m.seconds.toFixed(1)} s)`);
         epochsThisRun++;
-        if (this.epoch < c.epochs) stopAgreed = dp ? await dp.anyStop(stopRequested()) : stopRequested();
-        if (this.epoch < c.epochs && (stopAgreed || (opts.stopAfterEpochs && epochsThisRun >= opts.stopAfterEpochs))) {
-          if (stopAgreed) this.log(`saved ${this.dir.checkpoint('last')} at the end of epoch ${e}; continue with --resume`);
-          const interrupted = stopAgreed;
-          return stopped(interrupted ? 'interrupted' : 'stop-after', { runDir: this.runDir, completed: false, interrupted, metrics },
-            interrupted ? abortReason() : undefined);
+        if (this.epoch >= c.epochs) break;
+        if (await this.dp.anyStop(stopRequested())) {
+          this.log(`saved ${this.dir.checkpoint('last')} at the end of epoch ${e}; continue with --resume`);
+          return stopped('interrupted');
         }
+        if (opts.stopAfterEpochs && epochsThisRun >= opts.stopAfterEpochs) return stopped('stop-after');
       }
-      return stopped('finished', { runDir: this.runDir, completed: true, interrupted: false, metrics });
+      return stopped('finished');
     } catch (e) {
       // Reported before the lock is released, so that a reader never sees an unlocked run without its end.
       if (!stopReported) ev.stop?.({ reason: 'error', epoch: this.epoch, nextBatch: this.nextBatch, detail: (e as Error)?.message ?? String(e) });
@@ -537,24 +261,67 @@ export class Trainer {
     }
   }
 
-  /** Validation accuracy; data parallel, each rank counts its shard of rank 0's model and the counts are summed. */
-  private async evaluateVal(): Promise<number> {
-    if (!this.dp) return this.evaluate(this.valSet, this.config.valLimit);
-    this.dp.beforeEvaluation();
-    const shard = this.valShard!;
-    const local = shard.length ? this.evaluate(shard) * shard.length : 0;
-    const [correct, n] = await this.dp.sum([Math.round(local), shard.length]);
-    return correct! / Math.max(1, n!);
+  /** Trains the current epoch from nextBatch; true when the group agreed to stop after a batch. */
+  private async trainEpoch(path: Path, ev: TrainEvents, stopRequested: () => boolean): Promise<boolean> {
+    const c = this.config, e = this.epoch;
+    ev.epochStart?.({ epoch: e, epochs: c.epochs, path, batches: this.trainLoader.batchesPerEpoch, startBatch: this.nextBatch });
+    this.model.train();
+    this.trainableFor(path);
+    let t0 = performance.now();
+    let count = 0, stop = false;
+    for await (const b of this.trainLoader.batches(e, { startBatch: this.nextBatch, workers: c.workers })) {
+      const r = torch.tidy(() => {
+        const x = torch.fromTypedArray(b.x, b.shape).contiguous(c.memoryFormat);
+        const y = torch.fromTypedArray(b.y, [b.y.length], { dtype: 'int64' });
+        return this.step(x, y, path);
+      });
+      const size = b.y.length;
+      this.trainLoader.recycle(b); // x was copied into the tensor
+      // Data parallel: the group's sums, so that every rank logs the same numbers.
+      const [loss, ce, reg, correct, n] = await this.dp.reduceBatch([r.loss * size, r.ce * size, r.reg * size, r.correct, size], stopRequested);
+      this.stats.lossSum += loss!; this.stats.ceSum += ce!; this.stats.regSum += reg!;
+      this.stats.correct += correct!; this.stats.n += n!;
+      this.nextBatch++;
+      faultPoint('batch');
+      ev.batch?.({ batch: this.nextBatch, loss: this.stats.lossSum / this.stats.n, acc: this.stats.correct / this.stats.n, images: n! });
+      if (this.midEpochCheckpointDue()) {
+        const now = performance.now();
+        this.stats.seconds += (now - t0) / 1000;
+        t0 = now;
+        this.saveCheckpoint(ev);
+      }
+      if (await this.dp.stopAfterBatch(++count, stopRequested)) { stop = true; break; }
+    }
+    this.stats.seconds += (performance.now() - t0) / 1000;
+    return stop;
   }
-}
 
-const isLeader = (group: ProcessGroup | undefined) => !group || group.rank === 0;
-
-/** A run trains with the world size it was made with: the data shards and the batch per step depend on it. */
-function checkWorldSize(config: TrainConfig, group: ProcessGroup | undefined, what: string): void {
-  const have = group?.worldSize ?? 1;
-  if (config.worldSize !== have) {
-    throw new TrainingError(`${what} trains with ${config.worldSize} process${config.worldSize === 1 ? '' : 'es'} (worldSize), but this run has ${have}; ` +
-      (config.worldSize === 1 ? 'resume it without --nproc or WORLD_SIZE' : `resume it with --nproc ${config.worldSize} (or WORLD_SIZE=${config.worldSize})`));
+  /** End of epoch: schedulers, validation, metrics, the checkpoint (and best copy) and the metrics line. */
+  private async endEpoch(path: Path, ev: TrainEvents): Promise<EpochMetrics> {
+    const c = this.config, e = this.epoch;
+    // Schedulers step on their own kind of epoch only (one shared optimizer steps every epoch).
+    const lr: Record<string, number> = { std: this.stdOpt.paramGroups[0].lr };
+    if (this.csgOpt !== this.stdOpt) lr.csg = this.csgOpt.paramGroups[0].lr;
+    else if (c.strategy === 'csg') lr.csg = lr.std;
+    if (this.gateOpt) lr.gate = this.gateOpt.paramGroups[0].lr;
+    if (this.csgSched === this.stdSched) this.stdSched.step();
+    else (path === 'csg' ? this.csgSched : this.stdSched).step();
+    const val = await this.dp.accuracy(this.valSet, c.valLimit, (ds, limit) => this.evaluate(ds, limit));
+    const m: EpochMetrics = {
+      epoch: e, path, train_loss: this.stats.lossSum / this.stats.n, train_ce: this.stats.ceSum / this.stats.n,
+      train_reg: this.stats.regSum / this.stats.n, train_acc: this.stats.correct / this.stats.n, val_acc: val,
+      density: this.gate ? this.gate.density() : null, lr, seconds: this.stats.seconds,
+    };
+    this.epoch = e + 1; this.nextBatch = 0; this.stats = emptyStats();
+    this.history.push(m);
+    const improved = val > this.bestValAcc;
+    if (improved) { this.bestValAcc = val; this.bestEpoch = this.epoch; }
+    // RunDir's order: checkpoint (holding the history), best copy, then the metrics line.
+    this.saveCheckpoint(ev);
+    if (this.isLeader) {
+      if (improved) this.dir.copyLastToBest();
+      this.dir.appendMetrics(m);
+    }
+    return m;
   }
 }
