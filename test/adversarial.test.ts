@@ -149,7 +149,7 @@ test('adversarial on an STD run: the adaptive attack uses the filter-to-class as
   assert.equal(gateAurocOnPgd(dir), null, 'written elsewhere than RUN/adversarial');
 });
 
-test('the detectors\' statistics come from the images the run trained on (its --limit), normalised as in training', async () => {
+test('the detectors\' statistics come from the images the run trained on (its --limit), normalized as in training', async () => {
   // The STD run above trained on the first 1024 training images: no more are used without --fit-train-limit.
   const dir = join(tmp, 'std');
   const notes: string[] = [];
@@ -191,7 +191,7 @@ test('adversarial names what is missing: too few images for the fitting split, a
   // A run made before the training statistics were recorded needs its training split for them too.
   const old = fakeRun(join(tmp, 'std-no-train-old'), { model: 'lenet', strategy: 'std', dataset: 'fashion-mnist', dataRoot: root }, data);
   await assert.rejects(adversarialRun({ run: old, limit: 40, attacks: ['fgsm'], eps: [0.1], detectors: ['gate'], out: join(tmp, 'no-train-old') }),
-    /config\.json records no training normalisation .*, and its training split cannot be read: .*train-images/);
+    /config\.json records no training normalization .*, and its training split cannot be read: .*train-images/);
 });
 
 test('a small --limit: the smallest accepted one is the one the refusal names, and it warns of too few samples', async () => {

@@ -1,5 +1,5 @@
 // Attacks (src/attack) against PyTorch: scripts/golden/attacks.py runs torchattacks' FGSM, BIM, PGD, PGD-L2
-// and CW (re-stated line for line) on a tiny LeNet (filters 8/16, MNIST normalisation inside the model) for
+// and CW (re-stated line for line) on a tiny LeNet (filters 8/16, MNIST normalization inside the model) for
 // 8 seeded 1x16x16 images, PGD and PGD-L2 from stored random starts. FGSM and the first iterative steps are
 // compared elementwise; full runs (where one flipped sign can send a pixel elsewhere) by per-image success
 // and mean distances.
@@ -84,7 +84,7 @@ test('the first BIM, PGD (from the stored start) and PGD-L2 steps match PyTorch 
   mostlyEqual(b, T.bim1!, 1e-6, 2, 'bim, 1 step');
   const p = attackWith(PGD, { eps: S.pgd_eps, stepSize: S.pgd_alpha, steps: 1, startNoise: T.pgd_start! });
   mostlyEqual(p, T.pgd1!, 1e-6, 2, 'pgd, 1 step');
-  // no sign here: the normalised gradient step is smooth, compared with all elements
+  // no sign here: the normalized gradient step is smooth, compared with all elements
   const l = attackWith(PGDL2, { eps: S.pgdl2_eps, stepSize: S.pgdl2_alpha, steps: 1, startNoise: T.pgdl2_start! });
   mostlyEqual(l, T.pgdl2_1!, 1e-6, 0, 'pgd-l2, 1 step');
   for (const t of [b, p, l]) t.dispose();
@@ -115,7 +115,7 @@ test('full BIM, PGD, PGD-L2 and CW runs reach PyTorch\'s outcome: per-image succ
   }
 });
 
-/** A seeded random colour model (3 channels, CIFAR normalisation) for the invariants. */
+/** A seeded random colour model (3 channels, CIFAR normalization) for the invariants. */
 function colourModel(): PixelModel {
   torch.manualSeed(3);
   const net = new LeNet({ inChannels: 3, numClasses: 5, filters: [4, 8] });
@@ -194,7 +194,7 @@ test('the loss option replaces CE in FGSM, BIM and PGD (the adaptive attack\'s h
   const o = { eps: S.pgd_eps, stepSize: S.pgd_alpha, steps: 3, startNoise: T.pgd_start! };
   const [a, b] = [new PGD(model, o).perturb(x, labels), new PGD(model, { ...o, loss: ce }).perturb(x, labels)];
   assert.ok(a.equal(b), 'pgd: loss = CE is the default');
-  // maximising -CE to the targets is the targeted attack
+  // maximizing -CE to the targets is the targeted attack
   const negCe = (_x: Tensor, logits: Tensor, y: Tensor) => torch.F.crossEntropy(logits, y).neg();
   const bo = { eps: S.bim_eps, stepSize: S.bim_alpha, steps: 3 };
   const [c, d] = [new BIM(model, { ...bo, targeted: true }).perturb(x, targets), new BIM(model, { ...bo, loss: negCe }).perturb(x, targets)];

@@ -1,5 +1,5 @@
 // --augment per-batch (the PyTorch reference script's scheme): one crop offset and one flip per batch,
-// padding with normalised 0; seeded and resume-safe; per-sample (the default) unchanged.
+// padding with normalized 0; seeded and resume-safe; per-sample (the default) unchanged.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -16,7 +16,7 @@ function synth(n: number, h: number, w: number): ImageDataset {
     labels: Int32Array.from({ length: n }, (_, i) => i % 2), mean: [0.5], std: [0.25] };
 }
 
-/** torchvision-style reference of one image: pad p with `pad`, crop HxW at (dy, dx), flip, normalise. */
+/** torchvision-style reference of one image: pad p with `pad`, crop HxW at (dy, dx), flip, normalize. */
 function reference(ds: ImageDataset, i: number, p: number, dy: number, dx: number, flip: boolean, pad: number): number[] {
   const H = ds.height, W = ds.width, out: number[] = [];
   for (let r = 0; r < H; r++) for (let c = 0; c < W; c++) {
@@ -41,7 +41,7 @@ function variantsOf(ds: ImageDataset, b: Batch, p: number, pad: number): (string
 
 const collect = (it: Iterable<Batch>) => [...it].map((b) => ({ ...b, x: b.x.slice() }));
 
-test('per-batch: every image of a batch is shifted and flipped alike, padding is normalised 0, all 18 variants occur', () => {
+test('per-batch: every image of a batch is shifted and flipped alike, padding is normalized 0, all 18 variants occur', () => {
   const ds = synth(40, 5, 6), p = 1;
   const L = new BatchLoader(ds, { batchSize: 8, seed: 4, cropPadding: p, hflip: true, augment: 'per-batch' });
   const seen = new Map<string, number>();

@@ -1,6 +1,6 @@
 // writeFigure goes through the one atomic writer (util/atomic.ts): a process killed between writing a
 // figure's PNG and renaming it over the old one leaves the old PNG whole and a temp file that
-// removeStaleTemps recognises and removes.
+// removeStaleTemps recognizes and removes.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';

@@ -61,7 +61,7 @@ after(async () => {
   rmSync(tmp, { recursive: true, force: true });
 });
 
-/** A GET with the path sent exactly as written (fetch would normalise '..' away before sending). */
+/** A GET with the path sent exactly as written (fetch would normalize '..' away before sending). */
 function rawGet(url: string, path: string, headers: Record<string, string> = {}, method = 'GET'): Promise<{ status: number; body: string }> {
   const u = new URL(url);
   return new Promise((res, rej) => {

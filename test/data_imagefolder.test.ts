@@ -12,7 +12,7 @@ import { checkDataset, computeMeanStd } from '../src/data/dataset.js';
 const tmp = mkdtempSync(join(tmpdir(), 'csgnet-data-if-'));
 after(() => rmSync(tmp, { recursive: true, force: true }));
 
-/** HWC RGB pixels with a recognisable pattern. */
+/** HWC RGB pixels with a recognizable pattern. */
 function rgb(w: number, h: number, seed: number): Buffer {
   const b = Buffer.alloc(w * h * 3);
   for (let y = 0; y < h; y++) for (let x = 0; x < w; x++) {

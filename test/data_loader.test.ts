@@ -217,14 +217,14 @@ function reference(img: number[][][], p: number, dy: number, dx: number, flip: b
   return out;
 }
 
-test('loader: normalisation, random crop with raw-zero padding, and flip on a tiny known image', () => {
+test('loader: normalization, random crop with raw-zero padding, and flip on a tiny known image', () => {
   // One 2x3x4 image with distinct non-zero pixels.
   const img = [0, 1].map((c) => [0, 1, 2].map((i) => [0, 1, 2, 3].map((j) => 10 + 100 * c + 10 * i + j)));
   const ds: ImageDataset = {
     name: 'tiny', numClasses: 1, classNames: ['x'], channels: 2, height: 3, width: 4, length: 1,
     images: Uint8Array.from(img.flat(2)), labels: Int32Array.from([0]), mean: [0.2, 0.4], std: [0.5, 0.25],
   };
-  // Plain normalisation.
+  // Plain normalization.
   const plain = collect(new BatchLoader(ds, { batchSize: 1 }).epoch(0))[0]!;
   assert.deepEqual(plain.shape, [1, 2, 3, 4]);
   assert.deepEqual([...plain.x], reference(img, 0, 0, 0, false, ds.mean, ds.std));
@@ -246,7 +246,7 @@ test('loader: normalisation, random crop with raw-zero padding, and flip on a ti
   }
   assert.equal(seen.size, 18, `variants seen: ${[...seen.keys()]}`);
   for (const [k, cnt] of seen) assert.ok(cnt > 6 && cnt < 50, `variant ${k} seen ${cnt}/400 times`);
-  // Padded pixels hold the normalised value of raw 0, not 0.
+  // Padded pixels hold the normalized value of raw 0, not 0.
   const shifted = reference(img, p, 0, 0, false, ds.mean, ds.std);
   assert.equal(shifted[0], Math.fround((0 - 0.2) / 0.5));
   // Flip only: original or mirrored, both seen.

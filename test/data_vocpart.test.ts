@@ -47,7 +47,7 @@ test('BMP reader refuses what it does not support, naming the file', () => {
 const S = VOC_FIXTURE_SIZE;
 const fixture = (name: string) => vocPartFixture(join(tmp, name));
 
-test('VOC Part processed layout: splits from metadata, labels by class, masks and boxes, ImageNet normalisation', async () => {
+test('VOC Part processed layout: splits from metadata, labels by class, masks and boxes, ImageNet normalization', async () => {
   const root = await fixture('ok');
   const tr = await loadDataset('voc-part', { root, split: 'train', size: S });
   checkDataset(tr);

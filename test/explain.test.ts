@@ -97,7 +97,7 @@ test('ActivMap: every filter upsampled; per-filter thresholds T_k, also accumula
   t1.dispose(); t2.dispose(); for (const h of halves) h.x.dispose();
 });
 
-test('GradMap: top-30 filters per class, batched input gradients, RMS normalisation and blur match the per-image definition', () => {
+test('GradMap: top-30 filters per class, batched input gradients, RMS normalization and blur match the per-image definition', () => {
   assert.deepEqual(gradMapBlur(128, 128), { kernelSize: 61, sigma: 30 });
   assert.deepEqual(gradMapBlur(16, 16), { kernelSize: 9, sigma: 3.75 });
   assert.deepEqual(JSON.parse(metadata.blur!), [9, 3.75]);

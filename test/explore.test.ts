@@ -32,7 +32,7 @@ function siteFolder(): string {
 }
 const site = siteFolder();
 
-/** GET with the path sent exactly as written (no URL normalisation by a client library). */
+/** GET with the path sent exactly as written (no URL normalization by a client library). */
 function rawGet(url: string, path: string, headers: Record<string, string> = {}, method = 'GET'): Promise<{ status: number; type: string; body: string }> {
   const u = new URL(url);
   return new Promise((res, rej) => {

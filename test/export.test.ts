@@ -1,8 +1,8 @@
 // ONNX export against csgnet's own forward, run by ONNX Runtime (onnxruntime-node) in this process:
-// every model family with random weights and randomised BatchNorm statistics (so that BN matters) on
+// every model family with random weights and randomized BatchNorm statistics (so that BN matters) on
 // 100 images (the ImageNet ResNets at 32x32), logits / features / maps elementwise within 1e-4 and the same
 // argmax, batch 1, 7 and 100 on one file; a trained CSG run through `csgnet export` with the
-// normalisation in the graph, against the model's forward on the run's test images; every layer emitter
+// normalization in the graph, against the model's forward on the run's test images; every layer emitter
 // on a registered custom backbone; metadata; errors.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -193,7 +193,7 @@ test('a trained CSG run through `csgnet export --include-normalization`: pixels 
     assert.deepEqual(info.gate, opened.gate!.toArray(), 'gate in the metadata: G itself');
     assert.equal(info.gate!.length, 64);
 
-    // 100 test images: raw pixels / 255 into the graph, the loader's normalised batch into csgnet.
+    // 100 test images: raw pixels / 255 into the graph, the loader's normalized batch into csgnet.
     const n = 100;
     const s = await session(bytes);
     const loader = new BatchLoader(ds, { batchSize: n, shuffle: false, limit: n });
@@ -202,12 +202,12 @@ test('a trained CSG run through `csgnet export --include-normalization`: pixels 
     const x = torch.keep(torch.fromTypedArray(b!.x, b!.shape));
     try {
       const ref = reference(opened.model, x);
-      const diffs = compare('trained resnet20 (normalisation in the graph)', await runOrt(s, unit, [n, 1, 28, 28]), ref, ['logits', 'maps']);
+      const diffs = compare('trained resnet20 (normalization in the graph)', await runOrt(s, unit, [n, 1, 28, 28]), ref, ['logits', 'maps']);
       console.log(`# trained CSG resnet20, ${n} Fashion-MNIST test images, --include-normalization: max |diff| ${JSON.stringify(diffs)}`);
     } finally { x.dispose(); await s.release(); }
   } finally { opened.model.dispose(); }
 
-  // The same run without --include-normalization takes the normalised tensor (checked on the file the app writes).
+  // The same run without --include-normalization takes the normalized tensor (checked on the file the app writes).
   const { exportRunOnnx } = await import('../src/app/export.js');
   const plain = await exportRunOnnx({ run, outputs: ['features'] });
   try {
@@ -217,7 +217,7 @@ test('a trained CSG run through `csgnet export --include-normalization`: pixels 
     const [b] = [...loader.epoch(0)];
     const x = torch.keep(torch.fromTypedArray(b!.x, b!.shape));
     try {
-      compare('trained resnet20 (normalised input)', await runOrt(s, b!.x, b!.shape), reference(plain.run.model, x), ['features']);
+      compare('trained resnet20 (normalized input)', await runOrt(s, b!.x, b!.shape), reference(plain.run.model, x), ['features']);
     } finally { x.dispose(); await s.release(); }
   } finally { plain.run.model.dispose(); }
 

@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { loadGolden, assertClose } from './helpers.js';
 import {
   TopFractionIoU, GradMapIoU, activMapThresholds, activMapLocalization, ActivMapAccumulator, MaxBoxAccV2, PxAP, PointingGame,
-  EnergyPointingGame, contourBoxes, boxIoU, bestBoxIoUs, topThreshold, byClass, pointingTolerance, minMaxNormalise, quantise255,
+  EnergyPointingGame, contourBoxes, boxIoU, bestBoxIoUs, topThreshold, byClass, pointingTolerance, minMaxNormalize, quantize255,
 } from '../src/metrics/localization/index.js';
 
 type Num = number | 'nan';
@@ -50,7 +50,7 @@ test('topThreshold follows sort(map)[-int(n * 0.3)], including n < 4 (Python [-0
   assert.equal(topThreshold(Float32Array.from([2, 1, 3])), 1);
 });
 
-test('GradMap: binarise > 1, IoU averaged over the filters, hit rate at >= 0.2', () => {
+test('GradMap: binarize > 1, IoU averaged over the filters, hit rate at >= 0.2', () => {
   const m = new GradMapIoU(Float32Array.from(g.grad), masks, [N, F, H, W]);
   assertClose(m.records(), g.grad_ious, TOL, 0, 'grad ious');
   const r = m.evaluate(labels, C);
@@ -95,7 +95,7 @@ test('contour boxes: 8-connected components and holes, as the golden derives the
 test('the union-find sweep over thresholds gives the boxes of a labelling per threshold', () => {
   const thrs = Array.from({ length: 256 }, (_, t) => t);
   for (let i = 0; i < N; i++) {
-    const q = quantise255(minMaxNormalise(maps.subarray(i * H * W, (i + 1) * H * W)));
+    const q = quantize255(minMaxNormalize(maps.subarray(i * H * W, (i + 1) * H * W)));
     for (const holes of [true, false]) {
       const swept = bestBoxIoUs(q, H, W, thrs, boxes, 4 * i, holes);
       for (const t of thrs) {
@@ -113,9 +113,9 @@ test('box IoU uses the inclusive +1 convention of calculate_multiple_iou', () =>
   assert.equal(boxIoU([0, 0, 1, 1], [3, 3, 4, 4]), 0);
 });
 
-test('normalisation and 8-bit quantisation as float32 NumPy: constant maps become zeros', () => {
-  assert.deepEqual(Array.from(minMaxNormalise(Float32Array.from([2, 2, 2]))), [0, 0, 0]);
-  assert.deepEqual(Array.from(quantise255(minMaxNormalise(Float32Array.from([-1, 0, 1])))), [0, 127, 255]);
+test('normalization and 8-bit quantization as float32 NumPy: constant maps become zeros', () => {
+  assert.deepEqual(Array.from(minMaxNormalize(Float32Array.from([2, 2, 2]))), [0, 0, 0]);
+  assert.deepEqual(Array.from(quantize255(minMaxNormalize(Float32Array.from([-1, 0, 1])))), [0, 127, 255]);
 });
 
 test('MaxBoxAccV2: best IoU per (image, tau) exactly, per-delta accuracy and tau, per class and overall', () => {

@@ -1,7 +1,7 @@
 // Model definitions vs PyTorch (goldens from scripts/golden/nn_models.py, whose ImageNet ResNets are
 // checked there against torchvision and whose CIFAR ResNet against ../shared/reference): state-dict
 // names, shapes and dtypes, parameter counts, top-level children, feature-map shapes, seeded
-// initialisation equal to PyTorch's, and a ResNet-20 forward/backward from the same weights
+// initialization equal to PyTorch's, and a ResNet-20 forward/backward from the same weights
 // (train-mode logits, loss, parameter gradients, updated running stats, then eval-mode logits).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';

@@ -103,7 +103,7 @@ test('miMatrix one-vs-rest over 10 classes and MIS', () => {
   assertClose(row3, M.subarray(3 * k, 4 * k), 0, 0, 'row 3');
 });
 
-test('miMatrix options: balanced negatives, column normalisation, both with another seed', () => {
+test('miMatrix options: balanced negatives, column normalization, both with another seed', () => {
   const o = G.ovr;
   const F = decode(o.F);
   const [n, k] = o.F.shape;

@@ -1,6 +1,6 @@
 // torch.nn parity with PyTorch (goldens from scripts/golden/nn_models.py): every layer's forward and
 // the gradients of sum(out * r) w.r.t. input and parameters (BatchNorm in train mode incl. updated
-// running stats, eval, cumulative momentum, no stats), seeded default initialisation equal to
+// running stats, eval, cumulative momentum, no stats), seeded default initialization equal to
 // PyTorch's, init statistics, and the Module API (names, state dicts, loading errors, freezing, ...).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';

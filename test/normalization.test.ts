@@ -1,5 +1,5 @@
-// Training-time normalisation (issue 22): the trainer records the training split's statistics in
-// config.json, and every later command normalises every split, and every other dataset, with them; a
+// Training-time normalization (issue 22): the trainer records the training split's statistics in
+// config.json, and every later command normalizes every split, and every other dataset, with them; a
 // run made before they were recorded gets them recomputed from its training split, with a note.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -63,7 +63,7 @@ test('training records the training split\'s statistics; the test split is score
   run.model.dispose();
 });
 
-test('features of a run: normalised with the recorded statistics, not the scored split\'s', () => {
+test('features of a run: normalized with the recorded statistics, not the scored split\'s', () => {
   const dir = fakeRun(join(tmp, 'recorded'), folderRun, { ...data, mean: trainSplit.mean, std: trainSplit.std });
   const out = join(tmp, 'feats');
   const r = spawnSync(process.execPath, [cli, 'features', '--run', dir, '--limit', '16', '--threads', '1', '--out', out], { encoding: 'utf8' });
@@ -73,7 +73,7 @@ test('features of a run: normalised with the recorded statistics, not the scored
   const want = extractFeatures(run.model, { ...testSplit, mean: trainSplit.mean, std: trainSplit.std }, 16, run.config.memoryFormat).features;
   const own = extractFeatures(run.model, testSplit, 16, run.config.memoryFormat).features;
   const diff = (a: Float32Array, b: Float32Array) => a.reduce((m, v, i) => Math.max(m, Math.abs(v - b[i]!)), 0);
-  assert.ok(diff(got, want) <= 1e-5, `features differ from the recorded normalisation's by ${diff(got, want)}`);
+  assert.ok(diff(got, want) <= 1e-5, `features differ from the recorded normalization's by ${diff(got, want)}`);
   assert.ok(diff(got, own) > 1e-2, 'and are not those of the split\'s own statistics');
   run.model.dispose();
 });
@@ -93,10 +93,10 @@ test('a run made before the statistics were recorded: recomputed from its traini
   const test = await runDataset(info, 'test', { log: (s) => notes.push(s) });
   assert.deepEqual([test.mean, test.std], [trainSplit.mean, trainSplit.std]);
   assert.equal(notes.length, 1);
-  assert.match(notes[0]!, /config\.json records no training normalisation .*recomputed/);
+  assert.match(notes[0]!, /config\.json records no training normalization .*recomputed/);
   assert.deepEqual(await trainingNormalization(info), { mean: trainSplit.mean, std: trainSplit.std });
   const r = spawnSync(process.execPath, [cli, 'eval', '--run', dir, '--limit', '8', '--threads', '1', '--json'], { encoding: 'utf8' });
   assert.equal(r.status, 0, r.stderr);
-  assert.match(r.stderr, /^note: .*records no training normalisation/m, 'the CLI shows the note on stderr');
+  assert.match(r.stderr, /^note: .*records no training normalization/m, 'the CLI shows the note on stderr');
   assert.equal(JSON.parse(r.stdout).n, 8, '--json output stays clean');
 });

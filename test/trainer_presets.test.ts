@@ -44,7 +44,7 @@ test('voc-part preset: per-path optimizers, frozen children, gate in the CSG opt
   assert.equal(t.gateOpt, null);
   assert.equal(t.stdOpt.paramGroups[0].lr, 1e-5);
   assert.equal(t.csgOpt.paramGroups[0].lr, 1e-3);
-  assert.ok(t.csgOpt.paramGroups[0].params.includes(t.gate!.weight), 'G is optimised with the CSG path');
+  assert.ok(t.csgOpt.paramGroups[0].params.includes(t.gate!.weight), 'G is optimized with the CSG path');
   const named = [...t.model.namedParameters()];
   const frozenForStd = named.filter(([n]) => /^(conv1|bn1|layer1)\./.test(n)).map(([, p]) => p);
   const stdOnly = named.filter(([n]) => n.startsWith('layer2.')).map(([, p]) => p); // top 5 but not top 4

@@ -47,7 +47,7 @@ S = dict(fgsm_eps=0.01, bim_eps=0.01, bim_alpha=0.002, bim_steps=10, pgd_eps=0.0
 
 
 class Pixel(nn.Module):
-    """csgnet's PixelModel: normalisation inside, [0, 1] images outside."""
+    """csgnet's PixelModel: normalization inside, [0, 1] images outside."""
     def __init__(self, model):
         super().__init__()
         self.model = model

@@ -8,7 +8,7 @@ projection), in float32 and in float64. Run with Debian's own interpreter:
 
 Writes test/golden/csg_step.safetensors: the reference ResNet-20's weights (rounded to float16 so the
 file stays small; both sides use exactly those values as float32 or float64) under csgnet's
-torchvision-style names, a Fashion-MNIST batch (normalised like the reference), the starting gate, and
+torchvision-style names, a Fashion-MNIST batch (normalized like the reference), the starting gate, and
 per step (`step0.` STD, `step1.`/`step2.` CSG): the logits, [loss, CE, penalty], the gate's gradient,
 the projected gate, full gradients of the parameters in FULL_GRADS, full values after the step of the
 parameters in FULL_PARAMS, and [sum, sum|.|, L2] of every parameter's gradient and of every parameter

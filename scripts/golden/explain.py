@@ -13,7 +13,7 @@ tensors: F16-exact weights and random BatchNorm running stats), in eval mode, on
   activmap16 [N, 16, H, W] (the first 16 filters of ActivMap), activ_thresholds [K]
   gradmap [N, 30, H, W], gradmap_filters [N, 30] (int64)
 Conventions (method.md section 5, pytorch-grad-cam): maps are bilinearly upsampled (align_corners=False) and
-returned raw (no min-max normalisation); Grad-CAM and Grad-CAM++ apply pytorch-grad-cam's ReLU, CAM and
+returned raw (no min-max normalization); Grad-CAM and Grad-CAM++ apply pytorch-grad-cam's ReLU, CAM and
 CSG-CAM none. Metadata: build info, the SHA-256 of the weight file used, and the float32-vs-float64 gap of
 every map (how much float32 rounding alone moves it).
 """

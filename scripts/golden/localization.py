@@ -5,9 +5,9 @@ Run with Debian's own interpreter:  /usr/bin/python3 scripts/golden/localization
 Writes test/golden/localization.json. Arrays are flat row-major lists.
 
 What is mirrored (and how it stands in for code that is not installed here):
-  - method.md section 5: top-30 % binarisation (top = int(H*W*0.3), thr = sort(map)[-top], b = map >= thr),
+  - method.md section 5: top-30 % binarization (top = int(H*W*0.3), thr = sort(map)[-top], b = map >= thr),
     IoU = sum(min(b, m)) / sum(max(b, m)) (0 when the union is empty), hit rate IoU > 0.3; GradMap
-    (binarise > 1, IoU averaged over the filters, hit when >= 0.2); ActivMap per (filter, class).
+    (binarize > 1, IoU averaged over the filters, hit when >= 0.2); ActivMap per (filter, class).
   - wsolevaluation (Choe et al., CVPR 2020) evaluation.py: normalize_scoremap in float32,
     q = (map * 255).astype(uint8), foreground q > int(tau * q.max()) (cv2.threshold THRESH_BINARY),
     tau in np.arange(0, 1, 0.01); boxes of cv2.findContours(RETR_TREE) + boundingRect, here from

@@ -122,7 +122,7 @@ def mi_case(name, X, y, n_neighbors=3, random_state=0, note=''):
 
 
 def ovr_matrix(F, y, C, balanced=False, normalize=False, seed=0, n_neighbors=3):
-    """One-vs-rest M[c, k]; balanced/normalised variants exactly as documented in src/metrics/mi/one_vs_rest.ts (MiMatrixOptions)."""
+    """One-vs-rest M[c, k]; balanced/normalized variants exactly as documented in src/metrics/mi/one_vs_rest.ts (MiMatrixOptions)."""
     K = F.shape[1]
     M = np.zeros((C, K))
     rs = np.random.RandomState(seed)

@@ -8,7 +8,7 @@ Writes (all small) into test/golden/:
   nn_layers.safetensors   per layer case: input x, parameters, the fixed cotangent r, the output and
                           the gradients of sum(out * r) w.r.t. x and every parameter (BatchNorm: train
                           mode incl. updated running stats, eval mode, cumulative momentum=None, ...)
-  nn_init.json            seeded default initialisation (nn.Conv2d, nn.Linear, nn.init.*) and seeded
+  nn_init.json            seeded default initialization (nn.Conv2d, nn.Linear, nn.init.*) and seeded
                           model construction (per-parameter sums and first values): csgnet draws the
                           same generator calls, so these match exactly
   models.json             per registered model: state-dict names/shapes/dtypes, parameter count,

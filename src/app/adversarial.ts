@@ -57,7 +57,7 @@ export interface AdversarialOptions {
   seed?: number;
   /** Training images the detectors' statistics use (Mahalanobis Gaussians, STD assignment); default 10000. */
   fitTrainLimit?: number;
-  /** Weights w of the adaptive attack on the gate detector (PGD maximising CE + w s(x)); [] = none. */
+  /** Weights w of the adaptive attack on the gate detector (PGD maximizing CE + w s(x)); [] = none. */
   adaptiveWeights?: readonly number[];
   /** Fit on FGSM, test on PGD and CW (default true; needs fgsm). */
   transfer?: boolean;
@@ -148,7 +148,7 @@ export async function adversarialRun(o: AdversarialOptions): Promise<{ report: A
   const shape = [ds.channels, ds.height, ds.width];
   const model = run.model;
   model.eval();
-  // The run's training normalisation (ds carries it), as every command uses it.
+  // The run's training normalization (ds carries it), as every command uses it.
   const pm = new PixelModel(model, ds.mean, ds.std);
   const gate = run.gate ? torch.keep(run.gate.weight.detach()) : null;
   const held: Tensor[] = [];
@@ -293,7 +293,7 @@ async function runSetting(c: SettingContext, s: Setting, si: number, save: ((adv
   const opts: AttackOptions = { ...defaultAttackOptions(base, c.dims, s.eps ?? undefined), seed };
   if (s.weight !== null) {
     const w = s.weight, g = c.assignment!;
-    // The attacker maximises CE + w * s(x): misclassified, yet looking consistent to the gate detector.
+    // The attacker maximizes CE + w * s(x): misclassified, yet looking consistent to the gate detector.
     opts.loss = (x01, logits, labels) => torch.F.crossEntropy(logits, labels).add(gateConsistency(pm, g, x01).mean().mul(w));
   }
   const attack = createAttack(base, pm, opts);

@@ -87,7 +87,7 @@ const escape = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').rep
 /**
  * One row per setting: for each example image, clean | adversarial | perturbation (0 = grey, scaled so
  * that its largest entry reaches black or white; the factor is printed), with the true class and both
- * predictions. Drawn as SVG (embedded PNG tiles, nearest-neighbour upscaled) and rasterised by resvg.
+ * predictions. Drawn as SVG (embedded PNG tiles, nearest-neighbour upscaled) and rasterized by resvg.
  */
 async function writeExamples(examples: AdversarialExample[], shape: number[], classes: string[], file: string): Promise<string> {
   const { default: sharp } = await import('sharp');

@@ -118,7 +118,7 @@ export function readCurrentResult<T>(file: string, want: CheckpointKey | Analysi
 /** How two keys differ, for a message ('' when they are equal). */
 export function keyDifference(have: AnalysisKey | undefined, want: AnalysisKey): string {
   if (!have) return 'it has no key (made by an older csgnet)';
-  if (have.version !== want.version) return 'it was made by an older csgnet (before the training normalisation was used on every split)';
+  if (have.version !== want.version) return 'it was made by an older csgnet (before the training normalization was used on every split)';
   const diffs: string[] = [];
   if (have.checkpoint?.file !== want.checkpoint.file) diffs.push(`checkpoint ${have.checkpoint?.file} instead of ${want.checkpoint.file}`);
   else if (have.checkpoint.bytes !== want.checkpoint.bytes || have.checkpoint.sha256 !== want.checkpoint.sha256) diffs.push(`an older ${want.checkpoint.file} (its content changed since)`);

@@ -1,5 +1,5 @@
 // The in-browser explorer: a static site (index.html, app.js, style.css, the run's model as ONNX with
-// logits and maps outputs and the normalisation inside, explorer.json with classes and gate, a few test
+// logits and maps outputs and the normalization inside, explorer.json with classes and gate, a few test
 // samples as PNG, onnxruntime-web's wasm build) where a dropped image or a test sample is classified by
 // onnxruntime-web in the page. `writeExplorerSite` writes it to a folder (`csgnet export --html`);
 // `startExplorer` serves it (`csgnet explore`): built in memory from a run, or read from such a folder.
@@ -36,7 +36,7 @@ export interface ExplorerMeta {
   run: string;
   epoch: number;
   classNames: string[];
-  /** [C, H, W] of one image; the graph takes v/255 in [0, 1] and normalises inside. */
+  /** [C, H, W] of one image; the graph takes v/255 in [0, 1] and normalizes inside. */
   inputShape: [number, number, number];
   mean: number[];
   std: number[];

@@ -1,5 +1,5 @@
-// `csgnet export`: a run's model (a checkpoint) as an ONNX file with its classes, normalisation and
-// gate in the metadata. The normalisation is the one the model was trained with (the training split's
+// `csgnet export`: a run's model (a checkpoint) as an ONNX file with its classes, normalization and
+// gate in the metadata. The normalization is the one the model was trained with (the training split's
 // statistics, from config.json), as every command uses it: the graph gives what eval computes.
 import { basename, dirname } from 'node:path';
 import { mkdirSync } from 'node:fs';

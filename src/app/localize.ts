@@ -11,7 +11,7 @@
 // (compared as class folder names, so a folder written by `csgnet data cluttered` matches its source's
 // 'T-shirt/top') and the run's image size. Every csgnet backbone ends in global average pooling, so it
 // runs at any size from its minimum up; a size other than the run's is used only when asked for by name
-// (--image-size, or --canvas for cluttered-*), never by accident. The images are normalised with the
+// (--image-size, or --canvas for cluttered-*), never by accident. The images are normalized with the
 // run's training statistics, as every split of every dataset is everywhere (csg/run.ts asTrained).
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
@@ -245,7 +245,7 @@ export async function localizeRun(o: LocalizeOptions): Promise<{ report: Localiz
   for (const m of methods) {
     if (m === 'activmap') { results[m] = activ!.result(); continue; }
     if (m === 'gradmap') {
-      results[m] = byClass(gradIoUs, labels, C, (r) => GradMapIoU.summarise(r));
+      results[m] = byClass(gradIoUs, labels, C, (r) => GradMapIoU.summarize(r));
       continue;
     }
     const maps = classMaps.get(m)!;

@@ -14,7 +14,7 @@ import { COMPARED_METHODS, METHOD_LABELS, type MethodSummary } from './localizat
 import type { ComparisonRow } from './compare.js';
 import type { IntervalPoint } from '../report/sweep_figures.js';
 
-/** A figure summarised over seeds: name (grouped.json key), header, and its value in a row (null: absent). */
+/** A figure summarized over seeds: name (grouped.json key), header, and its value in a row (null: absent). */
 export interface GroupedMetric { name: string; header: string; value: (r: ComparisonRow) => number | null }
 
 const LOCALIZATION_FIGURES: [keyof MethodSummary, string][] = [['mean_iou', 'IoU'], ['hit_rate', 'hit rate'], ['max_box_acc_v2', 'MaxBoxAccV2'], ['pxap', 'PxAP']];
@@ -43,7 +43,7 @@ export interface PairedComparison {
   values: Record<string, GridValue | null>;
   seeds: number[];
   pairs: { csg: string; std: string; seed: number }[];
-  /** CSG minus STD, summarised over the paired seeds. */
+  /** CSG minus STD, summarized over the paired seeds. */
   difference: Record<string, Summary>;
 }
 

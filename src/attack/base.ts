@@ -1,5 +1,5 @@
 // The shared core of csgnet's adversarial attacks, with torchattacks' semantics in pixel space: images
-// in [0, 1] (the dataset's normalisation lives inside PixelModel, so eps is in pixel units), every
+// in [0, 1] (the dataset's normalization lives inside PixelModel, so eps is in pixel units), every
 // iterate clipped to [0, 1], gradients of the objective w.r.t. the image through torch.grad only (the
 // model's parameters never accumulate .grad). Untargeted attacks ascend CE to the true class; targeted
 // ones descend CE to the target class (torchattacks' set_mode_targeted: cost = -CE(logits, target)).
@@ -27,8 +27,8 @@ export interface AttackOptions {
   /** cw: Adam learning rate on the tanh-space variable. */
   lr?: number;
   /**
-   * extra objective: PGD/BIM maximise loss(x01, logits, labels) (per-batch scalar) instead of CE (FGSM and
-   * PGD-L2 too; CW refuses it). It is always maximised: a targeted objective carries its own sign, and
+   * extra objective: PGD/BIM maximize loss(x01, logits, labels) (per-batch scalar) instead of CE (FGSM and
+   * PGD-L2 too; CW refuses it). It is always maximized: a targeted objective carries its own sign, and
    * `targeted` then only decides what counts as success.
    */
   loss?: (x01: Tensor, logits: Tensor, labels: Tensor) => Tensor;

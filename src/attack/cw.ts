@@ -1,5 +1,5 @@
 // Carlini-Wagner L2 (Carlini & Wagner 2017) as torchattacks 3.5's CW (torchattacks/attacks/cw.py; no binary
-// search over c): Adam on w = atanh(2x - 1), x' = (tanh(w) + 1) / 2, minimising |x' - x|_2^2 + c * f(x') with
+// search over c): Adam on w = atanh(2x - 1), x' = (tanh(w) + 1) / 2, minimizing |x' - x|_2^2 + c * f(x') with
 // f = max(real - other, -kappa) (targeted: max(other - real, -kappa)). Each image keeps its successful iterate
 // of smallest L2 (the clean image when none succeeds). Early stop as torchattacks: every max(steps / 10, 1)
 // steps, stop when the cost exceeds the last checked one (Carlini's own code stops at 0.9999 x it; not kept).
@@ -23,7 +23,7 @@ export class CW extends Attack {
   /** Defaults as torchattacks: c 1, kappa 0, 50 steps, Adam lr 0.01. */
   constructor(model: PixelModel, o: AttackOptions = {}) {
     super(model, o);
-    if (o.loss) throw new Error('cw: the loss option is not supported (CW minimises its own L2 + margin objective); use pgd or bim');
+    if (o.loss) throw new Error('cw: the loss option is not supported (CW minimizes its own L2 + margin objective); use pgd or bim');
     if (o.startNoise) throw new Error('cw: startNoise is not supported (CW starts at the image itself)');
     this.c = o.c ?? 1;
     this.kappa = o.kappa ?? 0;

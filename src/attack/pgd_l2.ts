@@ -1,5 +1,5 @@
 // PGD with an L2 ball, torchattacks.PGDL2: a random start uniform in radius (a normal direction scaled
-// by r * eps, r ~ U(0, 1)), then `steps` steps of length alpha along the L2-normalised gradient, each
+// by r * eps, r ~ U(0, 1)), then `steps` steps of length alpha along the L2-normalized gradient, each
 // delta rescaled into the eps ball and the image clipped to [0, 1].
 import * as torch from '../torch/index.js';
 import type { Tensor } from '../torch/index.js';

@@ -1,5 +1,5 @@
 // A classifier seen in pixel space: attacks and detectors work on [0, 1] images, and the dataset's
-// normalisation lives inside the model (so eps is in pixel units, as torchattacks and Foolbox assume).
+// normalization lives inside the model (so eps is in pixel units, as torchattacks and Foolbox assume).
 import * as torch from '../torch/index.js';
 import type { Tensor } from '../torch/index.js';
 import type { CsgBackbone } from '../models/types.js';

@@ -1,4 +1,4 @@
-// Running an attack on a batch and summarising it: per-image success and perturbation sizes.
+// Running an attack on a batch and summarizing it: per-image success and perturbation sizes.
 import * as torch from '../torch/index.js';
 import type { Tensor } from '../torch/index.js';
 import { perImageNorms, type Attack } from './base.js';

@@ -1,4 +1,4 @@
-// Times batch preparation (shuffle, random crop with padding, flip, normalise) in the main thread,
+// Times batch preparation (shuffle, random crop with padding, flip, normalize) in the main thread,
 // and how much of it worker threads hide behind a step that blocks the main thread.
 import { BatchLoader } from '../data/loader.js';
 import { sharedBytes, type ImageDataset } from '../data/dataset.js';

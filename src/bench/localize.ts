@@ -1,5 +1,5 @@
 // Localization maps per second for each explainer on cluttered Fashion-MNIST test images (64 x 64,
-// ResNet-20 at its initialisation: the cost does not depend on the weights), and GradMap's cost per
+// ResNet-20 at its initialization: the cost does not depend on the weights), and GradMap's cost per
 // image (30 filters per class; one backward per filter per class group of a batch).
 import { performance } from 'node:perf_hooks';
 import * as torch from '../torch/index.js';

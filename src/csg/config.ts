@@ -55,7 +55,7 @@ export interface TrainConfig {
   period: number;
   phaseMin: number;
   gateInit: number;
-  // optimisation
+  // optimization
   /** One optimizer for the network in both kinds of epoch (cifar), or one per path (voc-part). */
   separatePathOptimizers: boolean;
   std: OptimizerConfig;

@@ -3,7 +3,7 @@
 // epoch (the loader's DistributedSampler rule); gradients, the gate's included, averaged by
 // c10d::Reducer while backward runs (one reducer per path, since the paths train different tensors);
 // BatchNorm statistics per process with rank 0's buffers broadcast before every forward, or
-// synchronised over the group (--sync-bn); loss/accuracy sums, the stop request and evaluation counts
+// synchronized over the group (--sync-bn); loss/accuracy sums, the stop request and evaluation counts
 // reduced so that every rank sees the same numbers and stops at the same batch.
 // The trainer holds a DataParallel either way: in a single process (dataParallel() without a group)
 // every hook does nothing, so the epoch loop reads the same for one process and for many.
@@ -18,7 +18,7 @@ import type { Path } from './schedule.js';
 import { TrainingError } from './trainer_options.js';
 
 export interface DataParallelOptions {
-  /** Synchronised BatchNorm statistics (nn.SyncBatchNorm) instead of per-process ones. */
+  /** Synchronized BatchNorm statistics (nn.SyncBatchNorm) instead of per-process ones. */
   syncBn: boolean;
   /** The activations' layout: with channels_last, the parameters take its strides (channelsLastParameters). */
   memoryFormat?: 'contiguous_format' | 'channels_last';
@@ -53,7 +53,7 @@ export function dataParallel(group: ProcessGroup | undefined, opts: DataParallel
   return group ? new DistributedDataParallel(group, opts) : new SingleProcess();
 }
 
-/** One process: no group, so nothing to synchronise; it lets signal handlers and timers run every 4 batches. */
+/** One process: no group, so nothing to synchronize; it lets signal handlers and timers run every 4 batches. */
 export class SingleProcess implements DataParallel {
   readonly isLeader = true;
   readonly shard = undefined;
@@ -113,7 +113,7 @@ export class DistributedDataParallel implements DataParallel {
     }
   }
 
-  /** Before a training step's forward: rank 0's buffers (unless synchronised), then arm the path's reducer. */
+  /** Before a training step's forward: rank 0's buffers (unless synchronized), then arm the path's reducer. */
   beforeStep(path: Path): void {
     if (!this.opts.syncBn && this.model) syncBuffers(this.group, this.model);
     const r = this.reducers.get(path);

@@ -17,7 +17,7 @@ export interface CheckpointKey { file: string; bytes: number; sha256: string; ru
  * filled in). A cached analysis.json is reused only when its key equals the wanted one.
  */
 export interface AnalysisKey {
-  /** 2: images normalised with the run's training statistics on every split (1 used the split's own). */
+  /** 2: images normalized with the run's training statistics on every split (1 used the split's own). */
   version: 2;
   checkpoint: CheckpointKey;
   split: 'test' | 'train' | 'val';

@@ -35,7 +35,7 @@ export function openRun(dir: string, which = 'last'): OpenRun {
   return { ...info, model, gate, checkpoint: path, epoch: snap.state.epoch };
 }
 
-/** Per-channel statistics a model's inputs are normalised with, in [0,1] units. */
+/** Per-channel statistics a model's inputs are normalized with, in [0,1] units. */
 export interface Normalization { mean: number[]; std: number[] }
 
 export interface RunDataOptions {
@@ -46,14 +46,14 @@ export interface RunDataOptions {
 const recomputed = new Map<string, Promise<Normalization>>();
 
 /**
- * The normalisation the run's model was trained with: the training split's statistics, recorded in
+ * The normalization the run's model was trained with: the training split's statistics, recorded in
  * config.json since they were; a run made before that gets them recomputed from its training split
  * (the same numbers, as long as its data are unchanged), with a note.
  */
 export async function trainingNormalization(info: RunInfo, opts: RunDataOptions = {}): Promise<Normalization> {
   const { mean, std } = info.dataset;
   if (mean && std) return { mean: [...mean], std: [...std] };
-  const missing = `${info.dir}/config.json records no training normalisation (a run made before it was recorded)`;
+  const missing = `${info.dir}/config.json records no training normalization (a run made before it was recorded)`;
   opts.log?.(`${missing}: using the statistics of its training split, recomputed now`);
   const c = info.config;
   const key = JSON.stringify([c.dataset, c.dataRoot, c.imageSize, c.canvas, c.distractors]);
@@ -69,7 +69,7 @@ export async function trainingNormalization(info: RunInfo, opts: RunDataOptions 
   return { mean: [...n.mean], std: [...n.std] };
 }
 
-/** `ds` normalised as the run's model was trained (any split, any dataset scored with it). */
+/** `ds` normalized as the run's model was trained (any split, any dataset scored with it). */
 export async function asTrained(info: RunInfo, ds: ImageDataset, opts: RunDataOptions = {}): Promise<ImageDataset> {
   const n = await trainingNormalization(info, opts);
   if (n.mean.length !== ds.channels || n.std.length !== ds.channels) {
@@ -79,7 +79,7 @@ export async function asTrained(info: RunInfo, ds: ImageDataset, opts: RunDataOp
 }
 
 /**
- * A split of a run's data, normalised with the run's training statistics: the test split, the
+ * A split of a run's data, normalized with the run's training statistics: the test split, the
  * training split, or the held-out part of train ('val', an error when the run has none).
  */
 export async function runDataset(info: RunInfo, split: 'train' | 'test' | 'val', opts: RunDataOptions = {}): Promise<ImageDataset> {

@@ -64,7 +64,7 @@ export interface RunInfo {
   config: TrainConfig;
   dataset: {
     name: string; classes: string[]; channels: number; height: number; width: number;
-    /** The training split's per-channel statistics the model's inputs were normalised with
+    /** The training split's per-channel statistics the model's inputs were normalized with
      *  (recorded since issue 22; older runs lack them, see csg/run.ts trainingNormalization). */
     mean?: number[]; std?: number[];
   };

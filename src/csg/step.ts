@@ -1,4 +1,4 @@
-// One optimisation step of either path (method.md sections 1-2), shared by the trainer, the
+// One optimization step of either path (method.md sections 1-2), shared by the trainer, the
 // benchmarks and the parity test against the PyTorch reference.
 import * as torch from '../torch/index.js';
 import type { Tensor } from '../torch/index.js';

@@ -82,12 +82,12 @@ export async function loadTrainingData(config: TrainConfig): Promise<{ train: Im
     loadDataset(config.dataset, { root: config.dataRoot, split, size: config.imageSize, canvas: config.canvas, distractors: config.distractors });
   const train = await load('train');
   if (config.valFraction > 0) return splitDataset(train, config.valFraction, config.seed);
-  // The test split is normalised with the training statistics, as every later command does.
+  // The test split is normalized with the training statistics, as every later command does.
   const test = await load('test');
   return { train, val: { ...test, mean: [...train.mean], std: [...train.std] } };
 }
 
-/** config.json of a new run: its training config, its data (with the normalisation every later command uses) and its schedule. */
+/** config.json of a new run: its training config, its data (with the normalization every later command uses) and its schedule. */
 export function newRunRecord(config: TrainConfig, train: ImageDataset, val: ImageDataset, trainSize: number): unknown {
   return {
     train: config, dataset: { name: train.name, classes: train.classNames, channels: train.channels, height: train.height, width: train.width,

@@ -4,7 +4,7 @@
 import type { ImageDataset } from './dataset.js';
 
 export interface Batch {
-  /** Normalised pixels, B*C*H*W, CHW per sample. */
+  /** Normalized pixels, B*C*H*W, CHW per sample. */
   x: Float32Array;
   shape: [number, number, number, number];
   y: Int32Array;
@@ -28,10 +28,10 @@ export interface LoaderOptions {
   /** Random horizontal flip with probability 0.5 (default false). */
   hflip?: boolean;
   /** 'per-sample' (default): each image gets its own crop offset and flip. 'per-batch': one offset
-   *  and one flip decision for the whole batch, padding with normalised 0, as the PyTorch reference
+   *  and one flip decision for the whole batch, padding with normalized 0, as the PyTorch reference
    *  script (shared/reference/csg_reference.py) does. */
   augment?: AugmentMode;
-  /** Normalise with mean/std (default true); false gives v/255. */
+  /** Normalize with mean/std (default true); false gives v/255. */
   normalize?: boolean;
   /** Override the dataset's per-channel mean/std (in [0,1] units). */
   mean?: number[];

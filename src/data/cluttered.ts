@@ -16,7 +16,7 @@
 //  4. mask = pasted item's pixels > 10 % of the item's maximum (the distractors play no part);
 //     box = the mask's tight box [x0, y0, x1, y1], x1 and y1 inclusive (wsolevaluation's pixel
 //     convention).
-// Labels are the item's; normalisation mean/std are computed from the generated pixels.
+// Labels are the item's; normalization mean/std are computed from the generated pixels.
 import { computeMeanStd, maskBox, sharedBytes, type ImageDataset } from './dataset.js';
 import { loadMnistLike, type MnistKind, type Split } from './idx.js';
 import { mixSeed, Rng } from './rng.js';

@@ -1,8 +1,8 @@
 // The in-memory image dataset shared by every loader in src/data/.
 //
 // Images are stored as raw uint8 pixels, CHW per image, images back to back
-// (N*C*H*W bytes). Normalisation statistics are per channel in [0,1] units, i.e.
-// a pixel v is normalised as (v/255 - mean[c]) / std[c].
+// (N*C*H*W bytes). Normalization statistics are per channel in [0,1] units, i.e.
+// a pixel v is normalized as (v/255 - mean[c]) / std[c].
 
 export interface ImageDataset {
   /** Short dataset name, e.g. 'fashion-mnist', 'cifar10', 'imagefolder'. */
@@ -54,7 +54,7 @@ export function imageSize(ds: Pick<ImageDataset, 'channels' | 'height' | 'width'
 }
 
 /** Per-channel mean and (population) standard deviation of the pixels, in [0,1] units.
- *  A channel with zero spread gets std 1 so that normalisation never divides by zero. */
+ *  A channel with zero spread gets std 1 so that normalization never divides by zero. */
 export function computeMeanStd(images: Uint8Array, length: number, channels: number, height: number, width: number): { mean: number[]; std: number[] } {
   const hw = height * width;
   const mean: number[] = [];

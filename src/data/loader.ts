@@ -1,15 +1,15 @@
-// Mini-batch loader: seeded per-epoch shuffling, on-the-fly augmentation and normalisation.
+// Mini-batch loader: seeded per-epoch shuffling, on-the-fly augmentation and normalization.
 //
 // Augmentation follows torchvision's order RandomCrop(size, padding=p) ->
 // RandomHorizontalFlip(0.5) -> ToTensor -> Normalize(mean, std): the raw image is padded
-// with pixel value 0 (so a padded pixel becomes (0 - mean)/std after normalisation, not 0),
+// with pixel value 0 (so a padded pixel becomes (0 - mean)/std after normalization, not 0),
 // an HxW window at offset (dy, dx) in [0, 2p]^2 is cropped from the padded image, then
 // mirrored left-right with probability 0.5, then each pixel v is mapped to
 // (v/255 - mean[c]) / std[c] (or v/255 with normalize: false).
 //
 // With augment 'per-batch' (the PyTorch reference script's scheme: pad, crop the whole batch at one
 // offset, flip all or none) the batch shares one offset and one flip decision, and the padding is
-// normalised 0 (the reference pads the already normalised tensor), not raw 0.
+// normalized 0 (the reference pads the already normalized tensor), not raw 0.
 //
 // Determinism: the epoch's order is a permutation drawn from Rng(mixSeed(seed, epoch)), and
 // a sample's crop offsets and flip come from mixSeed(seed, epoch, datasetIndex) (per-batch: from
@@ -206,7 +206,7 @@ export class BatchLoader {
 
   /** Writes one sample: out(i, j) = lut[src(i + oy, j' + ox)] with j' = flip ? W-1-j : j,
    *  and the pad value where (i + oy, j' + ox) falls outside the image: that of raw 0, or 0 itself
-   *  with `zeroPad` (the reference's padding of normalised pixels). */
+   *  with `zeroPad` (the reference's padding of normalized pixels). */
   private writeSample(x: Float32Array, dstBase: number, srcBase: number, oy: number, ox: number, flip: boolean, zeroPad: boolean): void {
     const ds = this.dataset, img = ds.images, lut = this.lut;
     const C = ds.channels, H = ds.height, W = ds.width, HW = H * W;

@@ -2,7 +2,7 @@
 //
 // Generator: xoshiro128** (Blackman & Vigna, https://prng.di.unimi.it/xoshiro128starstar.c),
 // 128-bit state held as four uint32 words, period 2^128 - 1. Seeding expands a
-// (safe-integer) seed into the four words with the murmur3 32-bit finaliser so that
+// (safe-integer) seed into the four words with the murmur3 32-bit finalizer so that
 // nearby seeds give unrelated streams and the state is never all zero.
 
 /** murmur3 fmix32: a bijective 32-bit avalanche mix. */

@@ -3,7 +3,7 @@ import { imageSize, sharedBytes, type ImageDataset } from './dataset.js';
 import { Rng } from './rng.js';
 
 /** A new dataset holding the given samples (copied, in the given order). Class names and
- *  the normalisation mean/std are kept from the parent, so train and val normalise alike. */
+ *  the normalization mean/std are kept from the parent, so train and val normalize alike. */
 export function subset(ds: ImageDataset, indices: ArrayLike<number>, name = ds.name): ImageDataset {
   const per = imageSize(ds);
   const n = indices.length;

@@ -6,7 +6,7 @@
 // Classes bird, cat, dog, cow, horse, sheep (labels in that order; crops of other classes are
 // skipped); split 'train' is train.txt, 'test' is val.txt; crops are sorted by file name. S is the
 // image size (default 128, the voc-part preset's); a crop of another size is resized to S x S
-// (bilinear; its mask by nearest neighbour). ImageNet normalisation. Boxes are the masks' tight boxes
+// (bilinear; its mask by nearest neighbour). ImageNet normalization. Boxes are the masks' tight boxes
 // (x1, y1 inclusive). Missing files, masks of another size than their crop and empty masks are
 // errors that name the file.
 //

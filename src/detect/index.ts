@@ -19,7 +19,7 @@ export interface CreateDetectorOptions extends DetectorOptions {
   squeezeBits?: number;
   /** feature squeezing's median filter size (default 2) */
   squeezeMedian?: number;
-  /** csg-lr's inverse regularisation strength (default 1, sklearn's) */
+  /** csg-lr's inverse regularization strength (default 1, sklearn's) */
   lrC?: number;
 }
 

@@ -1,5 +1,5 @@
-// Binary L2-regularised logistic regression in float64, the optimum of scikit-learn's
-// LogisticRegression(C) (penalty 'l2', intercept fitted and not penalised):
+// Binary L2-regularized logistic regression in float64, the optimum of scikit-learn's
+// LogisticRegression(C) (penalty 'l2', intercept fitted and not penalized):
 //   min_{w,b} 0.5 |w|^2 + C sum_i log(1 + exp(-s_i (x_i . w + b))),  s_i = 2 y_i - 1.
 // sklearn reaches it with lbfgs; the problem is convex and tiny (a few features), so Newton's method with
 // a backtracking line search gets the same optimum to rounding. Plus z-scoring as sklearn's StandardScaler.
@@ -9,7 +9,7 @@ import { solveSpd } from './linalg.js';
 function softplus(z: number): number { return z > 0 ? z + Math.log1p(Math.exp(-z)) : Math.log1p(Math.exp(z)); }
 function sigmoid(z: number): number { return z >= 0 ? 1 / (1 + Math.exp(-z)) : Math.exp(z) / (1 + Math.exp(z)); }
 
-export interface LogisticOptions { /** inverse regularisation strength, sklearn's C (default 1) */ C?: number; maxIter?: number }
+export interface LogisticOptions { /** inverse regularization strength, sklearn's C (default 1) */ C?: number; maxIter?: number }
 
 export class LogisticRegression {
   /** weights [d] and intercept after fit */

@@ -1,4 +1,4 @@
-// ActivMap (method.md section 5): every filter's map A_k, upsampled to the input size. Binarising at the
+// ActivMap (method.md section 5): every filter's map A_k, upsampled to the input size. Binarizing at the
 // per-filter thresholds (activationThresholds in filter_stats.ts, by the metric's rule) is the metric's job.
 import * as torch from '../torch/index.js';
 import type { Tensor } from '../torch/index.js';

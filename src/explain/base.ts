@@ -2,10 +2,10 @@
 // It runs the model's feature/head split once per batch, computes gradients through torch.grad only
 // for the methods that need them, and upsamples maps to the input size (bilinear, align_corners false).
 //
-// Normalisation: explainers return RAW maps (no per-image min-max), for every method alike. Grad-CAM
+// Normalization: explainers return RAW maps (no per-image min-max), for every method alike. Grad-CAM
 // and Grad-CAM++ keep pytorch-grad-cam's ReLU (part of their definition); CAM and CSG-CAM have none
-// (method.md section 5). pytorch-grad-cam min-max normalises each image after upsampling; metrics that
-// need it (MaxBoxAccV2, PxAP) normalise themselves, and the released code's top-30 % binarisation does
+// (method.md section 5). pytorch-grad-cam min-max normalizes each image after upsampling; metrics that
+// need it (MaxBoxAccV2, PxAP) normalize themselves, and the released code's top-30 % binarization does
 // not depend on it.
 import * as torch from '../torch/index.js';
 import type { Tensor } from '../torch/index.js';

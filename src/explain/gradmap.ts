@@ -2,7 +2,7 @@
 // highest mean activation on y, FilterClassStats.topFilters), the gradient of the filter's spatial mean
 // activation w.r.t. the input; L2 norm over colour channels; divided by its RMS over pixels (a map that is
 // all zero, e.g. of a dead filter, stays zero); Gaussian blur (sigma 30 px and kernel 61 at 128 px, both
-// scaled with the image size: gradMapBlur). Binarising at > 1 is the metric's job.
+// scaled with the image size: gradMapBlur). Binarizing at > 1 is the metric's job.
 //
 // Batched: per batch, one forward and one backward per filter for each class group of images (compute()).
 // In eval mode images do not interact, so d(sum_n mean_hw A[n, k]) / dx[n] is image n's own gradient.

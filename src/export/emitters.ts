@@ -102,7 +102,7 @@ registerEmitter(Conv2d, (ctx, m, path, x) => {
 });
 
 // Eval-mode BatchNorm: a BatchNormalization node with the running statistics (ONNX Runtime folds it
-// into the preceding Conv when it optimises the session).
+// into the preceding Conv when it optimizes the session).
 registerEmitter(BatchNorm2d, (ctx, m, path, x) => {
   expect4d(m, path, x, m.numFeatures);
   if (!m.runningMean || !m.runningVar) throw new UnsupportedModuleError(`cannot export ${path} (BatchNorm2d with track_running_stats=False): its eval mode uses batch statistics`);

@@ -1,4 +1,4 @@
-// An ONNX graph under construction: nodes, float32 initializers and value names, serialised by
+// An ONNX graph under construction: nodes, float32 initializers and value names, serialized by
 // protobufjs' generated classes for onnx.proto (onnx-proto), never by hand. Values carry their
 // shape (batch as -1) so that emitters can check what they are given and the outputs get real dims.
 import onnxProto from 'onnx-proto';

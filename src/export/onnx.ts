@@ -1,8 +1,8 @@
 // ONNX export of a csgnet backbone's evaluation (STD) path: opset 17, dynamic batch, outputs
 // logits [N, C], features (GAP of the last conv map) [N, K] and maps (the last conv map) [N, K, h, w]
-// as requested. The graph's input is the normalised tensor csgnet's own forward takes, or, with
-// includeNormalization, pixels in [0, 1] (v/255) normalised inside the graph. Class names,
-// normalisation, the gate G [K, C] and the input convention are written to metadata_props (keys
+// as requested. The graph's input is the normalized tensor csgnet's own forward takes, or, with
+// includeNormalization, pixels in [0, 1] (v/255) normalized inside the graph. Class names,
+// normalization, the gate G [K, C] and the input convention are written to metadata_props (keys
 // below), which readOnnxMetadata parses back (for the browser explorer and for tests).
 import type { Tensor } from '../torch/index.js';
 import * as torch from '../torch/index.js';
@@ -41,7 +41,7 @@ export interface OnnxModelInfo {
   model: string | null;
   inputName: string;
   inputShape: [number, number, number];
-  /** 'normalized': the input is (v/255 - mean) / std; 'unit': the input is v/255 and the graph normalises. */
+  /** 'normalized': the input is (v/255 - mean) / std; 'unit': the input is v/255 and the graph normalizes. */
   input: 'normalized' | 'unit';
   includeNormalization: boolean;
   mean: number[] | null;

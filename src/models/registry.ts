@@ -69,7 +69,7 @@ export function modelInfo(name: string): ModelInfo {
   return m;
 }
 
-/** Builds a registered model with PyTorch's initialisation (seed with manualSeed for reproducibility). */
+/** Builds a registered model with PyTorch's initialization (seed with manualSeed for reproducibility). */
 export function createModel(name: string, o: CreateModelOptions = {}): CsgBackbone {
   const info = modelInfo(name);
   const inChannels = o.inChannels ?? 3;

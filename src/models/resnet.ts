@@ -1,5 +1,5 @@
 // ImageNet ResNets exactly as torchvision.models.resnet builds them (v1.5: stride on the 3x3 conv
-// of Bottleneck): same module tree, parameter names, shapes, construction order and initialisation
+// of Bottleneck): same module tree, parameter names, shapes, construction order and initialization
 // (kaiming_normal_(fan_out, relu) for convs, BN 1/0, optional zero-init of each block's last BN),
 // so torchvision state dicts load directly and seeded construction matches torchvision's weights.
 import type { Tensor } from '../torch/tensor.js';

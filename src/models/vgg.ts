@@ -3,7 +3,7 @@
 // ...) without its final MaxPool2d, so a 32x32 input leaves a 2x2 map of 512 filters. The head is
 // global average pooling + a single fc(512 -> numClasses) instead of torchvision's 3-layer classifier
 // (torchvision's `avgpool`/`classifier` are not present: load its features.* with strict=false).
-// Initialisation as torchvision: convs kaiming_normal_(fan_out, relu) with zero bias, BN 1/0,
+// Initialization as torchvision: convs kaiming_normal_(fan_out, relu) with zero bias, BN 1/0,
 // Linear N(0, 0.01) with zero bias.
 import type { Tensor } from '../torch/tensor.js';
 import { AdaptiveAvgPool2d, BatchNorm2d, Conv2d, Linear, MaxPool2d, Module, ReLU, Sequential, init } from '../torch/nn/index.js';

@@ -1,5 +1,5 @@
 // Rendering: Vega-Lite specs compiled to Vega and rendered to SVG headlessly in Node
-// (`renderer: 'none'`, no canvas), then rasterised to PNG with resvg (fonts: fonts.ts); writeFigure
+// (`renderer: 'none'`, no canvas), then rasterized to PNG with resvg (fonts: fonts.ts); writeFigure
 // writes both files with the one atomic writer (util/atomic.ts).
 //
 // Vega lays text out with estimated widths (no canvas in Node), so long labels can sit a few pixels
@@ -37,7 +37,7 @@ export async function renderSvg(spec: TopLevelSpec): Promise<string> {
 let warnedNoFont = false;
 
 /**
- * Rasterises an SVG to PNG at `scale` times its size (default 2, for sharp text). `fontFiles` adds
+ * Rasterizes an SVG to PNG at `scale` times its size (default 2, for sharp text). `fontFiles` adds
  * font files (e.g. a bundled .ttf) to those found on the system.
  */
 export function renderPng(svg: string, scale = 2, fontFiles: string[] = []): Buffer {

@@ -91,7 +91,7 @@ export function interpolate(x: Tensor, o: { size?: Pair; scaleFactor?: number | 
 }
 
 /**
- * A normalised 1-D Gaussian kernel (as torchvision's gaussian_blur builds it: in the dtype asked for,
+ * A normalized 1-D Gaussian kernel (as torchvision's gaussian_blur builds it: in the dtype asked for,
  * float64 weights for float64, float32 otherwise), created on `device` (default the CPU).
  */
 export function gaussianKernel1d(kernelSize: number, sigma: number, o: { dtype?: Dtype; device?: string } = {}): Tensor {

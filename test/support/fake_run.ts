@@ -1,4 +1,4 @@
-// A run folder without training: config.json and checkpoints/last.safetensors of a freshly initialised
+// A run folder without training: config.json and checkpoints/last.safetensors of a freshly initialized
 // model (seeded), for tests of commands that read runs (localize, compare) where the weights need not
 // be trained, only loaded.
 import { mkdirSync, writeFileSync } from 'node:fs';

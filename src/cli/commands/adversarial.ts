@@ -20,7 +20,7 @@ export function register(program: Command): void {
     .option('--fit-fraction <f>', 'fraction of the images whose samples fit the detectors (the rest is reported)', num({ min: 0, max: 0.99, exclusiveMin: true }), D.fitFraction)
     .option('--seed <n>', 'seed of the split, the noise and the random starts', int(0), D.seed)
     .option('--fit-train-limit <n>', 'training images for the detectors\' statistics (Mahalanobis, STD assignment): the first N of those the run trained on (its --limit, without its val part)', int(1), D.fitTrainLimit)
-    .option('--adaptive-weights <list>', 'weights w of the adaptive PGD on the gate detector (maximises CE + w * s(x))', numList, [...D.adaptiveWeights])
+    .option('--adaptive-weights <list>', 'weights w of the adaptive PGD on the gate detector (maximizes CE + w * s(x))', numList, [...D.adaptiveWeights])
     .option('--no-adaptive', 'skip the adaptive attack')
     .option('--no-transfer', 'skip the transfer runs (fit on FGSM, test on PGD and CW)')
     .option('--batch <n>', 'images per batch', int(1), D.batchSize)

@@ -14,13 +14,13 @@ function outputList(v: string): string[] {
 }
 
 export function register(program: Command): void {
-  addRunOptions(program.command('export').description('export a run\'s model (evaluation path) as ONNX (opset 17, dynamic batch; classes, normalisation and gate in metadata_props)'))
+  addRunOptions(program.command('export').description('export a run\'s model (evaluation path) as ONNX (opset 17, dynamic batch; classes, normalization and gate in metadata_props)'))
     .addOption(new Option('--format <f>', 'file format').choices(['onnx']).default('onnx'))
     .option('--outputs <list>', 'graph outputs, comma-separated: logits [N,C], features (GAP) [N,K], maps (last conv map) [N,K,h,w]', outputList, ['logits'])
-    .option('--include-normalization', 'take pixels in [0,1] (v/255) and normalise inside the graph (default: the input is already normalised)')
+    .option('--include-normalization', 'take pixels in [0,1] (v/255) and normalize inside the graph (default: the input is already normalized)')
     .option('--out <file>', 'the .onnx file to write (an existing file only with --force)')
     .option('--force', 'replace an existing --out file (never a file of a run\'s training: config, metrics, checkpoints)')
-    .option('--html <dir>', 'write the in-browser explorer instead: a static folder (page, model with logits+maps and normalisation inside, samples, onnxruntime-web) for any web server')
+    .option('--html <dir>', 'write the in-browser explorer instead: a static folder (page, model with logits+maps and normalization inside, samples, onnxruntime-web) for any web server')
     .addOption(threadsOption())
     .option('--json', 'print JSON')
     .action(async (o) => {
@@ -38,6 +38,6 @@ export function register(program: Command): void {
       const r = await exportRunToFile({ run: o.run, checkpoint: o.checkpoint, outputs: o.outputs, includeNormalization: !!o.includeNormalization, out: o.out, log: note });
       if (o.json) { console.log(JSON.stringify(r)); return; }
       console.log(`wrote ${r.out} (${(r.bytes / 1e6).toFixed(2)} MB): ${r.model}, epoch ${r.epoch}, input [N, ${r.inputShape.join(', ')}] ` +
-        `${r.input === 'unit' ? 'pixels in [0,1] (normalised in the graph)' : 'normalised'}, outputs ${r.outputs.join(', ')}${r.gate ? ', gate in metadata' : ''}`);
+        `${r.input === 'unit' ? 'pixels in [0,1] (normalized in the graph)' : 'normalized'}, outputs ${r.outputs.join(', ')}${r.gate ? ', gate in metadata' : ''}`);
     });
 }

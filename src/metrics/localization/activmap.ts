@@ -1,4 +1,4 @@
-// ActivMap (method.md section 5, the metric half): each filter's upsampled activation map binarised at
+// ActivMap (method.md section 5, the metric half): each filter's upsampled activation map binarized at
 // its own threshold T_k, IoU with the mask, accumulated per (filter, class); each filter's related class
 // is the argmax of its success rate; per class the related-filter number (RFN), mean IoU and success rate.
 import { checkLabels, checkMaps, checkMasks, checkShape } from './check.js';

@@ -7,7 +7,7 @@ export * from './iou.js';
 export * from './activmap.js';
 export * from './components.js';
 export * from './sweep.js';
-export * from './normalise.js';
+export * from './normalize.js';
 export * from './max_box_acc.js';
 export * from './pxap.js';
 export * from './pointing.js';

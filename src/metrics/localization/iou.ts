@@ -1,4 +1,4 @@
-// The released code's mask conventions (method.md section 5): top-30 % binarisation and
+// The released code's mask conventions (method.md section 5): top-30 % binarization and
 // IoU(b, m) = sum(min(b, m)) / sum(max(b, m)) over binary maps.
 import { checkMasks, checkMaps, checkShape } from './check.js';
 import { LocalizationMetric, meanInOrder } from './per_class.js';
@@ -13,8 +13,8 @@ export function topThreshold(values: Float32Array, fraction = 0.3): number {
   return sorted[top === 0 ? 0 : sorted.length - top];
 }
 
-/** Binarises `map` with `map >= thr` (ties at the threshold are kept, so more than top pixels may pass). */
-export function binariseTop(map: Float32Array, fraction = 0.3): Uint8Array {
+/** Binarizes `map` with `map >= thr` (ties at the threshold are kept, so more than top pixels may pass). */
+export function binarizeTop(map: Float32Array, fraction = 0.3): Uint8Array {
   const thr = topThreshold(map, fraction);
   const b = new Uint8Array(map.length);
   for (let i = 0; i < map.length; i++) b[i] = map[i] >= thr ? 1 : 0;
@@ -57,7 +57,7 @@ export class TopFractionIoU extends LocalizationMetric<number, IoUSummary> {
 
   perImage(i: number): number {
     const map = this.maps.subarray(i * this.hw, (i + 1) * this.hw);
-    return maskIoU(binariseTop(map, this.opts.fraction ?? 0.3), this.masks, 0, i * this.hw, this.hw);
+    return maskIoU(binarizeTop(map, this.opts.fraction ?? 0.3), this.masks, 0, i * this.hw, this.hw);
   }
 
   reduce(ious: number[]): IoUSummary {
@@ -68,7 +68,7 @@ export class TopFractionIoU extends LocalizationMetric<number, IoUSummary> {
 
 /**
  * GradMap (method.md section 5, the metric half): maps [N, F, H, W] hold, per image, the F processed
- * gradient maps (RMS-normalised, blurred) of the filters chosen for its class. Each is binarised at
+ * gradient maps (RMS-normalized, blurred) of the filters chosen for its class. Each is binarized at
  * `> 1`, its IoU with the mask taken, and the F IoUs averaged; hit when the mean IoU >= 0.2.
  */
 export class GradMapIoU extends LocalizationMetric<number, IoUSummary> {
@@ -76,7 +76,7 @@ export class GradMapIoU extends LocalizationMetric<number, IoUSummary> {
   private readonly f: number;
   private readonly hw: number;
   constructor(private readonly maps: Float32Array, private readonly masks: Uint8Array, shape: readonly [number, number, number, number],
-    private readonly opts: { binariseAbove?: number; hitAtLeast?: number } = {}) {
+    private readonly opts: { binarizeAbove?: number; hitAtLeast?: number } = {}) {
     checkShape('shape', shape, 4);
     checkMaps('maps', maps, shape);
     checkMasks('masks', masks, [shape[0], shape[2], shape[3]]);
@@ -86,7 +86,7 @@ export class GradMapIoU extends LocalizationMetric<number, IoUSummary> {
   }
 
   perImage(i: number): number {
-    const above = this.opts.binariseAbove ?? 1;
+    const above = this.opts.binarizeAbove ?? 1;
     const ious: number[] = [];
     for (let k = 0; k < this.f; k++) {
       const off = (i * this.f + k) * this.hw;
@@ -98,11 +98,11 @@ export class GradMapIoU extends LocalizationMetric<number, IoUSummary> {
   }
 
   reduce(ious: number[]): IoUSummary {
-    return GradMapIoU.summarise(ious, this.opts);
+    return GradMapIoU.summarize(ious, this.opts);
   }
 
   /** The reduction alone, for per-image IoUs gathered batch by batch (no maps needed): mean IoU, hit when >= 0.2. */
-  static summarise(ious: readonly number[], opts: { hitAtLeast?: number } = {}): IoUSummary {
+  static summarize(ious: readonly number[], opts: { hitAtLeast?: number } = {}): IoUSummary {
     const atLeast = opts.hitAtLeast ?? 0.2;
     return { meanIoU: meanInOrder(ious), hitRate: meanInOrder(ious.map((v) => (v >= atLeast ? 1 : 0))) };
   }

@@ -2,7 +2,7 @@
 // multi_contour_eval and iou_threshold_list [30, 50, 70]).
 import { checkBoxes, checkMaps, checkShape } from './check.js';
 import { bestBoxIoUs } from './sweep.js';
-import { camThresholds, minMaxNormalise, quantise255 } from './normalise.js';
+import { camThresholds, minMaxNormalize, quantize255 } from './normalize.js';
 import { LocalizationMetric } from './per_class.js';
 
 export interface MaxBoxAccResult {
@@ -13,7 +13,7 @@ export interface MaxBoxAccResult {
 }
 
 /**
- * Per image: the map is min-max normalised (float32) and quantised to 8 bits, `q = uint8(map * 255)`;
+ * Per image: the map is min-max normalized (float32) and quantized to 8 bits, `q = uint8(map * 255)`;
  * at each tau in 0, 0.01, ..., 0.99 the foreground is `q > int(tau * max(q))` (cv2.threshold
  * THRESH_BINARY); a box around every contour (see components.ts); the record is the best IoU of any box
  * with the ground-truth box, per tau. Reduced: correct at (tau, delta) when best IoU >= delta / 100;
@@ -40,7 +40,7 @@ export class MaxBoxAccV2 extends LocalizationMetric<Float64Array, MaxBoxAccResul
 
   perImage(i: number): Float64Array {
     const hw = this.h * this.w;
-    const q = quantise255(minMaxNormalise(this.maps.subarray(i * hw, (i + 1) * hw)));
+    const q = quantize255(minMaxNormalize(this.maps.subarray(i * hw, (i + 1) * hw)));
     let qmax = 0;
     for (const v of q) if (v > qmax) qmax = v;
     const thr = this.taus.map((tau) => Math.trunc(tau * qmax));

@@ -1,9 +1,9 @@
-// PxAP as wsolevaluation computes it (evaluation.py, MaskEvaluator): histograms of the normalised map's
+// PxAP as wsolevaluation computes it (evaluation.py, MaskEvaluator): histograms of the normalized map's
 // values at mask and non-mask pixels over the bins [0, 0.01), ..., [0.99, 1), [1, 2), [2, 3], summed over
 // the images; tp/fp = reversed cumulative sums; precision = tp / (tp + fp), recall = tp / #mask pixels;
 // area = sum over the bins after the first of precision * diff(recall), where tp + fp > 0.
 import { checkMaps, checkMasks, checkShape } from './check.js';
-import { camThresholds, minMaxNormalise } from './normalise.js';
+import { camThresholds, minMaxNormalize } from './normalize.js';
 import { LocalizationMetric } from './per_class.js';
 
 export interface PxAPRecord { pos: Float64Array; neg: Float64Array }
@@ -39,7 +39,7 @@ export class PxAP extends LocalizationMetric<PxAPRecord, PxAPResult> {
   perImage(i: number): PxAPRecord {
     const nb = this.edges.length - 1;
     const pos = new Float64Array(nb), neg = new Float64Array(nb);
-    const map = minMaxNormalise(this.maps.subarray(i * this.hw, (i + 1) * this.hw));
+    const map = minMaxNormalize(this.maps.subarray(i * this.hw, (i + 1) * this.hw));
     for (let p = 0; p < this.hw; p++) {
       const b = this.bin(map[p]);
       if (b < 0) continue;

@@ -19,7 +19,7 @@ export interface MiMatrixOptions extends MutualInfoOptions {
   balanceNegatives?: boolean;
   /** Seed of the balanced sampling, default `randomState` (0 when that is unset or null). */
   balanceSeed?: number;
-  /** Column normalisation (off by default): M[:, k] /= sum_c M[c, k]; an all-zero column stays zero. */
+  /** Column normalization (off by default): M[:, k] /= sum_c M[c, k]; an all-zero column stays zero. */
   normalizeColumns?: boolean;
   /**
    * Worker threads for `miMatrixAsync` (default: available cores, at most 8); results are identical for

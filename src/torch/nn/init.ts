@@ -1,4 +1,4 @@
-// torch.nn.init: in-place initialisers with PyTorch's fan and gain rules. Each draws from the
+// torch.nn.init: in-place initializers with PyTorch's fan and gain rules. Each draws from the
 // global generator with the same calls as PyTorch (uniform_/normal_), so seeded runs match it.
 import type { Tensor } from '../tensor.js';
 import { noGrad } from '../autograd.js';

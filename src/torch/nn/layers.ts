@@ -1,5 +1,5 @@
 // The torch.nn layers csgnet's models use, with PyTorch's parameter names, shapes, defaults and
-// default initialisation (drawn with the same generator calls, so seeded runs match PyTorch).
+// default initialization (drawn with the same generator calls, so seeded runs match PyTorch).
 import type { Tensor } from '../tensor.js';
 import { zeros, ones, tensor } from '../creation.js';
 import { noGrad } from '../autograd.js';
@@ -103,7 +103,7 @@ export class Linear extends Module {
 export interface BatchNormOptions { eps?: number; momentum?: number | null; affine?: boolean; trackRunningStats?: boolean }
 
 /**
- * nn.BatchNorm2d. Training: normalises with batch statistics and (with trackRunningStats) updates
+ * nn.BatchNorm2d. Training: normalizes with batch statistics and (with trackRunningStats) updates
  * running_mean / running_var (unbiased variance) with `momentum`, or with a cumulative average when
  * momentum is null, and counts num_batches_tracked (int64). Eval: uses the running statistics.
  */

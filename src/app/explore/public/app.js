@@ -2,7 +2,7 @@
 // csgnet explorer: classifies an image with the run's ONNX model in the browser (onnxruntime-web,
 // wasm, one thread) and shows the class probabilities, the predicted class's filters with their
 // activation maps over the image, and the gate matrix. The model takes v/255 in [0, 1] and
-// normalises inside; its outputs are logits [1, C] and maps [1, K, h, w] (the last conv map).
+// normalizes inside; its outputs are logits [1, C] and maps [1, K, h, w] (the last conv map).
 import * as ort from './ort/ort.wasm.min.mjs';
 
 ort.env.wasm.numThreads = 1;

@@ -1,10 +1,10 @@
-// wsolevaluation's normalize_scoremap and 8-bit quantisation, in float32 as NumPy computes them.
+// wsolevaluation's normalize_scoremap and 8-bit quantization, in float32 as NumPy computes them.
 
 /**
- * Min-max normalisation of one map in float32 (`cam -= cam.min(); cam /= cam.max()`); a constant map
+ * Min-max normalization of one map in float32 (`cam -= cam.min(); cam /= cam.max()`); a constant map
  * becomes zeros. (wsolevaluation also turns a map with NaN into zeros; here NaN maps are refused earlier.)
  */
-export function minMaxNormalise(map: Float32Array): Float32Array {
+export function minMaxNormalize(map: Float32Array): Float32Array {
   let mn = Infinity, mx = -Infinity;
   for (const v of map) { if (v < mn) mn = v; if (v > mx) mx = v; }
   const out = new Float32Array(map.length);
@@ -15,8 +15,8 @@ export function minMaxNormalise(map: Float32Array): Float32Array {
   return out;
 }
 
-/** `(scoremap * 255).astype(np.uint8)` for a normalised float32 map (float32 product, truncation). */
-export function quantise255(map: Float32Array): Uint8Array {
+/** `(scoremap * 255).astype(np.uint8)` for a normalized float32 map (float32 product, truncation). */
+export function quantize255(map: Float32Array): Uint8Array {
   const q = new Uint8Array(map.length);
   for (let i = 0; i < map.length; i++) q[i] = Math.trunc(Math.fround(map[i] * 255));
   return q;
