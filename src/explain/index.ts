@@ -1,5 +1,6 @@
 // Localization maps from a trained model: CAM, Grad-CAM, Grad-CAM++, CSG-CAM, ActivMap and GradMap
-// (method.md section 5), one small class per method over a shared base.
+// (method.md section 5), and the Captum-style input attributions (saliency, ig, smoothgrad, occlusion),
+// one small class per method over a shared base.
 export { Explainer, TARGETS, targetGradients, type Target, type ExplainerOptions, type Explanation } from './base.js';
 export { Cam } from './cam.js';
 export { GradCam, GradientWeightedCam } from './gradcam.js';
@@ -8,3 +9,9 @@ export { CsgCam } from './csgcam.js';
 export { ActivMap } from './activmap.js';
 export { GradMap, gradMapBlur } from './gradmap.js';
 export { FilterClassStats, activationThresholds, type LabelledBatch } from './filter_stats.js';
+export { InputAttribution, type AttributionOptions } from './attribution.js';
+export { Saliency } from './saliency.js';
+export { IntegratedGradients, IG_BASELINES, trapezoidRule, blurredBaseline, type IgBaseline, type IntegratedGradientsOptions } from './ig.js';
+export { SmoothGrad, type SmoothGradOptions } from './smoothgrad.js';
+export { Occlusion, windowOffsets, type OcclusionOptions } from './occlusion.js';
+export { ATTRIBUTION_METHODS, createAttribution, isAttributionMethod, type AttributionMethod, type AttributionSettings } from './attributions.js';
