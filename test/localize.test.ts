@@ -12,9 +12,10 @@ import * as torch from '../src/torch/index.js';
 import { packageRoot } from '../src/util/paths.js';
 import { readNpy } from '../src/io/npy.js';
 import { localizeRun, LOCALIZE_METHODS } from '../src/app/localize.js';
+import { LOCALIZE_DEFAULTS } from '../src/app/defaults.js';
 import { openRun, runDataset } from '../src/csg/run.js';
 import { BatchLoader } from '../src/data/index.js';
-import { Cam } from '../src/explain/index.js';
+import { Cam, createAttribution } from '../src/explain/index.js';
 import { MaxBoxAccV2, TopFractionIoU } from '../src/metrics/localization/index.js';
 
 const tmp = mkdtempSync(join(tmpdir(), 'csgnet-localize-'));
@@ -32,7 +33,7 @@ test('localize a CSG run on cluttered Fashion-MNIST: every method, metrics consi
   const n = 24;
   const { report, files } = await localizeRun({ run, limit: n, batchSize: 10, saveMaps: true, out });
   for (const f of files) assert.ok(existsSync(f), f);
-  assert.deepEqual(Object.keys(report.methods), [...LOCALIZE_METHODS]);
+  assert.deepEqual(Object.keys(report.methods), [...LOCALIZE_DEFAULTS.methods]);
   assert.equal(report.settings.images, n);
   const onDisk = JSON.parse(readFileSync(join(out, 'localization.json'), 'utf8'));
   assert.deepEqual(onDisk.settings, report.settings);
@@ -69,6 +70,28 @@ test('localize a CSG run on cluttered Fashion-MNIST: every method, metrics consi
   assert.equal(readNpy(join(out, 'maps', 'gradmap.npy')).shape.join(), [n, 48, 48].join());
   const png = readFileSync(join(out, 'overlays.png'));
   assert.equal(png.subarray(1, 4).toString(), 'PNG');
+});
+
+test('localize --methods saliency,ig,smoothgrad,occlusion: the attributions\' own maps, their settings passed through and recorded', async () => {
+  const run = join(tmp, 'csg'), out = join(tmp, 'loc-attr'), n = 8;   // the run of the first test
+  const methods = ['saliency', 'ig', 'smoothgrad', 'occlusion'] as const;
+  const attribution = { igSteps: 4, smoothgradSamples: 2, occlusionWindow: 16, occlusionStride: 16 };
+  const { report } = await localizeRun({ run, limit: n, batchSize: n, methods, attribution, saveMaps: true, out });
+  assert.deepEqual(Object.keys(report.methods), [...methods]);
+  assert.deepEqual(report.settings.attribution, { saliency: {}, ig: { steps: 4, method: 'riemann_trapezoid', baseline: 'zero' },
+    smoothgrad: { samples: 2, noise: 1, seed: 0 }, occlusion: { window: 16, stride: 16, baseline: 0 } });
+  for (const m of methods) assert.ok((report.methods as any)[m].pxap.overall.pxap >= 0, m);
+  const r = openRun(run);
+  const ds = await runDataset(r, 'test');
+  const b = new BatchLoader(ds, { batchSize: n, shuffle: false, limit: n }).epoch(0).next().value!;
+  for (const m of ['ig', 'occlusion'] as const) {
+    const direct = torch.tidy(() => createAttribution(m, r.model, attribution).explain(torch.fromTypedArray(b.x, b.shape).contiguous(r.config.memoryFormat),
+      torch.fromTypedArray(b.y, [n], { dtype: 'int64' })).maps.data() as Float32Array);
+    assert.deepEqual(Array.from(readNpy(join(out, 'maps', `${m}.npy`)).data as Float32Array), Array.from(direct), `${m}: the saved maps are the explainer's`);
+  }
+  const bad = spawnSync('node', [cli, 'localize', '--run', run, '--methods', 'ig', '--ig-steps', '1'], { encoding: 'utf8' });
+  assert.notEqual(bad.status, 0);
+  assert.match(bad.stderr, /--ig-steps/);
 });
 
 test('localize refuses a dataset without masks and an unknown method, by name', async () => {

@@ -21,7 +21,8 @@ import { BatchLoader, CLUTTER_DEFAULTS, classFolderName, clutterCanvasRange, loa
 import { asTrained, openRun, runDataset, type OpenRun } from '../csg/run.js';
 import { modelInfo } from '../models/registry.js';
 import {
-  ActivMap, Cam, CsgCam, FilterClassStats, GradCam, GradCamPlusPlus, GradMap, activationThresholds, type Explainer, type Target,
+  ActivMap, Cam, CsgCam, FilterClassStats, GradCam, GradCamPlusPlus, GradMap, activationThresholds, createAttribution, InputAttribution, isAttributionMethod,
+  type AttributionSettings, type Explainer, type Target,
 } from '../explain/index.js';
 import {
   ActivMapAccumulator, EnergyPointingGame, GradMapIoU, MaxBoxAccV2, PointingGame, PxAP, TopFractionIoU, byClass, partPointing,
@@ -38,7 +39,7 @@ import { LOCALIZE_DEFAULTS as D } from './defaults.js';
 export { LOCALIZE_METHODS, type LocalizationReport, type LocalizeMethod, type LocalizedDatasetInfo } from '../csg/results.js';
 /** What localize writes into its --out folder: an existing folder holding only these is replaced. */
 export const LOCALIZE_FILES = [LOCALIZATION_FILE, LOCALIZATION_OVERLAYS, 'maps', 'masks.npy', 'labels.npy'];
-const CLASS_MAP_METHODS: readonly LocalizeMethod[] = ['cam', 'gradcam', 'gradcampp', 'csgcam'];
+const CLASS_MAP_METHODS: readonly LocalizeMethod[] = ['cam', 'gradcam', 'gradcampp', 'csgcam', 'saliency', 'ig', 'smoothgrad', 'occlusion'];
 
 /** A dataset with masks other than the run's own (`csgnet localize --dataset`). */
 export interface LocalizeDataset {
@@ -68,6 +69,8 @@ export interface LocalizeOptions {
   batchSize?: number;
   /** GradMap's filters per class (method.md: 30). */
   gradMapFilters?: number;
+  /** The input attributions' settings (IG steps and baseline, SmoothGrad noise, occlusion window, ...). */
+  attribution?: AttributionSettings;
   /** Also write maps/<method>.npy [N, H, W] float32, masks.npy and labels.npy. */
   saveMaps?: boolean;
   /** Output folder; default RUN/localization (where compare looks), required with `dataset`. */
@@ -205,7 +208,10 @@ export async function localizeRun(o: LocalizeOptions): Promise<{ report: Localiz
     if (m === 'csgcam') explainers.set(m, new CsgCam(model, run.gate ?? stats!.assignmentGate(), opts));
     if (m === 'activmap') explainers.set(m, new ActivMap(model, opts));
     if (m === 'gradmap') explainers.set(m, new GradMap(model, stats!.topFilters(Math.min(topN, model.numFilters)), opts));
+    if (isAttributionMethod(m)) explainers.set(m, createAttribution(m, model, { ...o.attribution, ...opts }));
   }
+
+  const attribution = [...explainers].flatMap(([m, e]) => (e instanceof InputAttribution ? [[m, e] as const] : []));
 
   // Pass 2: explain and score.
   const classMaps = new Map<LocalizeMethod, Float32Array>();
@@ -261,7 +267,8 @@ export async function localizeRun(o: LocalizeOptions): Promise<{ report: Localiz
 
   const report: LocalizationReport = {
     run: o.run, checkpoint: run.checkpoint, checkpoint_key: analysisKey(o.run, { checkpoint: o.checkpoint ?? 'last' }).checkpoint, epoch: run.epoch, strategy: run.config.strategy,
-    settings: { dataset: about, split, images: n, target, methods, height: H, width: W, gradmap_filters: Math.min(topN, model.numFilters) },
+    settings: { dataset: about, split, images: n, target, methods, height: H, width: W, gradmap_filters: Math.min(topN, model.numFilters),
+      ...(attribution.length ? { attribution: Object.fromEntries(attribution.map(([m, e]) => [m, e.settings()])) } : {}) },
     classes: ds.classNames, methods: results,
   };
   const files = await writingOutput('--out', outDir, () => stagedWrite(outDir, async (dir) => {

@@ -1,6 +1,7 @@
 // Flag parsers that reject bad values with a message naming the flag (commander's InvalidArgumentError).
 import { InvalidArgumentError, Option, type Command } from 'commander';
 import { SERVER_HOST } from '../app/defaults.js';
+import { ATTRIBUTION_DEFAULTS as A, IG_BASELINES } from '../explain/attribution_defaults.js';
 
 export function int(min = 0) {
   return (v: string): number => {
@@ -101,4 +102,23 @@ export function splitOption(): Option {
 /** --progress: a bar with ETA on a TTY, plain periodic lines otherwise, or nothing (src/cli/progress.ts). */
 export function progressOption(): Option {
   return new Option('--progress <mode>', 'progress display').choices(['auto', 'plain', 'none']).default('auto');
+}
+
+/** The input attributions' flags (saliency, ig, smoothgrad, occlusion), for every command that builds them. */
+export function addAttributionOptions(cmd: Command): Command {
+  return cmd
+    .option('--ig-steps <n>', `ig: points on the path, Riemann trapezoid as Captum (default ${A.igSteps})`, int(2))
+    .addOption(new Option('--ig-baseline <b>', `ig: the baseline, zeros or the image blurred (default ${A.igBaseline})`).choices([...IG_BASELINES]))
+    .option('--ig-blur-sigma <px>', "ig: the blurred baseline's sigma in pixels (default min(H, W) / 8)", num({ min: 0, exclusiveMin: true }))
+    .option('--smoothgrad-samples <n>', `smoothgrad: noisy copies per image (default ${A.smoothgradSamples})`, int(1))
+    .option('--smoothgrad-noise <sd>', `smoothgrad: the noise's standard deviation in normalized input units (default ${A.smoothgradNoise})`, num({ min: 0 }))
+    .option('--smoothgrad-seed <n>', `smoothgrad: seeds torch's generator for the noise (default ${A.smoothgradSeed})`, int(0))
+    .option('--occlusion-window <px>', `occlusion: the window's side (default ${A.occlusionWindow})`, int(1))
+    .option('--occlusion-stride <px>', `occlusion: the step between windows, at most the window (default ${A.occlusionStride})`, int(1));
+}
+
+/** The parsed flags of addAttributionOptions as the library's AttributionSettings (unset: the method's default). */
+export function attributionSettings(o: Record<string, unknown>): Record<string, unknown> {
+  const keys = ['igSteps', 'igBaseline', 'igBlurSigma', 'smoothgradSamples', 'smoothgradNoise', 'smoothgradSeed', 'occlusionWindow', 'occlusionStride'];
+  return Object.fromEntries(keys.filter((k) => o[k] !== undefined).map((k) => [k, o[k]]));
 }

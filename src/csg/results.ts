@@ -51,7 +51,9 @@ export interface AnalysisResult {
   seconds: { features: number; mi: number };
 }
 
-export const LOCALIZE_METHODS = ['cam', 'gradcam', 'gradcampp', 'csgcam', 'activmap', 'gradmap'] as const;
+export const LOCALIZE_METHODS = ['cam', 'gradcam', 'gradcampp', 'csgcam', 'activmap', 'gradmap', 'saliency', 'ig', 'smoothgrad', 'occlusion'] as const;
+/** What localize runs without --methods (the input attributions only on request: IG and SmoothGrad take tens of passes per image). */
+export const DEFAULT_LOCALIZE_METHODS = ['cam', 'gradcam', 'gradcampp', 'csgcam', 'activmap', 'gradmap'] as const satisfies readonly (typeof LOCALIZE_METHODS[number])[];
 export type LocalizeMethod = typeof LOCALIZE_METHODS[number];
 
 /** Which images were scored, as localization.json records it. */
@@ -75,6 +77,8 @@ export interface LocalizationReport {
   settings: {
     dataset: LocalizedDatasetInfo; split: string; images: number; target: Target; methods: LocalizeMethod[];
     height: number; width: number; gradmap_filters: number;
+    /** The input attributions' settings, per method used (saliency, ig, smoothgrad, occlusion). */
+    attribution?: Record<string, Record<string, number | string>>;
   };
   classes: string[];
   /** Per method: every metric overall and per class (class-map methods; on VOC Part also part_pointing,

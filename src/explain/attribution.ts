@@ -8,6 +8,7 @@ import * as torch from '../torch/index.js';
 import type { Tensor } from '../torch/index.js';
 import type { CsgBackbone } from '../models/types.js';
 import { Explainer, type ExplainerOptions } from './base.js';
+import { ATTRIBUTION_DEFAULTS } from './attribution_defaults.js';
 
 export interface AttributionOptions extends ExplainerOptions {
   /** Images per forward/backward pass (default 512); the result does not depend on it beyond float rounding. */
@@ -24,8 +25,11 @@ export abstract class InputAttribution extends Explainer {
   readonly internalBatch: number;
   constructor(model: CsgBackbone, o: AttributionOptions = {}) {
     super(model, o);
-    this.internalBatch = positiveInt(this.constructor.name, 'internalBatch', o.internalBatch ?? 512);
+    this.internalBatch = positiveInt(this.constructor.name, 'internalBatch', o.internalBatch ?? ATTRIBUTION_DEFAULTS.internalBatch);
   }
+
+  /** The settings that decide the maps, as localization.json records them. */
+  settings(): Record<string, number | string> { return {}; }
 
   /** The target logit of each row: model(xs)[n, targets[n]] as [rows], inference only. */
   protected targetLogits(xs: Tensor, targets: Tensor): Tensor {

@@ -10,9 +10,10 @@ import * as torch from '../torch/index.js';
 import type { Tensor } from '../torch/index.js';
 import type { CsgBackbone } from '../models/types.js';
 import type { Explanation } from './base.js';
+import { ATTRIBUTION_DEFAULTS as D, IG_BASELINES } from './attribution_defaults.js';
 import { InputAttribution, positiveInt, tileRows, type AttributionOptions } from './attribution.js';
 
-export const IG_BASELINES = ['zero', 'blur'] as const;
+export { IG_BASELINES };
 export type IgBaseline = typeof IG_BASELINES[number];
 
 export interface IntegratedGradientsOptions extends AttributionOptions {
@@ -45,12 +46,15 @@ export class IntegratedGradients extends InputAttribution {
   readonly blurSigma: number | undefined;
   constructor(model: CsgBackbone, o: IntegratedGradientsOptions = {}) {
     super(model, o);
-    this.steps = o.steps ?? 50;
+    this.steps = o.steps ?? D.igSteps;
     trapezoidRule(this.steps);   // validates
-    this.baseline = o.baseline ?? 'zero';
+    this.baseline = o.baseline ?? D.igBaseline;
     if (!IG_BASELINES.includes(this.baseline)) throw new Error(`ig: baseline must be one of ${IG_BASELINES.join(', ')}, got '${String(o.baseline)}'`);
     if (o.blurSigma !== undefined && !(Number.isFinite(o.blurSigma) && o.blurSigma > 0)) throw new Error(`ig: blurSigma must be a positive number, got ${o.blurSigma}`);
     this.blurSigma = o.blurSigma;
+  }
+  override settings(): Record<string, number | string> {
+    return { steps: this.steps, method: 'riemann_trapezoid', baseline: this.baseline, ...(this.baseline === 'blur' ? { blur_sigma: this.blurSigma ?? 'min(H, W) / 8' } : {}) };
   }
   protected compute(x: Tensor, labels: Tensor | undefined): Explanation {
     const targets = this.targetsFor(x, labels);

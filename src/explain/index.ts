@@ -10,6 +10,7 @@ export { ActivMap } from './activmap.js';
 export { GradMap, gradMapBlur } from './gradmap.js';
 export { FilterClassStats, activationThresholds, type LabelledBatch } from './filter_stats.js';
 export { InputAttribution, type AttributionOptions } from './attribution.js';
+export { ATTRIBUTION_DEFAULTS } from './attribution_defaults.js';
 export { Saliency } from './saliency.js';
 export { IntegratedGradients, IG_BASELINES, trapezoidRule, blurredBaseline, type IgBaseline, type IntegratedGradientsOptions } from './ig.js';
 export { SmoothGrad, type SmoothGradOptions } from './smoothgrad.js';

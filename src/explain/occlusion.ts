@@ -11,6 +11,7 @@ import * as torch from '../torch/index.js';
 import type { Tensor } from '../torch/index.js';
 import type { CsgBackbone } from '../models/types.js';
 import type { Explanation } from './base.js';
+import { ATTRIBUTION_DEFAULTS as D } from './attribution_defaults.js';
 import { InputAttribution, positiveInt, tileRows, type AttributionOptions } from './attribution.js';
 
 export interface OcclusionOptions extends AttributionOptions {
@@ -31,10 +32,11 @@ export class Occlusion extends InputAttribution {
   readonly stride: number;
   constructor(model: CsgBackbone, o: OcclusionOptions = {}) {
     super(model, o);
-    this.window = positiveInt('occlusion', 'window', o.window ?? 8);
-    this.stride = positiveInt('occlusion', 'stride', o.stride ?? 4);
+    this.window = positiveInt('occlusion', 'window', o.window ?? D.occlusionWindow);
+    this.stride = positiveInt('occlusion', 'stride', o.stride ?? D.occlusionStride);
     if (this.stride > this.window) throw new Error(`occlusion: stride (${this.stride}) must not exceed the window (${this.window}), as Captum requires`);
   }
+  override settings(): Record<string, number | string> { return { window: this.window, stride: this.stride, baseline: 0 }; }
   /** The window masks [P, H, W] (1 inside) on the host, position-major (rows, then columns). */
   private masks(H: number, W: number): { masks: Float32Array; P: number } {
     const w = this.window;

@@ -13,6 +13,7 @@ import * as torch from '../torch/index.js';
 import type { Tensor } from '../torch/index.js';
 import type { CsgBackbone } from '../models/types.js';
 import type { Explanation } from './base.js';
+import { ATTRIBUTION_DEFAULTS as D } from './attribution_defaults.js';
 import { InputAttribution, positiveInt, repeatRows, type AttributionOptions } from './attribution.js';
 
 export interface SmoothGradOptions extends AttributionOptions {
@@ -33,12 +34,13 @@ export class SmoothGrad extends InputAttribution {
   private rngState: Tensor | null = null;
   constructor(model: CsgBackbone, o: SmoothGradOptions = {}) {
     super(model, o);
-    this.samples = positiveInt('smoothgrad', 'samples', o.samples ?? 5);
-    this.noise = o.noise ?? 1.0;
+    this.samples = positiveInt('smoothgrad', 'samples', o.samples ?? D.smoothgradSamples);
+    this.noise = o.noise ?? D.smoothgradNoise;
     if (!(Number.isFinite(this.noise) && this.noise >= 0)) throw new Error(`smoothgrad: noise must be a non-negative number, got ${o.noise}`);
-    this.seed = o.seed ?? 0;
+    this.seed = o.seed ?? D.smoothgradSeed;
     if (!Number.isSafeInteger(this.seed) || this.seed < 0) throw new Error(`smoothgrad: seed must be a non-negative integer, got ${o.seed}`);
   }
+  override settings(): Record<string, number | string> { return { samples: this.samples, noise: this.noise, seed: this.seed }; }
   /** Standard normal noise of `shape` from this explainer's stream, leaving the caller's generator as it was. */
   private draw(shape: number[]): Tensor {
     const saved = torch.getRngState();
