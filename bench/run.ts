@@ -72,6 +72,19 @@ function attackBench(): object {
   });
 }
 
+/** Integrated Gradients (32 steps) maps per second against Captum's on the same PyTorch (BENCH_IG_IMAGES images). */
+async function igBench(): Promise<object> {
+  const images = Number(process.env.BENCH_IG_IMAGES ?? 64), batch = 32, steps = 32, internalBatch = 512;
+  const { benchIg } = await import('../src/bench/ig.js');
+  const ours = benchIg({ images, batch, steps, internalBatch, input: [1, 28, 28], threads });
+  const ref = jsonLines(run(PY, [join(root, 'bench', 'captum_ig.py'), '--images', String(images), '--batch', String(batch), '--steps', String(steps),
+    '--internal-batch', String(internalBatch), '--input', '1x28x28', '--threads', String(threads)]));
+  const nchw = ref.find((r) => r.memory_format === 'nchw').maps_per_s, cl = ref.find((r) => r.memory_format === 'channels_last').maps_per_s;
+  // > 1 means csgnet's IG maps come faster than Captum's (against Captum's faster memory format).
+  return { bench: 'ig', steps, images, batch, input: '1x28x28', threads, captum_commit: ref[0].commit, csgnet_maps_per_s: ours.maps_per_s,
+    captum_nchw_maps_per_s: nchw, captum_channels_last_maps_per_s: cl, speedup_vs_captum_best: ours.maps_per_s / Math.max(nchw, cl) };
+}
+
 /** adversarialRun on a tiny LeNet run (BENCH_ADVERSARIAL_RUN names another run folder). */
 async function adversarialBench(): Promise<object> {
   const { benchAdversarial } = await import('../src/bench/adversarial.js');
@@ -118,6 +131,7 @@ async function main(): Promise<void> {
   if (which.includes('all') || which.includes('cli')) for (const r of (await import('../src/bench/cli.js')).benchCli()) say(r);
   if (which.includes('all') || which.includes('localize')) for (const r of await (await import('../src/bench/localize.js')).benchLocalize()) say(r);
   if (which.includes('all') || which.includes('attack')) say(await attackBench());
+  if (which.includes('all') || which.includes('ig')) say(await igBench());
   if (which.includes('all') || which.includes('adversarial')) say(await adversarialBench());
   if (which.includes('all') || which.includes('charts')) for (const f of [64, 2048]) say(await (await import('../src/bench/charts.js')).benchCharts({ filters: f, classes: 10, repeats: 5 }));
   if (which.includes('all') || which.includes('export')) for (const r of await (await import('../src/bench/export.js')).benchExport({ threads })) say(r);
