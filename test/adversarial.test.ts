@@ -162,7 +162,7 @@ test('the detectors\' statistics come from the images the run trained on (its --
 test('adversarial refuses bad flags and a missing run by name', async () => {
   const base = { run: csgRun, limit: 8, out: join(tmp, 'bad') };
   await assert.rejects(adversarialRun({ ...base, attacks: ['fgsm', 'deepfool'] }), /--attacks: unknown name 'deepfool' \(known: fgsm, bim, pgd, pgd-l2, cw\)/);
-  await assert.rejects(adversarialRun({ ...base, detectors: ['gate', 'lid'] }), /--detectors: unknown name 'lid'/);
+  await assert.rejects(adversarialRun({ ...base, detectors: ['gate', 'odin'] }), /--detectors: unknown name 'odin' \(known: gate, csg-lr, mahalanobis, squeeze, kdbu, lid\)/);
   await assert.rejects(adversarialRun({ ...base, eps: [0.1, 0] }), /--eps: every value must be > 0 and <= 1, got 0/);
   await assert.rejects(adversarialRun({ ...base, eps: [-0.1] }), /--eps: every value must be > 0 and <= 1, got -0.1/);
   await assert.rejects(adversarialRun({ ...base, fitFraction: 1 }), /--fit-fraction: expected a number in \(0, 1\), got 1/);
