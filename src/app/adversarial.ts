@@ -286,7 +286,7 @@ function detectorOptions(dets: Detector[]): { detector_options?: AdversarialRepo
   if (!kd && !lid) return {};
   return { detector_options: {
     ...(kd ? { kdbu: { bandwidth: kd.bandwidth, uncertainty: kd.usesUncertainty } } : {}),
-    ...(lid ? { lid: { k: lid.k, minibatch: lid.minibatch, layers: [...lid.blocks, 'logits'] } } : {}),
+    ...(lid ? { lid: { k: lid.k, minibatch: lid.minibatch, layers: lid.layerNames.length ? lid.layerNames : [...lid.blocks, 'logits'] } } : {}),
   } };
 }
 

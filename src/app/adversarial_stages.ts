@@ -176,7 +176,7 @@ export function evaluateDetectors(dets: Detector[], fit: Samples, test: Samples,
     if (test.count === 0) { res[d.name] = { skipped: 'no selected image in the reported part' }; continue; }
     if (scoresCopies(d)) {
       // LID: every copy's features depend on the clean images of its minibatch (Ma et al.)
-      if (fit.count < 2 || test.count < 2) { res[d.name] = { skipped: `${fit.count} and ${test.count} selected images in the fitting and reported parts: LID needs 2 in each` }; continue; }
+      if (fit.count < 3 || test.count < 3) { res[d.name] = { skipped: `${fit.count} and ${test.count} selected images in the fitting and reported parts: LID needs 3 in each` }; continue; }
       torch.tidy(() => d.fitCopies(fit));
       const s = torch.tidy(() => d.scoreCopies(test));
       const c = test.count;

@@ -8,7 +8,8 @@
 // Layers: Ma et al. take every layer's output; csgnet takes the model's named blocks, each output flattened:
 // a ResNet's stages (layer1, layer2, ...), otherwise each max-pooling layer (LeNet's pool1, pool2; VGG's
 // pools), then the last feature map when it is not already the last block (VGG), then the logits.
-// A minibatch of one image (the last of n = 100 q + 1) joins the one before it (one image has no neighbour).
+// A last minibatch of 1 or 2 images joins the one before it: with k = min(k, m - 1) = 1 the estimate is
+// -1 / log(1) = -inf whatever the distances (their code gives NaN or -inf there).
 import * as torch from '../torch/index.js';
 import type { Tensor } from '../torch/index.js';
 import { MaxPool2d, type Module } from '../torch/nn/index.js';
@@ -84,9 +85,12 @@ export class LidDetector extends Detector implements CopiesDetector {
     this.k = o.k ?? 20;
     this.minibatch = o.minibatch ?? 100;
     if (!(Number.isInteger(this.k) && this.k >= 1)) throw new Error(`lid: k must be a positive integer, got ${o.k}`);
-    if (!(Number.isInteger(this.minibatch) && this.minibatch >= 2)) throw new Error(`lid: minibatch must be an integer >= 2, got ${o.minibatch}`);
+    if (!(Number.isInteger(this.minibatch) && this.minibatch >= 3)) throw new Error(`lid: minibatch must be an integer >= 3, got ${o.minibatch}`);
     this.blocksOption = o.blocks;
   }
+
+  /** The layers of the last estimate: the blocks, 'features' (the last feature map) where it is not the last block, 'logits'. */
+  layerNames: string[] = [];
 
   /** The blocks whose outputs are used (the last feature map and the logits follow). */
   get blocks(): string[] { return this.blocksOption ?? defaultLidBlocks(this.model.backbone); }
@@ -97,11 +101,11 @@ export class LidDetector extends Detector implements CopiesDetector {
     for (const b of this.blocks) if (!mods.has(b) || b === '') throw new Error(`lid: the model has no module '${b}'`);
   }
 
-  /** Minibatches [start, count): of `minibatch` images, a last one of a single image joined to the one before. */
+  /** Minibatches [start, count): of `minibatch` images, a last one of 1 or 2 joined to the one before. */
   private minibatches(n: number): [number, number][] {
     const out: [number, number][] = [];
     for (let s = 0; s < n; s += this.minibatch) out.push([s, Math.min(this.minibatch, n - s)]);
-    if (out.length > 1 && out[out.length - 1]![1] === 1) { out.pop(); out[out.length - 1]![1]++; }
+    if (out.length > 1 && out[out.length - 1]![1] < 3) { const [, m] = out.pop()!; out[out.length - 1]![1] += m; }
     return out;
   }
 
@@ -112,7 +116,7 @@ export class LidDetector extends Detector implements CopiesDetector {
   characteristics(reference: Tensor, sets: Tensor[]): Float64Array[] {
     const n = this.checkImages(reference);
     for (const s of sets) if (this.checkImages(s) !== n) throw new Error(`lid: the copies must be row-aligned: ${n} and ${s.shape[0]} images`);
-    if (n < 2) throw new Error(`lid: needs at least 2 images to estimate LID among, got ${n}`);
+    if (n < 3) throw new Error(`lid: needs at least 3 images to estimate LID among (k = min(k, n - 1) >= 2), got ${n}`);
     const device = this.model.backbone.fc.weight.device, blocks = this.blocks;
     let out: Float64Array[] | null = null;
     let L = 0;
@@ -121,10 +125,13 @@ export class LidDetector extends Detector implements CopiesDetector {
         const acts = (x: Tensor) => blockOutputs(this.model, x.narrow(0, s, m).to({ dtype: 'float32', device }), blocks);
         const ref = acts(reference);
         L = ref.length;
+        this.layerNames = [...blocks, ...(L === blocks.length + 2 ? ['features'] : []), 'logits'];
         out ??= sets.map(() => new Float64Array(n * L));
         sets.forEach((x, si) => {
           const a = x === reference ? ref : acts(x);
           const lids = torch.stack(a.map((t, l) => mleBatch(ref[l]!, t, this.k)), 1).toFloat64Array();   // [m, L]
+          const bad = lids.findIndex((v) => !Number.isFinite(v));
+          if (bad >= 0) throw new Error(`lid: the LID of image ${s + Math.floor(bad / L)} at ${this.layerNames[bad % L]} is ${lids[bad]} (its nearest activations coincide)`);
           out![si]!.set(lids, s * L);
         });
       }));
