@@ -129,6 +129,30 @@ test('adversarial on a CSG run: counts, success and distances agree with the sav
   pm.dispose(); run.model.dispose(); run.gate?.weight.dispose();
 });
 
+test('kdbu and lid through `csgnet adversarial --detectors`: fitted and reported under the protocol, in the JSON and the tables, with the no-dropout note', () => {
+  const out = join(tmp, 'kdbu-lid');
+  const r = spawnSync('node', [cli, 'adversarial', '--run', csgRun, '--limit', '40', '--attacks', 'fgsm,pgd', '--eps', '0.2', '--detectors', 'kdbu,lid', '--no-adaptive',
+    '--fit-fraction', '0.25', '--fit-train-limit', '64', '--kd-bandwidth', '1.5', '--lid-k', '10', '--batch', '16', '--progress', 'none', '--threads', '1', '--out', out], { encoding: 'utf8', env });
+  assert.equal(r.status, 0, r.stderr);
+  assert.match(r.stderr, /kdbu: the model has no dropout layer, so no MC-dropout uncertainty: kernel density alone/);
+  const j = JSON.parse(readFileSync(join(out, 'adversarial.json'), 'utf8'));
+  assert.deepEqual(j.settings.detectors, ['kdbu', 'lid']);
+  assert.deepEqual(j.settings.detector_options, { kdbu: { bandwidth: 1.5, uncertainty: false }, lid: { k: 10, minibatch: 100, layers: ['pool1', 'pool2', 'logits'] } });
+  assert.deepEqual(j.attacks.map((a: any) => a.key), ['fgsm@0.2', 'pgd@0.2']);
+  for (const row of [...j.attacks, ...j.transfer]) {
+    for (const d of ['kdbu', 'lid']) {
+      const m = row.detectors[d];
+      assert.ok(m && 'auroc' in m, `${row.key ?? row.test} ${d}: ${JSON.stringify(m)}`);
+      for (const v of [m.auroc, m.tnr_at_95_tpr, m.detection_accuracy]) assert.ok(v >= 0 && v <= 1, `${d}: ${v}`);
+    }
+  }
+  assert.equal(j.transfer.length, 1, 'fgsm@0.2 -> pgd@0.2');
+  assert.match(readFileSync(join(out, 'adversarial.md'), 'utf8'), /\| attack \| eps \| adaptive w \| kdbu \| lid \|/);
+  const bad = spawnSync('node', [cli, 'adversarial', '--run', csgRun, '--kd-bandwidth', '0'], { encoding: 'utf8', env });
+  assert.equal(bad.status, 1);
+  assert.match(bad.stderr, /--kd-bandwidth/);
+});
+
 test('adversarial on an STD run: the adaptive attack uses the filter-to-class assignment; no run, no compare entry', async () => {
   const dir = join(tmp, 'std');
   train(dir, 'std');
@@ -162,7 +186,7 @@ test('the detectors\' statistics come from the images the run trained on (its --
 test('adversarial refuses bad flags and a missing run by name', async () => {
   const base = { run: csgRun, limit: 8, out: join(tmp, 'bad') };
   await assert.rejects(adversarialRun({ ...base, attacks: ['fgsm', 'deepfool'] }), /--attacks: unknown name 'deepfool' \(known: fgsm, bim, pgd, pgd-l2, cw\)/);
-  await assert.rejects(adversarialRun({ ...base, detectors: ['gate', 'lid'] }), /--detectors: unknown name 'lid'/);
+  await assert.rejects(adversarialRun({ ...base, detectors: ['gate', 'odin'] }), /--detectors: unknown name 'odin' \(known: gate, csg-lr, mahalanobis, squeeze, kdbu, lid\)/);
   await assert.rejects(adversarialRun({ ...base, eps: [0.1, 0] }), /--eps: every value must be > 0 and <= 1, got 0/);
   await assert.rejects(adversarialRun({ ...base, eps: [-0.1] }), /--eps: every value must be > 0 and <= 1, got -0.1/);
   await assert.rejects(adversarialRun({ ...base, fitFraction: 1 }), /--fit-fraction: expected a number in \(0, 1\), got 1/);

@@ -122,7 +122,7 @@ test('feature squeezing: scipy\'s 2x2 median, bit depth 1 and 5, max L1 between 
 });
 
 test('bad input: unknown names, score before prepare or fit, wrong shapes, one-class flags, bad options', () => {
-  assert.deepEqual([...DETECTOR_NAMES], ['gate', 'csg-lr', 'mahalanobis', 'squeeze']);
+  assert.deepEqual([...DETECTOR_NAMES], ['gate', 'csg-lr', 'mahalanobis', 'squeeze', 'kdbu', 'lid']);
   assert.throws(() => createDetector('nope' as never), /unknown detector 'nope'; expected one of gate, csg-lr/);
   for (const name of DETECTOR_NAMES) assert.throws(() => createDetector(name).score(x), /call prepare\(ctx\)/, name);
   const lr = createDetector('csg-lr');

@@ -3,7 +3,23 @@
 set -euo pipefail
 cd "$(dirname "$0")"
 PY=${CSGNET_PYTHON:-/usr/bin/python3}
-for s in ops.py nn_models.py optim.py mutual_info.py analysis.py csg_step.py localization.py explain.py explain_attr.py attacks.py detection.py stats.py; do
+# One script per line, in dependency order (explain*.py reuse nn_models.py's weights).
+SCRIPTS=(
+  ops.py
+  nn_models.py
+  optim.py
+  mutual_info.py
+  analysis.py
+  csg_step.py
+  localization.py
+  explain.py
+  explain_attr.py
+  attacks.py
+  detection.py
+  detection_extra.py
+  stats.py
+)
+for s in "${SCRIPTS[@]}"; do
   echo "== $s" >&2
   "$PY" "$s"
 done

@@ -17,7 +17,7 @@ import type { Tensor } from '../torch/index.js';
 import { BatchLoader, Rng, mixSeed } from '../data/index.js';
 import { openRun, runDataset } from '../csg/run.js';
 import { ATTACK_NAMES, PixelModel, createAttack, defaultAttackOptions, type AttackName, type AttackOptions } from '../attack/index.js';
-import { DETECTOR_NAMES, Detector, createDetector, gateConsistency, type DetectorContext, type DetectorName } from '../detect/index.js';
+import { DETECTOR_NAMES, Detector, KdBuDetector, LidDetector, createDetector, gateConsistency, type DetectorContext, type DetectorName } from '../detect/index.js';
 import { FilterClassStats } from '../explain/filter_stats.js';
 import { writeNpy } from '../io/npy.js';
 import { thinRoc } from '../report/roc.js';
@@ -55,10 +55,14 @@ export interface AdversarialOptions {
   fitFraction?: number;
   /** Seeds the fit/report split, the Gaussian noise and the attacks' random starts. */
   seed?: number;
-  /** Training images the detectors' statistics use (Mahalanobis Gaussians, STD assignment); default 10000. */
+  /** Training images the detectors' statistics use (Mahalanobis Gaussians, kdbu's densities, STD assignment); default 10000. */
   fitTrainLimit?: number;
   /** Weights w of the adaptive attack on the gate detector (PGD maximizing CE + w s(x)); [] = none. */
   adaptiveWeights?: readonly number[];
+  /** kdbu's kernel bandwidth (default 1.20 grey, 0.26 colour: Feinman et al.'s MNIST and CIFAR-10 values). */
+  kdBandwidth?: number;
+  /** lid's nearest neighbours (default 20). */
+  lidK?: number;
   /** Fit on FGSM, test on PGD and CW (default true; needs fgsm). */
   transfer?: boolean;
   batchSize?: number;
@@ -129,6 +133,8 @@ export async function adversarialRun(o: AdversarialOptions): Promise<{ report: A
   if (!Number.isSafeInteger(seed) || seed < 0) throw new Error(`--seed: expected a non-negative integer, got ${seed}`);
   if (!Number.isInteger(batchSize) || batchSize < 1) throw new Error(`--batch: expected a positive integer, got ${batchSize}`);
   if (!Number.isInteger(fitTrainLimit) || fitTrainLimit < 1) throw new Error(`--fit-train-limit: expected a positive integer, got ${fitTrainLimit}`);
+  if (o.kdBandwidth !== undefined && !(o.kdBandwidth > 0 && Number.isFinite(o.kdBandwidth))) throw new Error(`--kd-bandwidth: expected a number > 0, got ${o.kdBandwidth}`);
+  if (o.lidK !== undefined && !(Number.isInteger(o.lidK) && o.lidK >= 1)) throw new Error(`--lid-k: expected a positive integer, got ${o.lidK}`);
   if (o.limit !== undefined && !(Number.isInteger(o.limit) && o.limit >= 0)) throw new Error(`--limit: expected a non-negative integer, got ${o.limit}`);
   const ownDir = new RunDir(o.run, '--run').adversarialDir;
   const out = o.out ?? ownDir;
@@ -186,8 +192,8 @@ export async function adversarialRun(o: AdversarialOptions): Promise<{ report: A
         try { yield { x01, labels }; } finally { x01.dispose(); labels.dispose(); }
       }
     };
-    const ctx: DetectorContext = { model: pm, gate, trainBatches };
-    dets = detectors.map((name) => createDetector(name, { batchSize }));
+    const ctx: DetectorContext = { model: pm, gate, trainBatches, log };
+    dets = detectors.map((name) => createDetector(name, { batchSize, kdBandwidth: o.kdBandwidth, lidK: o.lidK }));
     for (const d of dets) { log(`preparing the ${d.name} detector on ${trainN} training images`); d.prepare(ctx); await stopIfAsked(); }
 
     // The adaptive attack's filter-to-class matrix: G, or an STD model's assignment by mean activation.
@@ -246,6 +252,7 @@ export async function adversarialRun(o: AdversarialOptions): Promise<{ report: A
         transfer: transfer && attacks.includes('fgsm'), fit_train_images: trainN, batch: batchSize,
         noise: 'per image: Gaussian noise scaled to the L2 norm of its adversarial perturbation, added to the clean image, clamped to [0, 1]',
         cw: attacks.includes('cw') ? 'CW (L2) has no eps: run once with its own options' : 'not run',
+        ...detectorOptions(dets),
       },
       classes: ds.classNames,
       clean: { images: n, correct: m, accuracy: m / n },
@@ -271,6 +278,16 @@ export async function adversarialRun(o: AdversarialOptions): Promise<{ report: A
     model.dispose();
     run.gate?.weight.dispose();
   }
+}
+
+/** kdbu's and lid's settings for adversarial.json (none when neither ran). */
+function detectorOptions(dets: Detector[]): { detector_options?: AdversarialReport['settings']['detector_options'] } {
+  const kd = dets.find((d): d is KdBuDetector => d instanceof KdBuDetector), lid = dets.find((d): d is LidDetector => d instanceof LidDetector);
+  if (!kd && !lid) return {};
+  return { detector_options: {
+    ...(kd ? { kdbu: { bandwidth: kd.bandwidth, uncertainty: kd.usesUncertainty } } : {}),
+    ...(lid ? { lid: { k: lid.k, minibatch: lid.minibatch, layers: lid.layerNames.length ? lid.layerNames : [...lid.blocks, 'logits'] } } : {}),
+  } };
 }
 
 /** What every setting shares: the model, detectors, selection and split, and where its results go. */

@@ -8,7 +8,7 @@ import type { Tensor } from '../torch/index.js';
 import { BatchLoader, splitDataset, type ImageDataset } from '../data/index.js';
 import { runDataset, type OpenRun } from '../csg/run.js';
 import { correctlyClassified, runAttack, summarizeAttack, type Attack, type AttackSummary, type PixelModel } from '../attack/index.js';
-import { Detector, type DetectorName } from '../detect/index.js';
+import { Detector, scoresCopies, type DetectorName } from '../detect/index.js';
 import { detectionMetrics, rocCurve } from '../metrics/detection.js';
 import { thinRoc } from '../report/roc.js';
 
@@ -174,6 +174,17 @@ export function evaluateDetectors(dets: Detector[], fit: Samples, test: Samples,
   const res: Partial<Record<DetectorName, Outcome>> = {};
   for (const d of dets) {
     if (test.count === 0) { res[d.name] = { skipped: 'no selected image in the reported part' }; continue; }
+    if (scoresCopies(d)) {
+      // LID: every copy's features depend on the clean images of its minibatch (Ma et al.)
+      if (fit.count < 3 || test.count < 3) { res[d.name] = { skipped: `${fit.count} and ${test.count} selected images in the fitting and reported parts: LID needs 3 in each` }; continue; }
+      torch.tidy(() => d.fitCopies(fit));
+      const s = torch.tidy(() => d.scoreCopies(test));
+      const c = test.count;
+      const all = new Float64Array(3 * c);
+      all.set(s.clean, 0); all.set(s.noisy, c); all.set(s.adv, 2 * c);
+      res[d.name] = metricsOf(all, new Uint8Array(3 * c).fill(1, 2 * c));
+      continue;
+    }
     if (fits(d)) {
       if (fit.count === 0) { res[d.name] = { skipped: 'no selected image in the fitting part' }; continue; }
       const f = fit.count;

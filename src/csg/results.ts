@@ -149,6 +149,8 @@ export interface AdversarialReport {
   settings: {
     split: string; images: number; attacks: AttackName[]; eps: number[]; l2_eps: number[]; detectors: DetectorName[]; fit_fraction: number; seed: number;
     adaptive_weights: number[]; transfer: boolean; fit_train_images: number; batch: number; noise: string; cw: string;
+    /** kdbu's and lid's settings, when they ran (absent in older files). */
+    detector_options?: { kdbu?: { bandwidth: number; uncertainty: boolean }; lid?: { k: number; minibatch: number; layers: string[] } };
   };
   classes: string[];
   clean: { images: number; correct: number; accuracy: number };

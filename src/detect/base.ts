@@ -18,6 +18,26 @@ export interface DetectorContext {
    * per prepare). The detector only reads them: the iterable owns and disposes its tensors.
    */
   trainBatches: () => Iterable<{ x01: Tensor; labels: Tensor }>;
+  /** Notes for the caller (e.g. kdbu on a model without dropout); default: none shown. */
+  log?: (line: string) => void;
+}
+
+/** Clean, noisy and adversarial copies of the same images, row-aligned (the detection protocol's samples). */
+export interface Copies { clean: Tensor; noisy: Tensor; adv: Tensor }
+
+/**
+ * A detector whose features of an image depend on the clean copies beside it (LID: Ma et al. estimate
+ * every copy's LID among the clean images of its minibatch): the adversarial app fits and scores it on
+ * the aligned copies instead of through fit/score.
+ */
+export interface CopiesDetector {
+  /** Fits on the copies (clean and noisy negative, adversarial positive). */
+  fitCopies(c: Copies): void;
+  scoreCopies(c: Copies): { clean: Float64Array; noisy: Float64Array; adv: Float64Array };
+}
+
+export function scoresCopies(d: Detector): d is Detector & CopiesDetector {
+  return typeof (d as Partial<CopiesDetector>).scoreCopies === 'function' && typeof (d as Partial<CopiesDetector>).fitCopies === 'function';
 }
 
 export interface DetectorOptions {

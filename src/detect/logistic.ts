@@ -123,3 +123,57 @@ export class Standardizer {
     return out;
   }
 }
+
+/**
+ * The test fold of each sample under sklearn's StratifiedKFold(folds, shuffle=False): classes in order of
+ * first appearance, each class's samples (in index order) dealt to folds in blocks, the block sizes those of
+ * a round robin over the class-sorted labels.
+ */
+export function stratifiedFolds(y: ArrayLike<number>, folds: number): Int32Array {
+  const order: number[] = [];   // class values by first appearance
+  for (let i = 0; i < y.length; i++) if (!order.includes(y[i]!)) order.push(y[i]!);
+  const enc = Array.from(y, (v) => order.indexOf(v));
+  const sorted = [...enc].sort((a, b) => a - b);
+  const alloc = Array.from({ length: folds }, () => new Array<number>(order.length).fill(0));
+  sorted.forEach((c, i) => alloc[i % folds]![c]!++);
+  const out = new Int32Array(y.length);
+  for (let c = 0; c < order.length; c++) {
+    const blocks: number[] = [];
+    for (let f = 0; f < folds; f++) for (let r = 0; r < alloc[f]![c]!; r++) blocks.push(f);
+    let at = 0;
+    for (let i = 0; i < y.length; i++) if (enc[i] === c) out[i] = blocks[at++]!;
+  }
+  return out;
+}
+
+export interface LogisticCVOptions { /** the candidate C values (default sklearn's: 10 from 1e-4 to 1e4, log-spaced) */ Cs?: number[]; folds?: number }
+
+/**
+ * sklearn's LogisticRegressionCV (the detectors of Feinman et al. 2017 and Ma et al. 2018): for each C the
+ * accuracy on each stratified fold of a fit on the others; the C with the largest summed accuracy (the first
+ * on ties) is refitted on all samples. Fewer than 2 samples of a class leave no folds: C = 1 then.
+ */
+export function logisticRegressionCV(x: ArrayLike<number>, y: ArrayLike<number>, d: number, o: LogisticCVOptions = {}): { model: LogisticRegression; C: number } {
+  const Cs = o.Cs ?? Array.from({ length: 10 }, (_, i) => 10 ** (-4 + (8 * i) / 9));
+  let pos = 0;
+  for (let i = 0; i < y.length; i++) pos += y[i] === 1 ? 1 : 0;
+  const folds = Math.min(o.folds ?? 5, pos, y.length - pos);
+  if (folds < 2) return { model: new LogisticRegression({ C: 1 }).fit(x, y, d), C: 1 };
+  const fold = stratifiedFolds(y, folds);
+  const total = new Float64Array(Cs.length);
+  for (let f = 0; f < folds; f++) {
+    const tr: number[] = [], te: number[] = [];
+    for (let i = 0; i < y.length; i++) (fold[i] === f ? te : tr).push(i);
+    const rows = (idx: number[]) => { const r = new Float64Array(idx.length * d); idx.forEach((i, k) => { for (let j = 0; j < d; j++) r[k * d + j] = x[i * d + j]!; }); return r; };
+    const xtr = rows(tr), ytr = tr.map((i) => y[i]!), xte = rows(te);
+    Cs.forEach((C, ci) => {
+      const dec = new LogisticRegression({ C }).fit(xtr, ytr, d).decisionFunction(xte);
+      let right = 0;
+      te.forEach((i, k) => { right += (dec[k]! > 0 ? 1 : 0) === y[i] ? 1 : 0; });
+      total[ci]! += right / te.length;
+    });
+  }
+  let best = 0;
+  for (let ci = 1; ci < Cs.length; ci++) if (total[ci]! > total[best]!) best = ci;
+  return { model: new LogisticRegression({ C: Cs[best]! }).fit(x, y, d), C: Cs[best]! };
+}
