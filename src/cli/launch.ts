@@ -39,7 +39,8 @@ export async function launchTrain(nproc: number, threadsGiven: boolean): Promise
 }
 
 // Messages of a collective that failed because another rank went away or hung.
-const PEER_LOST = /connection (closed|reset|refused)|closed by peer|timed? ?out|broken pipe|ECONNRESET|EPIPE|socket/i;
+// (not a flag's name: an error that lists --dist-timeout is no lost peer).
+const PEER_LOST = /connection (closed|reset|refused)|closed by peer|(?<!-)\btimed? ?out|broken pipe|ECONNRESET|EPIPE|socket/i;
 
 /**
  * Runs `body` as this process's rank: joins the group the environment describes (none when `env` is

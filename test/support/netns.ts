@@ -5,6 +5,7 @@
 // Names carry this process's pid (csgn<pid>h, csgn<pid>n<i>), so concurrent test processes do not
 // meet, and a crashed earlier run's namespaces are recognized (dead pid) and deleted.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { release as osRelease } from 'node:os';
 
 const PREFIX = 'csgn';
 /** Addresses live only inside the namespaces made here. */
@@ -69,6 +70,21 @@ export function unavailable(): string | null {
     const veth = ip(['-n', probe, 'link', 'add', 'p0', 'type', 'veth', 'peer', 'name', 'p1']);
     if (!veth.ok) return `veth pairs cannot be made in a network namespace here (${veth.out})`;
     return null;
+  } finally {
+    remove(probe);
+  }
+}
+
+/** Why `tc netem` (delay) cannot be used here, or null when it can: some kernels are built without it. */
+export function netemUnavailable(): string | null {
+  const probe = `${PREFIX}${process.pid}h`;
+  const add = ip(['netns', 'add', probe]);
+  if (!add.ok) return `\`ip netns add\` is refused here (${add.out})`;
+  try {
+    const r = spawnSync('ip', ['netns', 'exec', probe, 'tc', 'qdisc', 'add', 'dev', 'lo', 'root', 'netem', 'delay', '1ms'], { encoding: 'utf8' });
+    if (r.error) return `tc is not installed (${(r.error as NodeJS.ErrnoException).code})`;
+    return r.status === 0 ? null
+      : `this kernel (${osRelease()}) has no tc netem qdisc (tc: ${r.stderr.trim()}); it needs CONFIG_NET_SCH_NETEM or \`modprobe sch_netem\``;
   } finally {
     remove(probe);
   }
