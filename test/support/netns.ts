@@ -63,8 +63,8 @@ export function unavailable(): string | null {
   const probe = `${PREFIX}${process.pid}h`;
   const add = ip(['netns', 'add', probe]);
   if (!add.ok) {
-    const why = add.out.includes('ENOENT') ? 'iproute2 is not installed (no `ip` command)' : add.out;
-    return `\`ip netns add\` is refused here (${why}; it needs root with CAP_SYS_ADMIN and a mountable /run/netns)`;
+    if (add.out.includes('ENOENT')) return 'iproute2 is not installed (no `ip` command; apt-get install iproute2)';
+    return `\`ip netns add\` is refused here (${add.out}; it needs root with CAP_SYS_ADMIN and a mountable /run/netns)`;
   }
   try {
     const veth = ip(['-n', probe, 'link', 'add', 'p0', 'type', 'veth', 'peer', 'name', 'p1']);
