@@ -146,12 +146,13 @@ test('(c) an unplugged link fails every rank within --dist-timeout, naming the u
     for (const r of rs) t.diagnostic(`rank ${r.rank} failed ${r.end - down} ms after the link went down: ${r.stderr.trim().split('\n').pop()}`);
     for (const r of rs) {
       assert.equal(r.code, 1, `rank ${r.rank}: ${r.stderr}`);
-      // The collective's own timeout, then one knock at each peer's beacon (1.5 s) and the exit.
-      assert.ok(r.end - down < (timeoutS + 5) * 1000, `rank ${r.rank} failed ${r.end - down} ms after the link went down (--dist-timeout ${timeoutS})`);
+      // The collective's own timeout (from its start, up to a batch after the cut), one knock at each
+      // peer's beacon (1.5 s) and the exit: measured 3.3 to 3.7 s past the timeout on 2 busy cores.
+      assert.ok(r.end - down < (timeoutS + 8) * 1000, `rank ${r.rank} failed ${r.end - down} ms after the link went down (--dist-timeout ${timeoutS})`);
       assert.match(r.stderr, new RegExp(`rank ${r.rank} of 3: .*Timed out waiting ${timeoutS * 1000}ms`));
     }
-    for (const r of [rs[0]!, rs[2]!]) assert.match(r.stderr, /unreachable peers?: .*rank 1 at 10\.77\.0\.2 \(no answer within 1500 ms: its host or the link to it is down\)/);
-    assert.match(rs[1]!.stderr, /rank 0 at 10\.77\.0\.1 \(no answer.*rank 2 at 10\.77\.0\.3 \(no answer.*this host's own link \(10\.77\.0\.2\) is most likely down/);
+    for (const r of [rs[0]!, rs[2]!]) assert.match(r.stderr, /lost peers?: .*rank 1 at 10\.77\.0\.2 is unreachable \(no answer within 1500 ms: its host or the link to it is down\)/);
+    assert.match(rs[1]!.stderr, /rank 0 at 10\.77\.0\.1 is unreachable.*rank 2 at 10\.77\.0\.3 is unreachable.*this host's own link \(10\.77\.0\.2\) is most likely down/);
     assert.equal(metricsRows(out), 0, 'the epoch did not finish');
     H.setLink(1, true);
     for (const r of await Promise.all(train(H, ['--out', out, '--resume'], common.slice(0, 4)))) ok(r, 'resume');
@@ -175,6 +176,6 @@ test('(d) a host whose processes are all killed makes the other ranks exit non-z
       assert.ok(r.end - killed < 15_000, `rank ${r.rank} took ${r.end - killed} ms to fail (--dist-timeout 120)`);
       assert.match(r.stderr, new RegExp(`rank ${r.rank} of 3: .*another rank exited, was stopped or stalled`));
     }
-    assert.match(rs.map((r) => r.stderr).join('\n'), /rank 2 at 10\.77\.0\.3 \(its host answers, but the rank has exited\)/);
+    assert.match(rs.map((r) => r.stderr).join('\n'), /rank 2 at 10\.77\.0\.3 has exited \(its host refuses the connection\)/);
   });
 });
