@@ -50,6 +50,8 @@ mounted=()
 cleanup() {
   local i
   for ((i = ${#mounted[@]} - 1; i >= 0; i--)); do umount -l "${mounted[$i]}" 2>/dev/null || true; done
+  # `ip netns add` (the multi-host tests) bind-mounts the root's /run/netns onto itself.
+  umount -l "$root/run/netns" 2>/dev/null || true
 }
 trap cleanup EXIT
 trap 'exit 130' INT
@@ -81,7 +83,7 @@ else
   command -v debootstrap >/dev/null || { apt-get update -q; apt-get install -y -q debootstrap; }
   echo "test-in-debian: making a Debian $rel ($codename) root in $root from $mirror" >&2
   # A root still mounted from a killed run must be released before it is removed.
-  for m in proc sys dev; do umount -l "$root/$m" 2>/dev/null || true; done
+  for m in proc sys dev run/netns; do umount -l "$root/$m" 2>/dev/null || true; done
   rm -rf --one-file-system "$root"
   mkdir -p "$cache"
   debootstrap --variant=minbase --include=ca-certificates "$codename" "$root" "$mirror"
@@ -137,6 +139,8 @@ EOF
   fi
   # What .ci/run installs beside scripts/test.sh's own list: the ONNX checker test's python3-onnx.
   in_root apt-get install -y -q --no-install-recommends python3-onnx
+  # The multi-host tests' network namespaces (ip netns, tc): minbase has no iproute2.
+  in_root apt-get install -y -q --no-install-recommends iproute2
   [ -f /root/.npmrc ] && cp /root/.npmrc "$root/root/.npmrc"
   # The host's global npmrc (e.g. cafile for a registry behind a private CA) where the root's npm reads it.
   host_global=$(npm config get globalconfig 2>/dev/null || true)

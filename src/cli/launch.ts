@@ -39,7 +39,8 @@ export async function launchTrain(nproc: number, threadsGiven: boolean): Promise
 }
 
 // Messages of a collective that failed because another rank went away or hung.
-const PEER_LOST = /connection (closed|reset|refused)|closed by peer|timed? ?out|broken pipe|ECONNRESET|EPIPE|socket/i;
+// (not a flag's name: an error that lists --dist-timeout is no lost peer).
+const PEER_LOST = /connection (closed|reset|refused)|closed by peer|(?<!-)\btimed? ?out|broken pipe|ECONNRESET|EPIPE|socket/i;
 
 /**
  * Runs `body` as this process's rank: joins the group the environment describes (none when `env` is
@@ -51,14 +52,19 @@ export async function trainRank(env: DistributedEnv | null, timeoutS: number,
   const log = (s: string) => process.stderr.write(s + '\n');
   if (!env) return body(undefined, log);
   const { initProcessGroup } = await import('../torch/distributed.js');
+  const { PeerWatch } = await import('../app/peers.js');
   const group = await initProcessGroup({ rank: env.rank, worldSize: env.worldSize, masterAddr: env.masterAddr, masterPort: env.masterPort, timeoutMs: timeoutS * 1000 });
+  const watch = await PeerWatch.start(group, env.masterAddr, env.masterPort);
   try {
     await body(group, env.rank === 0 ? log : () => {});
   } catch (e) {
     // No orderly leave here: the group may be broken, and the process exits anyway.
     const msg = (e as Error)?.message ?? String(e);
-    throw new Error(`rank ${env.rank} of ${env.worldSize}: ${msg}` +
-      (PEER_LOST.test(msg) ? ' (another rank exited, was stopped or stalled; the first failing rank says why)' : ''), { cause: e });
+    // gloo's messages do not say which peer was lost: the beacons do.
+    const lost = PEER_LOST.test(msg) ? ` (another rank exited, was stopped or stalled; ${await watch.diagnose()}; the first failing rank says why)` : '';
+    throw new Error(`rank ${env.rank} of ${env.worldSize}: ${msg}${lost}`, { cause: e });
+  } finally {
+    watch.close();
   }
   await group.destroy();
 }
