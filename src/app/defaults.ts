@@ -2,7 +2,7 @@
 // them in --help. Loads no libtorch (the CLI reads it at startup).
 import { ATTACK_NAMES } from '../attack/names.js';
 import { DETECTOR_NAMES } from '../detect/names.js';
-import { LOCALIZE_METHODS } from '../csg/results.js';
+import { KNOWN_LOCALIZE_METHODS, LOCALIZE_METHODS } from '../csg/results.js';
 
 /** `csgnet adversarial` (src/app/adversarial.ts). */
 export const ADVERSARIAL_DEFAULTS = {
@@ -19,8 +19,8 @@ export const ADVERSARIAL_DEFAULTS = {
   batchSize: 100,
 } as const;
 
-/** `csgnet localize`'s methods (src/app/localize.ts), all of them by default. */
-export { LOCALIZE_METHODS };
+/** `csgnet localize`'s default methods (src/app/localize.ts) and every method it knows. */
+export { KNOWN_LOCALIZE_METHODS, LOCALIZE_METHODS };
 
 /** `csgnet localize`. */
 export const LOCALIZE_DEFAULTS = { methods: LOCALIZE_METHODS, target: 'label', batchSize: 64, gradMapFilters: 30 } as const;

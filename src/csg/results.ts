@@ -51,8 +51,13 @@ export interface AnalysisResult {
   seconds: { features: number; mi: number };
 }
 
+/** The methods `localize` runs by default. */
 export const LOCALIZE_METHODS = ['cam', 'gradcam', 'gradcampp', 'csgcam', 'activmap', 'gradmap'] as const;
-export type LocalizeMethod = typeof LOCALIZE_METHODS[number];
+/** The rest of pytorch-grad-cam's CAM family: class maps at any target layer, run when named in --methods. */
+export const CAM_FAMILY_METHODS = ['scorecam', 'xgradcam', 'layercam', 'eigencam', 'hirescam', 'ablationcam'] as const;
+/** Every method `localize --methods` knows. */
+export const KNOWN_LOCALIZE_METHODS = [...LOCALIZE_METHODS, ...CAM_FAMILY_METHODS] as const;
+export type LocalizeMethod = typeof KNOWN_LOCALIZE_METHODS[number];
 
 /** Which images were scored, as localization.json records it. */
 export interface LocalizedDatasetInfo {
@@ -75,6 +80,8 @@ export interface LocalizationReport {
   settings: {
     dataset: LocalizedDatasetInfo; split: string; images: number; target: Target; methods: LocalizeMethod[];
     height: number; width: number; gradmap_filters: number;
+    /** --layer, when given (the gradient- and score-weighted methods' target layer). */
+    layer?: string;
   };
   classes: string[];
   /** Per method: every metric overall and per class (class-map methods; on VOC Part also part_pointing,

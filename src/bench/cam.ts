@@ -1,0 +1,33 @@
+// Score-CAM and LayerCAM maps per second (ResNet-20 in eval mode at its default target layer, random weights
+// and images: the cost does not depend on them), the same maps bench/pytorch_cam.py times with
+// pytorch-grad-cam's own ScoreCAM and LayerCAM on PyTorch. Score-CAM runs batchSize masked copies per
+// forward in both (pytorch-grad-cam's ScoreCAM.batch_size).
+import { performance } from 'node:perf_hooks';
+import * as torch from '../torch/index.js';
+import { createModel } from '../models/registry.js';
+import { LayerCam, ScoreCam, type Explainer } from '../explain/index.js';
+
+export interface CamBenchOptions { method: 'scorecam' | 'layercam'; images: number; batch: number; scoreBatch: number; input: number[]; threads?: number }
+export interface CamBenchResult { impl: 'csgnet'; bench: 'cam'; method: string; images: number; batch: number; score_batch: number; input: string; threads: number; maps_per_s: number }
+
+export function benchCam(o: CamBenchOptions): CamBenchResult {
+  if (o.threads) torch.setNumThreads(o.threads);
+  const [c, h, w] = o.input as [number, number, number];
+  torch.manualSeed(0);
+  const model = createModel('resnet20', { inChannels: c, numClasses: 10, inputSize: h }).eval();
+  const ex: Explainer = o.method === 'scorecam' ? new ScoreCam(model, { batchSize: o.scoreBatch }) : new LayerCam(model);
+  const batches: { x: torch.Tensor; y: torch.Tensor }[] = [];
+  for (let i = 0; i < o.images; i += o.batch) {
+    const n = Math.min(o.batch, o.images - i);
+    batches.push({ x: torch.keep(torch.randn([n, c, h, w])), y: torch.keep(torch.randint(0, 10, [n])) });
+  }
+  const run = () => { for (const b of batches) { const e = ex.explain(b.x, b.y); e.maps.dispose(); e.targets.dispose(); } };
+  run(); // warm-up
+  const t0 = performance.now();
+  run();
+  const s = (performance.now() - t0) / 1000;
+  for (const b of batches) { b.x.dispose(); b.y.dispose(); }
+  model.dispose();
+  return { impl: 'csgnet', bench: 'cam', method: o.method, images: o.images, batch: o.batch, score_batch: o.scoreBatch, input: o.input.join('x'),
+    threads: torch.getNumThreads(), maps_per_s: o.images / s };
+}
