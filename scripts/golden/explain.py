@@ -168,13 +168,19 @@ def all_maps(model, x, y, G):
     return {k: v.detach() for k, v in out.items()}
 
 
-def main():
+def parity_model():
+    """(the eval-mode ResNet-20 of WEIGHTS, the file's SHA-256); explain_cam.py uses it too."""
     with open(WEIGHTS, 'rb') as f:
         sha = hashlib.sha256(f.read()).hexdigest()
     w = {k[2:]: v.float() for k, v in load_safetensors(WEIGHTS).items() if k.startswith('w.')}
     model = CifarResNet(20, 1, 10)
     model.load_state_dict(w)
     model.eval()
+    return model, sha
+
+
+def main():
+    model, sha = parity_model()
     g = torch.Generator().manual_seed(10)
     x = torch.randn(4, 1, 16, 16, generator=g)
     y = torch.tensor([0, 3, 3, 7])

@@ -32,7 +32,6 @@ Writes test/golden/explain_cam.safetensors: x, labels, <method> and <method>_lay
 scorecam, xgradcam, layercam, eigencam, hirescam, ablationcam (+ eigencam_flipped*, eigencam_sign*).
 Metadata: per method {"reference", "commit", "produced_by"}, the layers, the weights' SHA-256, build info.
 """
-import hashlib
 import json
 import os
 import subprocess
@@ -45,8 +44,8 @@ import torch
 import torch.nn.functional as F
 
 from build_info import build_info
-from explain import WEIGHTS, OUT, upsample
-from nn_models import CifarResNet, load_safetensors, save_safetensors
+from explain import OUT, parity_model, upsample
+from nn_models import save_safetensors
 
 torch.set_num_threads(1)
 MIRROR = '/work/.mirror/jacobgil+pytorch-grad-cam/repo'
@@ -104,12 +103,7 @@ def main():
     from pytorch_grad_cam.utils.model_targets import ClassifierOutputTarget
     base_cam.scale_cam_image = raw_upsample
 
-    with open(WEIGHTS, 'rb') as f:
-        sha = hashlib.sha256(f.read()).hexdigest()
-    w = {k[2:]: v.float() for k, v in load_safetensors(WEIGHTS).items() if k.startswith('w.')}
-    model = CifarResNet(20, 1, 10)
-    model.load_state_dict(w)
-    model.eval()
+    model, sha = parity_model()
     g = torch.Generator().manual_seed(10)              # explain.py's images and labels
     x = torch.randn(4, 1, 16, 16, generator=g)
     y = torch.tensor([0, 3, 3, 7])

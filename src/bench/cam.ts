@@ -2,7 +2,6 @@
 // and images: the cost does not depend on them), the same maps bench/pytorch_cam.py times with
 // pytorch-grad-cam's own ScoreCAM and LayerCAM on PyTorch. Score-CAM runs batchSize masked copies per
 // forward in both (pytorch-grad-cam's ScoreCAM.batch_size).
-import { performance } from 'node:perf_hooks';
 import * as torch from '../torch/index.js';
 import { createModel } from '../models/registry.js';
 import { LayerCam, ScoreCam, type Explainer } from '../explain/index.js';
@@ -16,17 +15,9 @@ export function benchCam(o: CamBenchOptions): CamBenchResult {
   torch.manualSeed(0);
   const model = createModel('resnet20', { inChannels: c, numClasses: 10, inputSize: h }).eval();
   const ex: Explainer = o.method === 'scorecam' ? new ScoreCam(model, { batchSize: o.scoreBatch }) : new LayerCam(model);
-  const batches: { x: torch.Tensor; y: torch.Tensor }[] = [];
-  for (let i = 0; i < o.images; i += o.batch) {
-    const n = Math.min(o.batch, o.images - i);
-    batches.push({ x: torch.keep(torch.randn([n, c, h, w])), y: torch.keep(torch.randint(0, 10, [n])) });
-  }
-  const run = () => { for (const b of batches) { const e = ex.explain(b.x, b.y); e.maps.dispose(); e.targets.dispose(); } };
-  run(); // warm-up
-  const t0 = performance.now();
-  run();
-  const s = (performance.now() - t0) / 1000;
-  for (const b of batches) { b.x.dispose(); b.y.dispose(); }
+  const batches = randomBatches(o.images, o.batch, [c, h, w], { normal: true });
+  const s = secondsAfterWarmup(() => { for (const b of batches) { const e = ex.explain(b.x, b.y); e.maps.dispose(); e.targets.dispose(); } });
+  disposeBatches(batches);
   model.dispose();
   return { impl: 'csgnet', bench: 'cam', method: o.method, images: o.images, batch: o.batch, score_batch: o.scoreBatch, input: o.input.join('x'),
     threads: torch.getNumThreads(), maps_per_s: o.images / s };
