@@ -5,6 +5,7 @@
 import * as torch from '../torch/index.js';
 import { createModel } from '../models/registry.js';
 import { LayerCam, ScoreCam, type Explainer } from '../explain/index.js';
+import { disposeBatches, randomBatches, secondsAfterWarmup } from './timing.js';
 
 export interface CamBenchOptions { method: 'scorecam' | 'layercam'; images: number; batch: number; scoreBatch: number; input: number[]; threads?: number }
 export interface CamBenchResult { impl: 'csgnet'; bench: 'cam'; method: string; images: number; batch: number; score_batch: number; input: string; threads: number; maps_per_s: number }
