@@ -85,6 +85,21 @@ async function igBench(): Promise<object> {
     captum_nchw_maps_per_s: nchw, captum_channels_last_maps_per_s: cl, speedup_vs_captum_best: ours.maps_per_s / Math.max(nchw, cl) };
 }
 
+/** Score-CAM and LayerCAM maps per second against pytorch-grad-cam's own classes (same model, images, Score-CAM batch). */
+async function camBench(): Promise<object[]> {
+  const { benchCam } = await import('../src/bench/cam.js');
+  const input = '3x32x32', batch = 32, scoreBatch = 64;
+  return (['scorecam', 'layercam'] as const).map((method) => {
+    const images = method === 'scorecam' ? Number(process.env.BENCH_CAM_IMAGES ?? 32) : 8 * Number(process.env.BENCH_CAM_IMAGES ?? 32);
+    const ours = benchCam({ method, images, batch, scoreBatch, input: input.split('x').map(Number), threads });
+    const ref = jsonLines(run(PY, [join(root, 'bench', 'pytorch_cam.py'), '--method', method, '--images', String(images), '--batch', String(batch),
+      '--score-batch', String(scoreBatch), '--input', input, '--threads', String(threads)]))[0];
+    // > 1 means csgnet makes the maps faster than pytorch-grad-cam.
+    return { bench: 'cam', method, images, batch, score_batch: scoreBatch, input, threads, csgnet_maps_per_s: ours.maps_per_s,
+      pytorch_grad_cam_maps_per_s: ref.maps_per_s, speedup_vs_pytorch_grad_cam: ours.maps_per_s / ref.maps_per_s };
+  });
+}
+
 /** adversarialRun on a tiny LeNet run (BENCH_ADVERSARIAL_RUN names another run folder). */
 async function adversarialBench(): Promise<object> {
   const { benchAdversarial } = await import('../src/bench/adversarial.js');
@@ -130,6 +145,7 @@ async function main(): Promise<void> {
   if (which.includes('all') || which.includes('loader')) for (const r of await loaderBench()) say(r);
   if (which.includes('all') || which.includes('cli')) for (const r of (await import('../src/bench/cli.js')).benchCli()) say(r);
   if (which.includes('all') || which.includes('localize')) for (const r of await (await import('../src/bench/localize.js')).benchLocalize()) say(r);
+  if (which.includes('all') || which.includes('cam')) for (const r of await camBench()) say(r);
   if (which.includes('all') || which.includes('attack')) say(await attackBench());
   if (which.includes('all') || which.includes('ig')) say(await igBench());
   if (which.includes('all') || which.includes('adversarial')) say(await adversarialBench());

@@ -168,8 +168,8 @@ def all_maps(model, x, y, G):
     return {k: v.detach() for k, v in out.items()}
 
 
-def load_model():
-    """The eval-mode parity ResNet-20 and the SHA-256 of its weight file (also used by explain_attr.py)."""
+def parity_model():
+    """(the eval-mode ResNet-20 of WEIGHTS, the file's SHA-256); explain_cam.py uses it too."""
     with open(WEIGHTS, 'rb') as f:
         sha = hashlib.sha256(f.read()).hexdigest()
     w = {k[2:]: v.float() for k, v in load_safetensors(WEIGHTS).items() if k.startswith('w.')}
@@ -180,7 +180,7 @@ def load_model():
 
 
 def main():
-    model, sha = load_model()
+    model, sha = parity_model()
     g = torch.Generator().manual_seed(10)
     x = torch.randn(4, 1, 16, 16, generator=g)
     y = torch.tensor([0, 3, 3, 7])

@@ -37,7 +37,7 @@ import types
 import torch
 
 from build_info import build_info
-from explain import OUT, gaussian_blur, load_model
+from explain import OUT, gaussian_blur, parity_model
 from nn_models import save_safetensors
 
 torch.set_num_threads(1)
@@ -98,7 +98,7 @@ def blurred(x, sigma):
 
 def main():
     attr, commit = import_captum()
-    model, sha = load_model()
+    model, sha = parity_model()
     g = torch.Generator().manual_seed(10)
     x = torch.randn(4, 1, 16, 16, generator=g)           # explain.py's images and labels
     y = torch.tensor([0, 3, 3, 7])

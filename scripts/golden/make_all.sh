@@ -14,6 +14,7 @@ SCRIPTS=(
   localization.py
   explain.py
   explain_attr.py
+  explain_cam.py
   attacks.py
   detection.py
   detection_extra.py

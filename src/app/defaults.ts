@@ -2,7 +2,7 @@
 // them in --help. Loads no libtorch (the CLI reads it at startup).
 import { ATTACK_NAMES } from '../attack/names.js';
 import { DETECTOR_NAMES } from '../detect/names.js';
-import { DEFAULT_LOCALIZE_METHODS, LOCALIZE_METHODS } from '../csg/results.js';
+import { KNOWN_LOCALIZE_METHODS, LOCALIZE_METHODS } from '../csg/results.js';
 
 /** `csgnet adversarial` (src/app/adversarial.ts). */
 export const ADVERSARIAL_DEFAULTS = {
@@ -19,11 +19,11 @@ export const ADVERSARIAL_DEFAULTS = {
   batchSize: 100,
 } as const;
 
-/** `csgnet localize`'s methods (src/app/localize.ts); LOCALIZE_DEFAULTS.methods without --methods. */
-export { LOCALIZE_METHODS };
+/** `csgnet localize`'s default methods (src/app/localize.ts) and every method it knows. */
+export { KNOWN_LOCALIZE_METHODS, LOCALIZE_METHODS };
 
 /** `csgnet localize`. */
-export const LOCALIZE_DEFAULTS = { methods: DEFAULT_LOCALIZE_METHODS, target: 'label', batchSize: 64, gradMapFilters: 30 } as const;
+export const LOCALIZE_DEFAULTS = { methods: LOCALIZE_METHODS, target: 'label', batchSize: 64, gradMapFilters: 30 } as const;
 
 /** `csgnet report` (src/app/report.ts). */
 export const REPORT_DEFAULTS = { analysisLimit: 0, galleryImages: 2000, filtersPerClass: 8, imagesPerFilter: 8 } as const;

@@ -21,9 +21,11 @@ import { BatchLoader, CLUTTER_DEFAULTS, classFolderName, clutterCanvasRange, loa
 import { asTrained, openRun, runDataset, type OpenRun } from '../csg/run.js';
 import { modelInfo } from '../models/registry.js';
 import {
-  ActivMap, Cam, CsgCam, FilterClassStats, GradCam, GradCamPlusPlus, GradMap, activationThresholds, createAttribution, InputAttribution, isAttributionMethod,
-  type AttributionSettings, type Explainer, type Target,
+  AblationCam, ActivMap, Cam, CsgCam, EigenCam, FilterClassStats, GradCam, GradCamPlusPlus, GradMap, HiResCam, LayerCam, ScoreCam, XGradCam,
+  activationThresholds, createAttribution, InputAttribution, isAttributionMethod,
+  type AttributionSettings, type Explainer, type ExplainerOptions, type Target,
 } from '../explain/index.js';
+import { isLastFeatureMap, splitAt } from '../models/split.js';
 import {
   ActivMapAccumulator, EnergyPointingGame, GradMapIoU, MaxBoxAccV2, PointingGame, PxAP, TopFractionIoU, byClass, partPointing,
 } from '../metrics/localization/index.js';
@@ -31,15 +33,20 @@ import { writeNpy } from '../io/npy.js';
 import { writeFileAtomic } from '../util/atomic.js';
 import { analysisKey } from './analysis_key.js';
 import { LOCALIZATION_FILE, LOCALIZATION_OVERLAYS, RunDir } from '../csg/run_dir.js';
-import { LOCALIZE_METHODS, type LocalizationReport, type LocalizeMethod, type LocalizedDatasetInfo } from '../csg/results.js';
+import { ATTRIBUTION_LOCALIZE_METHODS, CAM_FAMILY_METHODS, KNOWN_LOCALIZE_METHODS, type LocalizationReport, type LocalizeMethod, type LocalizedDatasetInfo } from '../csg/results.js';
 import { checkOutputDir, stagedWrite, writingOutput } from './outputs.js';
 
 import { LOCALIZE_DEFAULTS as D } from './defaults.js';
 
-export { LOCALIZE_METHODS, type LocalizationReport, type LocalizeMethod, type LocalizedDatasetInfo } from '../csg/results.js';
+export { LOCALIZE_METHODS, KNOWN_LOCALIZE_METHODS, type LocalizationReport, type LocalizeMethod, type LocalizedDatasetInfo } from '../csg/results.js';
 /** What localize writes into its --out folder: an existing folder holding only these is replaced. */
 export const LOCALIZE_FILES = [LOCALIZATION_FILE, LOCALIZATION_OVERLAYS, 'maps', 'masks.npy', 'labels.npy'];
-const CLASS_MAP_METHODS: readonly LocalizeMethod[] = ['cam', 'gradcam', 'gradcampp', 'csgcam', 'saliency', 'ig', 'smoothgrad', 'occlusion'];
+const CLASS_MAP_METHODS: readonly LocalizeMethod[] = ['cam', 'gradcam', 'gradcampp', 'csgcam', ...CAM_FAMILY_METHODS, ...ATTRIBUTION_LOCALIZE_METHODS];
+/** The methods that weigh the last layer's filters (the fc's or the gate's): no --layer for them. */
+const LAST_LAYER_METHODS: readonly LocalizeMethod[] = ['cam', 'csgcam', 'activmap', 'gradmap'];
+const CAM_FAMILY: Record<typeof CAM_FAMILY_METHODS[number], new (m: OpenRun['model'], o: ExplainerOptions) => Explainer> = {
+  scorecam: ScoreCam, xgradcam: XGradCam, layercam: LayerCam, eigencam: EigenCam, hirescam: HiResCam, ablationcam: AblationCam,
+};
 
 /** A dataset with masks other than the run's own (`csgnet localize --dataset`). */
 export interface LocalizeDataset {
@@ -66,6 +73,8 @@ export interface LocalizeOptions {
   limit?: number;
   methods?: readonly LocalizeMethod[];
   target?: Target;
+  /** The target layer of the gradient- and score-weighted methods, by its state-dict prefix (default: the last feature map). */
+  layer?: string;
   batchSize?: number;
   /** GradMap's filters per class (method.md: 30). */
   gradMapFilters?: number;
@@ -174,7 +183,7 @@ async function datasetToScore(run: OpenRun, runDir: string, split: 'test' | 'tra
 
 export async function localizeRun(o: LocalizeOptions): Promise<{ report: LocalizationReport; files: string[] }> {
   const methods = [...(o.methods ?? D.methods)];
-  for (const m of methods) if (!LOCALIZE_METHODS.includes(m)) throw new Error(`--methods: unknown method '${m}' (known: ${LOCALIZE_METHODS.join(', ')})`);
+  for (const m of methods) if (!KNOWN_LOCALIZE_METHODS.includes(m)) throw new Error(`--methods: unknown method '${m}' (known: ${KNOWN_LOCALIZE_METHODS.join(', ')})`);
   const ownDir = new RunDir(o.run, '--run').localizationDir;
   if (o.dataset && !o.out) throw new Error(`--out is required with --dataset (${ownDir} is the run's own dataset's localization, which compare reads)`);
   const outDir = o.out ?? ownDir;
@@ -193,6 +202,14 @@ export async function localizeRun(o: LocalizeOptions): Promise<{ report: Localiz
   const parts = (ds as VocPartDataset).parts;
   const model = run.model;
   model.eval();
+  if (o.layer !== undefined) {
+    let last: boolean;
+    try { last = isLastFeatureMap(model, splitAt(model, o.layer)); } catch (e) { throw new Error(`--layer: ${(e as Error).message}`); }
+    const bad = methods.filter((m) => LAST_LAYER_METHODS.includes(m));
+    if (!last && bad.length) throw new Error(`--layer ${o.layer}: ${bad.join(', ')} explain the last feature map only; leave them out of --methods or drop --layer`);
+    const input = methods.filter((m) => isAttributionMethod(m));
+    if (input.length) throw new Error(`--layer ${o.layer}: ${input.join(', ')} attribute to the input pixels, not a layer; run them without --layer`);
+  }
 
   // Pass 1: what the whole set decides.
   const needStats = methods.includes('gradmap') || (methods.includes('csgcam') && !run.gate);
@@ -201,14 +218,15 @@ export async function localizeRun(o: LocalizeOptions): Promise<{ report: Localiz
 
   const explainers = new Map<LocalizeMethod, Explainer>();
   for (const m of methods) {
-    const opts = { target };
+    const opts = { target, layer: o.layer };
+    if (m in CAM_FAMILY) explainers.set(m, new CAM_FAMILY[m as keyof typeof CAM_FAMILY](model, opts));
     if (m === 'cam') explainers.set(m, new Cam(model, opts));
     if (m === 'gradcam') explainers.set(m, new GradCam(model, opts));
     if (m === 'gradcampp') explainers.set(m, new GradCamPlusPlus(model, opts));
     if (m === 'csgcam') explainers.set(m, new CsgCam(model, run.gate ?? stats!.assignmentGate(), opts));
     if (m === 'activmap') explainers.set(m, new ActivMap(model, opts));
     if (m === 'gradmap') explainers.set(m, new GradMap(model, stats!.topFilters(Math.min(topN, model.numFilters)), opts));
-    if (isAttributionMethod(m)) explainers.set(m, createAttribution(m, model, { ...o.attribution, ...opts }));
+    if (isAttributionMethod(m)) explainers.set(m, createAttribution(m, model, { ...o.attribution, target }));
   }
 
   const attribution = [...explainers].flatMap(([m, e]) => (e instanceof InputAttribution ? [[m, e] as const] : []));
@@ -268,7 +286,8 @@ export async function localizeRun(o: LocalizeOptions): Promise<{ report: Localiz
   const report: LocalizationReport = {
     run: o.run, checkpoint: run.checkpoint, checkpoint_key: analysisKey(o.run, { checkpoint: o.checkpoint ?? 'last' }).checkpoint, epoch: run.epoch, strategy: run.config.strategy,
     settings: { dataset: about, split, images: n, target, methods, height: H, width: W, gradmap_filters: Math.min(topN, model.numFilters),
-      ...(attribution.length ? { attribution: Object.fromEntries(attribution.map(([m, e]) => [m, e.settings()])) } : {}) },
+      ...(attribution.length ? { attribution: Object.fromEntries(attribution.map(([m, e]) => [m, e.settings()])) } : {}),
+      ...(o.layer !== undefined ? { layer: o.layer } : {}) },
     classes: ds.classNames, methods: results,
   };
   const files = await writingOutput('--out', outDir, () => stagedWrite(outDir, async (dir) => {

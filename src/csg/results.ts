@@ -51,10 +51,15 @@ export interface AnalysisResult {
   seconds: { features: number; mi: number };
 }
 
-export const LOCALIZE_METHODS = ['cam', 'gradcam', 'gradcampp', 'csgcam', 'activmap', 'gradmap', 'saliency', 'ig', 'smoothgrad', 'occlusion'] as const;
-/** What localize runs without --methods (the input attributions only on request: IG and SmoothGrad take tens of passes per image). */
-export const DEFAULT_LOCALIZE_METHODS = ['cam', 'gradcam', 'gradcampp', 'csgcam', 'activmap', 'gradmap'] as const satisfies readonly (typeof LOCALIZE_METHODS[number])[];
-export type LocalizeMethod = typeof LOCALIZE_METHODS[number];
+/** The methods `localize` runs by default. */
+export const LOCALIZE_METHODS = ['cam', 'gradcam', 'gradcampp', 'csgcam', 'activmap', 'gradmap'] as const;
+/** The rest of pytorch-grad-cam's CAM family: class maps at any target layer, run when named in --methods. */
+export const CAM_FAMILY_METHODS = ['scorecam', 'xgradcam', 'layercam', 'eigencam', 'hirescam', 'ablationcam'] as const;
+/** Captum-style input attributions (src/explain/attributions.ts), run when named: IG and SmoothGrad take tens of passes per image. */
+export const ATTRIBUTION_LOCALIZE_METHODS = ['saliency', 'ig', 'smoothgrad', 'occlusion'] as const;
+/** Every method `localize --methods` knows. */
+export const KNOWN_LOCALIZE_METHODS = [...LOCALIZE_METHODS, ...CAM_FAMILY_METHODS, ...ATTRIBUTION_LOCALIZE_METHODS] as const;
+export type LocalizeMethod = typeof KNOWN_LOCALIZE_METHODS[number];
 
 /** Which images were scored, as localization.json records it. */
 export interface LocalizedDatasetInfo {
@@ -79,6 +84,8 @@ export interface LocalizationReport {
     height: number; width: number; gradmap_filters: number;
     /** The input attributions' settings, per method used (saliency, ig, smoothgrad, occlusion). */
     attribution?: Record<string, Record<string, number | string>>;
+    /** --layer, when given (the gradient- and score-weighted methods' target layer). */
+    layer?: string;
   };
   classes: string[];
   /** Per method: every metric overall and per class (class-map methods; on VOC Part also part_pointing,

@@ -10,12 +10,21 @@
 import * as torch from '../torch/index.js';
 import type { Tensor } from '../torch/index.js';
 import type { CsgBackbone } from '../models/types.js';
+import { isLastFeatureMap, splitAt, type LayerSplit } from '../models/split.js';
 
 /** Whose class a map explains: the ground-truth label (the paper's convention, the default) or the prediction. */
 export type Target = 'label' | 'prediction';
 export const TARGETS: readonly Target[] = ['label', 'prediction'];
 
-export interface ExplainerOptions { target?: Target }
+export interface ExplainerOptions {
+  target?: Target;
+  /**
+   * The target layer (pytorch-grad-cam's target_layers[0]) by its state-dict prefix, e.g. 'layer3.1': any
+   * module on the backbone's forward path (models/split.ts layerNames). Default: the last feature map.
+   * CAM, CSG-CAM, ActivMap and GradMap explain the last feature map only.
+   */
+  layer?: string;
+}
 
 export interface Explanation {
   /** Class maps [N, H, W], or per-filter maps [N, M, H, W] (ActivMap, GradMap), at the input's size. */
@@ -29,11 +38,23 @@ export interface Explanation {
 export abstract class Explainer {
   abstract readonly name: string;
   readonly target: Target;
+  /** The model cut at the target layer: A = split.prefix(x), logits = split.suffix(A). */
+  protected readonly split: LayerSplit;
 
   constructor(readonly model: CsgBackbone, o: ExplainerOptions = {}) {
     this.target = o.target ?? 'label';
     if (!TARGETS.includes(this.target)) throw new Error(`explainer: target must be one of ${TARGETS.join(', ')}, got '${String(o.target)}'`);
+    this.split = splitAt(model, o.layer);
+    if (!this.anyLayer() && !isLastFeatureMap(model, this.split)) {
+      throw new Error(`layer '${o.layer}': ${this.constructor.name} explains the last feature map only (it weighs the last layer's filters)`);
+    }
   }
+
+  /** Whether the method works at any target layer (the gradient- and score-weighted CAMs) or only the last. */
+  protected anyLayer(): boolean { return false; }
+
+  /** The target layer's name ('' for the default, the last feature map). */
+  get layer(): string { return this.split.layer; }
 
   /**
    * Maps for a batch x [N, C, H, W]; labels int64 [N] are required for target 'label'. The model must be
@@ -55,11 +76,11 @@ export abstract class Explainer {
 
   protected abstract compute(x: Tensor, labels: Tensor | undefined): Explanation;
 
-  /** The feature/head split, once, in inference mode: A [N, K, h, w] and the logits. */
+  /** The split at the target layer, once, in inference mode: A [N, K, h, w] and the logits. */
   protected forward(x: Tensor): { features: Tensor; logits: Tensor } {
     return torch.noGrad(() => {
-      const features = this.model.features(x);
-      return { features, logits: this.model.head(features) };
+      const features = this.split.prefix(x);
+      return { features, logits: this.split.suffix(features) };
     });
   }
 
@@ -85,11 +106,15 @@ export abstract class Explainer {
   }
 }
 
-/** d(sum_n logits[n, t_n]) / dA through the head only (A detached: no graph through the backbone). */
-export function targetGradients(model: CsgBackbone, features: Tensor, targets: Tensor): Tensor {
+/**
+ * d(sum_n logits[n, t_n]) / dA through what follows A only (A detached: no graph through the layers before):
+ * the model's head for the last feature map, or a split's suffix for another layer.
+ */
+export function targetGradients(rest: CsgBackbone | ((a: Tensor) => Tensor), features: Tensor, targets: Tensor): Tensor {
+  const suffix = typeof rest === 'function' ? rest : (a: Tensor) => rest.head(a);
   return torch.enableGrad(() => {
     const leaf = features.detach().requiresGrad_(true);
-    const score = model.head(leaf).gather(1, targets.unsqueeze(1)).sum();
+    const score = suffix(leaf).gather(1, targets.unsqueeze(1)).sum();
     return torch.grad(score, leaf)[0]!;
   });
 }

@@ -5,3 +5,4 @@ export * from './resnet_cifar.js';
 export * from './vgg.js';
 export * from './lenet.js';
 export * from './registry.js';
+export * from './split.js';

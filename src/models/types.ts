@@ -18,6 +18,8 @@ export interface CsgBackbone extends Module {
   readonly fc: Linear;
   /** Top-level child module names in forward order (recipes freeze "all but the top N children"). */
   topChildren(): string[];
+  /** [name, module] of the stages features(x) runs one after another (explainers cut the model there: split.ts). */
+  featureStages(): [string, Module][];
 }
 
 /**
@@ -43,6 +45,9 @@ export abstract class GapBackbone extends Module implements CsgBackbone {
   }
 
   topChildren(): string[] { return [...this.namedChildren()].map(([n]) => n); }
+
+  /** Every top-level child before the head: each model's features() chains exactly these (test/explain_cam.test.ts checks). */
+  featureStages(): [string, Module][] { return this.namedChildren().filter(([, m]) => m !== this.avgpool && m !== this.fc); }
 }
 
 /** Whether a dotted parameter name lies inside one of the given top-level children. */
