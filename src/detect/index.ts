@@ -10,7 +10,6 @@ export { gateConsistency, GateDetector, CsgLrDetector } from './gate.js';
 export { MahalanobisDetector, type MahalanobisOptions } from './mahalanobis.js';
 export { SqueezeDetector, reduceBitDepth, medianFilter, type SqueezeOptions } from './squeeze.js';
 export { LogisticRegression, Standardizer, type LogisticOptions } from './logistic.js';
-export { detectionSplit } from './split.js';
 
 export interface CreateDetectorOptions extends DetectorOptions {
   /** Mahalanobis input pre-processing magnitude in pixel units (default 0) */
