@@ -21,7 +21,7 @@ import { DETECTOR_NAMES, Detector, createDetector, gateConsistency, type Detecto
 import { FilterClassStats } from '../explain/filter_stats.js';
 import { writeNpy } from '../io/npy.js';
 import { analysisKey } from './analysis_key.js';
-import { RunDir } from '../csg/run_dir.js';
+import { ADVERSARIAL_FILE, ADVERSARIAL_MARKDOWN, RunDir } from '../csg/run_dir.js';
 import type { AdversarialReport, SettingResult, TransferResult } from '../csg/results.js';
 import { attackImages, auroc, disposeSamples, evaluateDetectors, noisyCopies, scoreSetting, selectImages, trainImages, type Samples, type Selection } from './adversarial_stages.js';
 import { MIN_REPORTED, writeAdversarialReport, type AdversarialExample } from './adversarial_report.js';
@@ -34,7 +34,7 @@ export const DEFAULT_EPS = D.eps;
 export const DEFAULT_ADAPTIVE_WEIGHTS = D.adaptiveWeights;
 export const DEFAULT_LIMIT = D.limit;
 /** What adversarial writes into its --out folder: an existing folder holding only these is replaced. */
-export const ADVERSARIAL_FILES = ['adversarial.json', 'adversarial.md', 'roc.svg', 'roc.png', 'examples.png', 'npy'];
+export const ADVERSARIAL_FILES = [ADVERSARIAL_FILE, ADVERSARIAL_MARKDOWN, 'roc.svg', 'roc.png', 'examples.png', 'npy'];
 /** Examples kept per setting for examples.png. */
 const EXAMPLES = 4;
 
