@@ -6,7 +6,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { assertClose, loadGolden } from './helpers.js';
 import { auroc, detectionAccuracy, detectionMetrics, rocCurve, tnrAtTpr } from '../src/metrics/index.js';
-import { LogisticRegression, Standardizer, detectionSplit } from '../src/detect/index.js';
+import { LogisticRegression, Standardizer } from '../src/detect/index.js';
 
 interface MetricCase {
   scores: number[]; labels: number[]; fpr: number[]; tpr: number[]; thresholds: number[]; auroc: number; tpr_target: number;
@@ -70,16 +70,4 @@ test('LogisticRegression and Standardizer refuse bad input', () => {
   assert.throws(() => new LogisticRegression({ C: 0 }), /C must be a positive number/);
   assert.throws(() => new LogisticRegression().decisionFunction([1]), /call fit/);
   assert.throws(() => new Standardizer().transform([1]), /call fit/);
-});
-
-test('detectionSplit: seeded, stratified 10 % / 90 %, disjoint and complete', () => {
-  const flags = new Uint8Array(200).map((_, i) => (i % 4 === 0 ? 1 : 0));   // 50 adversarial, 150 clean
-  const a = detectionSplit(flags, 3), b = detectionSplit(flags, 3), c = detectionSplit(flags, 4);
-  assert.deepEqual(a, b);
-  assert.notDeepEqual(a.fit, c.fit);
-  assert.equal(a.fit.length, 20);
-  assert.equal(a.fit.filter((i) => flags[i] === 1).length, 5);
-  assert.deepEqual([...a.fit, ...a.evaluate].sort((x, y) => x - y), Array.from({ length: 200 }, (_, i) => i));
-  assert.throws(() => detectionSplit(Uint8Array.from([0, 0, 1]), 1), /at least 2 adversarial/);
-  assert.throws(() => detectionSplit(flags, 1, 1), /fitFraction must be in \(0, 1\)/);
 });

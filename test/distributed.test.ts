@@ -137,6 +137,7 @@ test('rank 0 whose peers never come times out with an error', async () => {
 });
 
 test('bad options and unavailable backends are clear errors', async () => {
+  // @ts-expect-error 'nccl' is no Backend; a JavaScript caller still gets the error
   await assert.rejects(torch.distributed.initProcessGroup({ backend: 'nccl', rank: 0, worldSize: 1 }),
     /backend 'nccl' is not in this build .*available: gloo/);
   await assert.rejects(torch.distributed.initProcessGroup({ rank: 2, worldSize: 2 }), /rank must be an integer in \[0, 1\], got 2/);

@@ -12,7 +12,7 @@ import { packageRoot } from '../src/util/paths.js';
 import { extractFeatures, openRun, runDataset } from '../src/csg/run.js';
 import { buildReport, gatherRun, writeReport } from '../src/app/report.js';
 import {
-  findRocCurves, heatColor, hstack, overlayRgb, renderReportHtml, shortNames, trainingCurveSpecs, type ReportData, type ReportRun,
+  heatColor, hstack, overlayRgb, renderReportHtml, shortNames, trainingCurveSpecs, type ReportData, type ReportRun,
 } from '../src/report/html/index.js';
 import { GALLERY_IMAGES, REPORT_OPTIONS, adversarialJson, reportFixture } from './report_fixture.js';
 
@@ -158,7 +158,7 @@ test('text from runs is escaped everywhere, adversarial tables included', () => 
   assert.throws(() => renderReportHtml(data, { scripts: [{ name: 'bad', source: 'x = "</script>"' }] }), /bad contains '<\/script' and cannot be inlined/);
 });
 
-test('training curves split by path; ROC curves are found in any layout', () => {
+test('training curves split by path', () => {
   const m = (epoch: number, path: 'std' | 'csg', loss: number) =>
     ({ epoch, path, train_loss: loss, train_ce: loss / 2, train_reg: path === 'csg' ? 0.5 : 0, train_acc: 0.5, val_acc: 0.4, density: 0.3, lr: { std: 0.1, gate: 0.01 }, seconds: 1 });
   const specs = trainingCurveSpecs([m(0, 'std', 3), m(1, 'csg', 2), m(2, 'std', 1)]);
@@ -167,9 +167,6 @@ test('training curves split by path; ROC curves are found in any layout', () => 
   assert.deepEqual(loss.map((d: any) => [d.series, d.x, d.y]), [['loss (std epochs)', 0, 3], ['loss (std epochs)', 2, 1], ['loss (csg epochs)', 1, 2]]);
   assert.equal((specs[5]!.spec as any).encoding.y.scale.type, 'log');
   assert.deepEqual(trainingCurveSpecs([m(0, 'std', 1)]).map((s) => s.title), ['Training loss', 'Cross-entropy', 'Accuracy', 'Gate density', 'Learning rates']);
-  const curves = findRocCurves({ a: [{ detector: 'd', curves: { x: { fpr: [0, 1], tpr: [0, 1], auc: 0.5 } } }], bad: { fpr: [0, 1], tpr: [1] }, other: { fpr: [0, 'x'], tpr: [0, 1] } });
-  assert.deepEqual(curves, [{ name: 'd', fpr: [0, 1], tpr: [0, 1], auc: 0.5 }]);
-  assert.deepEqual(findRocCurves({ fpr: [0, 0.5, 1], tpr: [0, 0.7, 1] }).map((c) => c.name), ['roc']);
   // Chart labels: the folder's last part, more where two agree.
   assert.deepEqual(shortNames(['runs/a/csg', 'runs/b/csg/', 'x/std']), ['a/csg', 'b/csg', 'x/std']);
   assert.deepEqual(shortNames(['runs/std', 'runs/csg']), ['std', 'csg']);

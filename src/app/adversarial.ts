@@ -20,10 +20,9 @@ import { ATTACK_NAMES, PixelModel, createAttack, defaultAttackOptions, type Atta
 import { DETECTOR_NAMES, Detector, KdBuDetector, LidDetector, createDetector, gateConsistency, type DetectorContext, type DetectorName } from '../detect/index.js';
 import { FilterClassStats } from '../explain/filter_stats.js';
 import { writeNpy } from '../io/npy.js';
-import { thinRoc } from '../report/roc.js';
 import { analysisKey } from './analysis_key.js';
-import { RunDir } from '../csg/run_dir.js';
-import type { AdversarialReport, DetectorMetrics, DetectorOutcome, SettingResult, TransferResult } from '../csg/results.js';
+import { ADVERSARIAL_FILE, ADVERSARIAL_MARKDOWN, RunDir } from '../csg/run_dir.js';
+import type { AdversarialReport, SettingResult, TransferResult } from '../csg/results.js';
 import { attackImages, auroc, disposeSamples, evaluateDetectors, noisyCopies, scoreSetting, selectImages, trainImages, type Samples, type Selection } from './adversarial_stages.js';
 import { MIN_REPORTED, writeAdversarialReport, type AdversarialExample } from './adversarial_report.js';
 import { checkOutputDir, writingOutput } from './outputs.js';
@@ -35,7 +34,7 @@ export const DEFAULT_EPS = D.eps;
 export const DEFAULT_ADAPTIVE_WEIGHTS = D.adaptiveWeights;
 export const DEFAULT_LIMIT = D.limit;
 /** What adversarial writes into its --out folder: an existing folder holding only these is replaced. */
-export const ADVERSARIAL_FILES = ['adversarial.json', 'adversarial.md', 'roc.svg', 'roc.png', 'examples.png', 'npy'];
+export const ADVERSARIAL_FILES = [ADVERSARIAL_FILE, ADVERSARIAL_MARKDOWN, 'roc.svg', 'roc.png', 'examples.png', 'npy'];
 /** Examples kept per setting for examples.png. */
 const EXAMPLES = 4;
 
@@ -109,12 +108,6 @@ function checkNames<T extends string>(flag: string, given: readonly string[] | u
 function checkPositive(flag: string, values: readonly number[], max = Infinity): number[] {
   for (const v of values) if (!(Number.isFinite(v) && v > 0 && v <= max)) throw new Error(`${flag}: every value must be > 0${max < Infinity ? ` and <= ${max}` : ''}, got ${v}`);
   return [...new Set(values)];
-}
-
-/** A standard normal draw (Box-Muller) from the project's RNG. */
-function gaussian(rng: Rng): number {
-  const u = 1 - rng.float(), v = rng.float();
-  return Math.sqrt(-2 * Math.log(u)) * Math.cos(2 * Math.PI * v);
 }
 
 interface Setting { key: string; file: string; attack: AttackName | 'pgd-adaptive'; eps: number | null; weight: number | null }
@@ -196,13 +189,14 @@ export async function adversarialRun(o: AdversarialOptions): Promise<{ report: A
     dets = detectors.map((name) => createDetector(name, { batchSize, kdBandwidth: o.kdBandwidth, lidK: o.lidK }));
     for (const d of dets) { log(`preparing the ${d.name} detector on ${trainN} training images`); d.prepare(ctx); await stopIfAsked(); }
 
-    // The adaptive attack's filter-to-class matrix: G, or an STD model's assignment by mean activation.
+    // The settings: each attack at each of its radii (CW once), then the adaptive PGD per weight and eps.
     const settings: Setting[] = [];
     const l2Eps = l2Given ?? [defaultAttackOptions('pgd-l2', { channels: ds.channels, height: ds.height }).eps!];
     for (const a of attacks) {
       if (a === 'cw') settings.push({ key: 'cw', file: 'cw', attack: a, eps: null, weight: null });
       else for (const e of a === 'pgd-l2' ? l2Eps : epsList) settings.push({ key: `${a}@${e}`, file: `${a}_eps${e}`, attack: a, eps: e, weight: null });
     }
+    // The adaptive attack's filter-to-class matrix: G, or an STD model's assignment by mean activation.
     let assignment: Tensor | null = null;
     if (weights.length && detectors.includes('gate')) {
       if (gate) assignment = gate;
@@ -320,7 +314,7 @@ async function runSetting(c: SettingContext, s: Setting, si: number, save: ((adv
   let scored: { fit: Samples; eval: Samples } | null = null;
   try {
     const rng = new Rng(mixSeed(seed, 0x401, si));
-    noisy = noisyCopies(sel.clean, a.l2, () => gaussian(rng), batchSize);
+    noisy = noisyCopies(sel.clean, a.l2, () => rng.normal(), batchSize);
     const sc = scoreSetting(pm, dets, sel, a, noisy, isFit, batchSize);
     scored = sc;
     if (keepFit) fgsmFit.set(s.eps!, { samples: sc.fit, key: s.key });

@@ -8,6 +8,8 @@ import { renderPng, writeFigure } from '../report/render.js';
 import { ADVERSARIAL_FILE, ADVERSARIAL_MARKDOWN } from '../csg/run_dir.js';
 import type { AdversarialReport } from '../csg/results.js';
 import { adversarialTables } from '../report/adversarial_tables.js';
+import { markdownTable } from '../report/table.js';
+import { esc } from '../report/html/escape.js';
 
 export interface AdversarialExample {
   setting: string;
@@ -21,15 +23,13 @@ export interface AdversarialExample {
   adversarial: Float32Array;
 }
 
-const line = (c: string[]) => `| ${c.join(' | ')} |`;
-
 export { MIN_REPORTED } from '../report/adversarial_tables.js';
 
 export function adversarialMarkdown(r: AdversarialReport): string {
   const t = adversarialTables(r);
   const out: string[] = [`# ${t.title}`, '', t.intro];
   for (const table of t.tables) {
-    out.push('', `## ${table.heading}`, '', line(table.header), line(table.header.map(() => '---')), ...table.rows.map(line));
+    out.push('', `## ${table.heading}`, '', markdownTable(table.header, table.rows));
     if (table.note) out.push('', `**${table.note.label}** ${table.note.text}`);
   }
   return out.join('\n') + '\n';
@@ -82,8 +82,6 @@ function rgbOf(x: Float32Array, shape: number[]): Uint8Array {
   return out;
 }
 
-const escape = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
-
 /**
  * One row per setting: for each example image, clean | adversarial | perturbation (0 = grey, scaled so
  * that its largest entry reaches black or white; the factor is printed), with the true class and both
@@ -106,7 +104,7 @@ async function writeExamples(examples: AdversarialExample[], shape: number[], cl
     `<text x="4" y="15" font-size="12">clean | adversarial | perturbation (scaled), per setting; captions: true class, predictions</text>`];
   for (const [ri, setting] of rows.entries()) {
     const y0 = 24 + ri * rowH;
-    parts.push(`<text x="4" y="${y0 + TILE / 2}" font-size="12">${escape(setting)}</text>`);
+    parts.push(`<text x="4" y="${y0 + TILE / 2}" font-size="12">${esc(setting)}</text>`);
     for (const [ci, e] of examples.filter((x) => x.setting === setting).entries()) {
       const x0 = ROW_TITLE + ci * groupW;
       const delta = new Float32Array(e.clean.length);
@@ -116,7 +114,7 @@ async function writeExamples(examples: AdversarialExample[], shape: number[], cl
       const shown = delta.map((d) => 0.5 + amp * d);
       const tiles = [await tile(e.clean), await tile(e.adversarial), await tile(shown)];
       tiles.forEach((href, k) => parts.push(`<image x="${x0 + k * (TILE + GAP)}" y="${y0}" width="${TILE}" height="${TILE}" href="${href}"/>`));
-      const name = (c: number) => escape(classes[c] ?? String(c));
+      const name = (c: number) => esc(classes[c] ?? String(c));
       parts.push(`<text x="${x0}" y="${y0 + TILE + 12}">#${e.index} ${name(e.label)}: ${name(e.cleanPrediction)} -&gt; ${name(e.adversarialPrediction)}</text>`);
       parts.push(`<text x="${x0 + 2 * (TILE + GAP)}" y="${y0 + TILE + 24}">x${amp.toFixed(1)}</text>`);
     }

@@ -11,6 +11,7 @@ import { correctlyClassified, runAttack, summarizeAttack, type Attack, type Atta
 import { Detector, scoresCopies, type DetectorName } from '../detect/index.js';
 import { detectionMetrics, rocCurve } from '../metrics/detection.js';
 import { thinRoc } from '../report/roc.js';
+import type { DetectorMetrics, DetectorOutcome } from '../csg/results.js';
 
 /** Calls fn(start, count) for each batch of `batchSize` of n items, in order. */
 function eachBatch(n: number, batchSize: number, fn: (start: number, count: number) => void): void {
@@ -124,7 +125,7 @@ export interface Scored {
   evalRows: number[];
   fit: Samples;
   eval: Samples;
-  outcomes: Partial<Record<DetectorName, Outcome>>;
+  outcomes: Partial<Record<DetectorName, DetectorOutcome>>;
 }
 
 /**
@@ -151,9 +152,6 @@ export function disposeSamples(s: Samples): void {
   s.clean.dispose(); s.noisy.dispose(); s.adv.dispose();
 }
 
-/** A detector's metrics on one setting (adversarial.ts DetectorMetrics), or why there are none. */
-export type Outcome = ReturnType<typeof metricsOf> | { skipped: string };
-
 /** Whether a detector learns anything in fit() (the gate score needs no fitting). */
 function fits(d: Detector): boolean {
   return d.fit !== Detector.prototype.fit;
@@ -170,8 +168,8 @@ function scores(d: Detector, x: Tensor, batchSize: number): Float64Array {
 }
 
 /** Fits each detector on `fit` (where it learns) and scores `test`: metrics, or why there are none. */
-export function evaluateDetectors(dets: Detector[], fit: Samples, test: Samples, batchSize: number): Partial<Record<DetectorName, Outcome>> {
-  const res: Partial<Record<DetectorName, Outcome>> = {};
+export function evaluateDetectors(dets: Detector[], fit: Samples, test: Samples, batchSize: number): Partial<Record<DetectorName, DetectorOutcome>> {
+  const res: Partial<Record<DetectorName, DetectorOutcome>> = {};
   for (const d of dets) {
     if (test.count === 0) { res[d.name] = { skipped: 'no selected image in the reported part' }; continue; }
     if (scoresCopies(d)) {
@@ -201,7 +199,7 @@ export function evaluateDetectors(dets: Detector[], fit: Samples, test: Samples,
   return res;
 }
 
-function metricsOf(scoresAll: Float64Array, labels: Uint8Array) {
+function metricsOf(scoresAll: Float64Array, labels: Uint8Array): DetectorMetrics {
   const mt = detectionMetrics(scoresAll, labels, { tpr: 0.95 });
   const roc = rocCurve(scoresAll, labels);
   return { auroc: mt.auroc, tnr_at_95_tpr: mt.tnrAtTpr, detection_accuracy: mt.detectionAccuracy, tnr_threshold: mt.tnrThreshold,
@@ -223,6 +221,6 @@ export async function trainImages(run: OpenRun, log: (line: string) => void): Pr
 }
 
 /** A detector's AUROC for the log line. */
-export function auroc(d: Outcome | undefined): string {
+export function auroc(d: DetectorOutcome | undefined): string {
   return d && 'auroc' in d ? d.auroc.toFixed(3) : 'n/a';
 }

@@ -7,7 +7,7 @@ import { analysisKey, readCurrentResult, type AnalyzeOptions } from './analysis_
 import { COMPARED_METHODS, METHOD_LABELS, readLocalizationSummary, type MethodSummary } from './localization_summary.js';
 import { COMPARISON_FILE, COMPARISON_MARKDOWN, RunDir, readRunInfo } from '../csg/run_dir.js';
 import type { AnalysisResult, ComparisonRow } from '../csg/results.js';
-import { table, fmt } from '../report/table.js';
+import { fmt, markdownTable, table } from '../report/table.js';
 import { writeFileAtomic } from '../util/atomic.js';
 import { readAdversarialSummary } from './adversarial_summary.js';
 import { readSweep, runState, sweepRunDirs } from './sweep.js';
@@ -101,9 +101,8 @@ export function formatComparison(rows: ComparisonRow[]): string {
 }
 
 export function comparisonMarkdown(rows: ComparisonRow[]): string {
-  const line = (c: string[]) => `| ${c.join(' | ')} |`;
   const { header, cells } = comparisonTable(rows);
-  return [line(header), line(header.map(() => '---')), ...cells.map(line)].join('\n') + '\n';
+  return markdownTable(header, cells) + '\n';
 }
 
 export function writeComparison(rows: ComparisonRow[], outDir: string): string[] {

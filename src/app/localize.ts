@@ -1,8 +1,8 @@
 // `csgnet localize`: every explainer of a run's model on a dataset with masks, scored by every
-// localization metric, per class and overall (method.md section 5). Two passes over the images: the
-// first gathers what some methods need from the whole set (per-class mean activations: CSG-CAM of an
-// STD model and GradMap's top filters; ActivMap's per-filter thresholds), the second explains batch by
-// batch. Class maps are kept whole (N x H x W floats per method) for the set-level metrics; the
+// localization metric, per class and overall (method.md section 5). Up to three passes over the images:
+// one per whole-set statistic that a chosen method needs (per-class mean activations, for CSG-CAM of an
+// STD model and GradMap's top filters; ActivMap's per-filter thresholds), then one that explains batch
+// by batch. Class maps are kept whole (N x H x W floats per method) for the set-level metrics; the
 // per-filter methods are scored a batch at a time (their maps would be N x K x H x W). On VOC Part the
 // class-map methods also get the pointing game per part (part_pointing, from the part masks).
 //
@@ -31,6 +31,7 @@ import {
 } from '../metrics/localization/index.js';
 import { writeNpy } from '../io/npy.js';
 import { writeFileAtomic } from '../util/atomic.js';
+import { heatColor } from '../report/html/overlay.js';
 import { analysisKey } from './analysis_key.js';
 import { LOCALIZATION_FILE, LOCALIZATION_OVERLAYS, RunDir } from '../csg/run_dir.js';
 import { ATTRIBUTION_LOCALIZE_METHODS, CAM_FAMILY_METHODS, KNOWN_LOCALIZE_METHODS, type LocalizationReport, type LocalizeMethod, type LocalizedDatasetInfo } from '../csg/results.js';
@@ -211,7 +212,7 @@ export async function localizeRun(o: LocalizeOptions): Promise<{ report: Localiz
     if (input.length) throw new Error(`--layer ${o.layer}: ${input.join(', ')} attribute to the input pixels, not a layer; run them without --layer`);
   }
 
-  // Pass 1: what the whole set decides.
+  // The whole-set passes: each statistic only where a chosen method needs it.
   const needStats = methods.includes('gradmap') || (methods.includes('csgcam') && !run.gate);
   const stats = needStats ? FilterClassStats.of(model, tensorBatches(run, ds, n, batchSize)) : null;
   const thresholds = methods.includes('activmap') ? activationThresholds(model, tensorBatches(run, ds, n, batchSize)) : null;
@@ -231,7 +232,7 @@ export async function localizeRun(o: LocalizeOptions): Promise<{ report: Localiz
 
   const attribution = [...explainers].flatMap(([m, e]) => (e instanceof InputAttribution ? [[m, e] as const] : []));
 
-  // Pass 2: explain and score.
+  // The last pass: explain and score.
   const classMaps = new Map<LocalizeMethod, Float32Array>();
   for (const m of methods) if (CLASS_MAP_METHODS.includes(m) || (m === 'gradmap' && o.saveMaps)) classMaps.set(m, new Float32Array(n * hw));
   const activ = thresholds ? new ActivMapAccumulator(model.numFilters, C, thresholds.toFloat64Array()) : null;
@@ -330,17 +331,11 @@ async function writeOverlays(ds: ImageDataset, maps: Map<LocalizeMethod, Float32
       const map = m.subarray(i * hw, (i + 1) * hw);
       let lo = Infinity, hi = -Infinity;
       for (const v of map) { if (v < lo) lo = v; if (v > hi) hi = v; }
-      put(i, c++, (p) => heat(hi > lo ? (map[p] - lo) / (hi - lo) : 0));
+      put(i, c++, (p) => heatColor(hi > lo ? (map[p] - lo) / (hi - lo) : 0));
     }
   }
   const { default: sharp } = await import('sharp');
   const png = await sharp(Buffer.from(rgb), { raw: { width: gw, height: gh, channels: 3 } }).png().toBuffer();
   writeFileAtomic(file, png);
   return file;
-}
-
-/** A jet-like colormap for v in [0, 1]. */
-function heat(v: number): [number, number, number] {
-  const c = (x: number) => Math.round(255 * Math.min(1, Math.max(0, x)));
-  return [c(1.5 - Math.abs(4 * v - 3)), c(1.5 - Math.abs(4 * v - 2)), c(1.5 - Math.abs(4 * v - 1))];
 }

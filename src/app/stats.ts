@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import type { TrainConfig } from '../csg/config.js';
 import { readRunInfo } from '../csg/run_dir.js';
 import { paretoFront, summarize, type Summary } from '../metrics/stats.js';
-import { table } from '../report/table.js';
+import { markdownTable, table } from '../report/table.js';
 import { writeFileAtomic } from '../util/atomic.js';
 import { configValue, keyApplies, sweepKey, type GridValue } from './sweep.js';
 import { COMPARED_METHODS, METHOD_LABELS, type MethodSummary } from './localization_summary.js';
@@ -182,8 +182,7 @@ export function formatGrouped(g: GroupedComparison): string {
 }
 
 export function groupedMarkdown(g: GroupedComparison): string {
-  const line = (c: string[]) => `| ${c.join(' | ')} |`;
-  const md = (t: { header: string[]; cells: string[][] }) => [line(t.header), line(t.header.map(() => '---')), ...t.cells.map(line)].join('\n');
+  const md = (t: { header: string[]; cells: string[][] }) => markdownTable(t.header, t.cells);
   const t = groupedTables(g);
   const out = [`Grouped by ${g.keys.join(', ')}: ${LEGEND}.`, '', md(t.groups)];
   if (g.paired.length) out.push('', 'CSG - STD, paired by seed:', '', md(t.paired));

@@ -127,10 +127,9 @@ export abstract class Attack {
     return torch.fromTypedArray(data, x.shape, { device: x.device });
   }
 
-  /** A standard normal draw (Box-Muller over the seeded uniform stream). */
+  /** A standard normal draw from the seeded stream (Rng.normal). */
   protected normal(): number {
-    const u = 1 - this.rng.float();   // (0, 1]: log is finite
-    return Math.sqrt(-2 * Math.log(u)) * Math.cos(2 * Math.PI * this.rng.float());
+    return this.rng.normal();
   }
 }
 

@@ -20,7 +20,7 @@ export async function benchAdversarial(o: AdversarialBenchOptions): Promise<Adve
   try {
     // Few steps per attack: the bench is about the stages around the attacks as much as the attacks.
     const pass = () => adversarialRun({ run: o.run, limit, attacks: ['fgsm', 'pgd', 'pgd-l2'], eps: [0.1, 0.2], adaptiveWeights: [1],
-      fitTrainLimit: 256, batchSize: 50, saveAdversarial: true, out: join(out, 'adversarial'), seed: 0 });
+      fitTrainLimit: 256, batchSize: 50, saveAdversarial: true, out: join(out, 'results'), seed: 0 });
     const first = await pass(); // warm-up
     const times: number[] = [];
     for (let i = 0; i < repeats; i++) {

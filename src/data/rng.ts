@@ -89,6 +89,12 @@ export class Rng {
     return (hi * 67108864 + lo) / 9007199254740992;
   }
 
+  /** A standard normal draw: Box-Muller over two uniforms (the attacks' random starts, adversarial's noise). */
+  normal(): number {
+    const u = 1 - this.float();   // (0, 1]: log is finite
+    return Math.sqrt(-2 * Math.log(u)) * Math.cos(2 * Math.PI * this.float());
+  }
+
   /** Uniform integer in [0, n), n a positive safe integer (bias <= n / 2^53). */
   int(n: number): number {
     if (!Number.isSafeInteger(n) || n <= 0) throw new Error(`rng.int: n must be a positive integer, got ${n}`);

@@ -15,7 +15,6 @@ export { SqueezeDetector, reduceBitDepth, medianFilter, type SqueezeOptions } fr
 export { KdBuDetector, gaussianKdeLogDensity, type KdBuOptions } from './kdbu.js';
 export { LidDetector, mleBatch, blockOutputs, defaultLidBlocks, type LidOptions } from './lid.js';
 export { LogisticRegression, Standardizer, logisticRegressionCV, stratifiedFolds, type LogisticOptions, type LogisticCVOptions } from './logistic.js';
-export { detectionSplit } from './split.js';
 
 export interface CreateDetectorOptions extends DetectorOptions {
   /** Mahalanobis input pre-processing magnitude in pixel units (default 0) */

@@ -52,27 +52,23 @@ export function flattenGate(G: GateLike, K: number, C: number): Float64Array {
  */
 export function gateAssignment(G: GateLike, K: number, C: number): Int32Array {
   const g = flattenGate(G, K, C);
-  const out = new Int32Array(K);
-  for (let k = 0; k < K; k++) {
-    let best = 0, bestV = -Infinity;
-    for (let c = 0; c < C; c++) {
-      const v = g[k * C + c]!;
-      if (v > bestV) { bestV = v; best = c; }
-    }
-    out[k] = best;
-  }
-  return out;
+  return argmaxPerFilter(K, C, (k, c) => g[k * C + c]!);
 }
 
 /** Assignment by mutual information: `argmax_c M[c, k]` per filter (M is [C][K]); ties -> lowest c. */
 export function miAssignment(M: Matrix, C: number, K: number): Int32Array {
   checkDims('miAssignment', C, K);
   checkLength('MI matrix', M.length, C * K, `[C=${C}][K=${K}]`);
+  return argmaxPerFilter(K, C, (k, c) => M[c * K + k]!);
+}
+
+/** For each filter k, the class c of the largest value(k, c): ties -> lowest c; NaN never wins (all NaN -> 0). */
+function argmaxPerFilter(K: number, C: number, value: (k: number, c: number) => number): Int32Array {
   const out = new Int32Array(K);
   for (let k = 0; k < K; k++) {
     let best = 0, bestV = -Infinity;
     for (let c = 0; c < C; c++) {
-      const v = M[c * K + k]!;
+      const v = value(k, c);
       if (v > bestV) { bestV = v; best = c; }
     }
     out[k] = best;

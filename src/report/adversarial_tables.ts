@@ -1,6 +1,7 @@
 // The tables of an adversarial.json, as text cells: adversarial.md (app/adversarial_report.ts) and the HTML
 // report (report/html/page.ts) both render these, so the report reads the JSON and never parses the Markdown.
 import type { AdversarialReport, DetectorOutcome, SettingResult } from '../csg/results.js';
+import type { RocSeries } from './roc.js';
 
 /** Reported images (samples per class) below which a setting's detector metrics are flagged as unreliable. */
 export const MIN_REPORTED = 30;
@@ -52,7 +53,7 @@ export function adversarialTables(r: AdversarialReport): AdversarialTables {
 }
 
 /** Every ROC curve of an adversarial.json: per setting (then per transfer pair), per detector that was scored. */
-export function adversarialRocCurves(r: AdversarialReport): { name: string; fpr: number[]; tpr: number[]; auc: number | null }[] {
+export function adversarialRocCurves(r: AdversarialReport): RocSeries[] {
   const rows = [...r.attacks.map((a) => ({ name: a.key, detectors: a.detectors })), ...r.transfer.map((t) => ({ name: `${t.fit} -> ${t.test}`, detectors: t.detectors }))];
   return rows.flatMap((row) => r.settings.detectors.flatMap((d) => {
     const m = row.detectors[d];

@@ -3,8 +3,12 @@ import type { TopLevelSpec } from './specs.js';
 
 const SCHEMA = 'https://vega.github.io/schema/vega-lite/v6.json';
 
-export interface RocCurve { name: string; fpr: ArrayLike<number>; tpr: ArrayLike<number> }
-export interface RocPanel { title: string; curves: RocCurve[] }
+/**
+ * A ROC curve as drawn (the one type of the figures, the HTML report and adversarial.json's curves): its legend
+ * name, its points, and its AUROC where the legend shows it. metrics/detection.ts RocCurve is the computed curve.
+ */
+export interface RocSeries { name: string; fpr: ArrayLike<number>; tpr: ArrayLike<number>; auc?: number | null }
+export interface RocPanel { title: string; curves: RocSeries[] }
 
 /**
  * The ROC as the upper step function read on a regular false-positive-rate grid (points + 1 values):

@@ -6,10 +6,11 @@ import { connect } from 'node:net';
 import { native, type GroupHandle } from './native.js';
 import { Tensor } from './tensor.js';
 
-export type Backend = 'gloo' | 'nccl';
+/** The addon's collectives run on gloo (CPU tensors); it has no NCCL. */
+export type Backend = 'gloo';
 
 export interface ProcessGroupOptions {
-  /** 'gloo' (CPU tensors). 'nccl' needs a CUDA build of libtorch. Default 'gloo'. */
+  /** 'gloo' (CPU tensors), the only one (and the default). */
   backend?: Backend;
   rank: number;
   worldSize: number;
@@ -57,7 +58,7 @@ function checkInt(name: string, v: unknown, min: number, max = Number.MAX_SAFE_I
 export async function initProcessGroup(opts: ProcessGroupOptions): Promise<ProcessGroup> {
   const backend = opts.backend ?? 'gloo';
   if (!availableBackends().includes(backend)) {
-    throw new Error(`initProcessGroup: backend '${backend}' is not in this build (libtorch without CUDA/NCCL); ` +
+    throw new Error(`initProcessGroup: backend '${backend}' is not in this build (the addon has gloo only); ` +
       `available: ${availableBackends().join(', ')}`);
   }
   const worldSize = checkInt('worldSize', opts.worldSize, 1);

@@ -17,6 +17,7 @@ import type { RunEvent } from '../../csg/events_log.js';
 import { ForbiddenPathError, resolveInside, runNameFromSegments } from './safe_path.js';
 import { EVENTS_FILE, METRICS_FILE, REPORT_FILE, discoverRuns, filesInside, listRuns, nextProgress, recentEvents, summarizeRun, type Progress } from './runs.js';
 import { JsonlTail } from './tail.js';
+import { esc } from '../../report/html/escape.js';
 
 export interface DashboardOptions {
   runsDir: string;
@@ -66,8 +67,6 @@ function vendorPath(pkg: string, file: string): string | null {
   try { return packageFile(pkg, file, 'the dashboard'); } catch { return null; }
 }
 
-
-const escapeHtml = (s: string) => s.replace(/[&<>"']/g, (ch) => `&#${ch.charCodeAt(0)};`);
 
 /** The run-list and per-run routes over the real runs root `root`. */
 function buildApp(root: string, shownRoot: string, pollMs: number, closing: AbortSignal, host: string, shared: boolean, maxStreams: number): Hono {
@@ -166,9 +165,9 @@ function buildApp(root: string, shownRoot: string, pollMs: number, closing: Abor
     }
     if (report && statSync(report).isFile()) return sendFile(c, report, REPORT_CSP);
     const run = join(shownRoot, ...r.name.split('/'));
-    return c.html(`<!doctype html><meta charset="utf-8"><title>No report: ${escapeHtml(r.name)}</title><link rel="stylesheet" href="/static/style.css">` +
-      `<main class="message"><h1>No report yet for ${escapeHtml(r.name)}</h1><p>Make one with</p>` +
-      `<pre>csgnet report ${escapeHtml(run)} --out ${escapeHtml(join(run, REPORT_FILE))}</pre><p><a href="/">Back to the runs</a></p></main>`, 404);
+    return c.html(`<!doctype html><meta charset="utf-8"><title>No report: ${esc(r.name)}</title><link rel="stylesheet" href="/static/style.css">` +
+      `<main class="message"><h1>No report yet for ${esc(r.name)}</h1><p>Make one with</p>` +
+      `<pre>csgnet report ${esc(run)} --out ${esc(join(run, REPORT_FILE))}</pre><p><a href="/">Back to the runs</a></p></main>`, 404);
   });
 
   app.notFound((c) => c.text('not found', 404));

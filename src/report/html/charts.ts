@@ -3,6 +3,7 @@
 // PNG figures (specs.ts), so the page and the files show the same charts.
 import type { EpochMetrics } from '../../csg/run_dir.js';
 import { barSpec, lineSpec, type LineSeries, type TopLevelSpec } from '../specs.js';
+import type { RocSeries } from '../roc.js';
 
 export interface TitledSpec { title: string; spec: TopLevelSpec }
 
@@ -73,36 +74,6 @@ export function comparisonSpecs(runs: ComparedRun[]): TitledSpec[] {
   return out;
 }
 
-export interface RocCurve { name: string; fpr: number[]; tpr: number[]; auc: number | null }
-
-const NAME_FIELDS = ['model', 'strategy', 'attack', 'eps', 'detector', 'method', 'name', 'label'];
-
-/**
- * Every ROC curve in a JSON document, whatever its layout: any object with equally long numeric
- * arrays `fpr` and `tpr` (at least two points). Named by its identifying fields (model, attack,
- * detector, ...) of it and its parents, else by its path.
- */
-export function findRocCurves(doc: unknown, limit = 1000): RocCurve[] {
-  const out: RocCurve[] = [];
-  const aucOf = (o: Record<string, unknown>): number | null => (finite(o.auroc) ? o.auroc : finite(o.auc) ? o.auc : null);
-  const walk = (v: unknown, path: string[], names: string[], parentAuc: number | null) => {
-    if (out.length >= limit || v === null || typeof v !== 'object') return;
-    if (Array.isArray(v)) { v.forEach((x, i) => walk(x, [...path, String(i)], names, parentAuc)); return; }
-    const o = v as Record<string, unknown>;
-    const own = NAME_FIELDS.filter((k) => typeof o[k] === 'string' || finite(o[k])).map((k) => `${k === 'eps' ? 'eps ' : ''}${o[k]}`);
-    const here = [...names, ...own];
-    const auc = aucOf(o) ?? parentAuc;
-    const { fpr, tpr } = o;
-    if (Array.isArray(fpr) && Array.isArray(tpr) && fpr.length === tpr.length && fpr.length >= 2 && fpr.every(finite) && tpr.every(finite)) {
-      out.push({ name: here.length ? here.join(' / ') : path.join('.') || 'roc', fpr: fpr as number[], tpr: tpr as number[], auc });
-      return;
-    }
-    for (const [k, x] of Object.entries(o)) walk(x, [...path, k], here, auc);
-  };
-  walk(doc, [], [], null);
-  return out;
-}
-
 /** At most `max` indices of 0..n-1, evenly spaced, first and last kept (a curve drawn at page size needs no more). */
 function thin(n: number, max: number): number[] {
   if (n <= max) return Array.from({ length: n }, (_, i) => i);
@@ -110,14 +81,14 @@ function thin(n: number, max: number): number[] {
 }
 
 /** ROC curves in charts of at most `perChart` curves each. */
-export function rocSpecs(curves: RocCurve[], perChart = 10, maxPoints = 400): TitledSpec[] {
+export function rocSpecs(curves: RocSeries[], perChart = 10, maxPoints = 400): TitledSpec[] {
   const out: TitledSpec[] = [];
   for (let i = 0; i < curves.length; i += perChart) {
     const part = curves.slice(i, i + perChart);
     const title = curves.length > perChart ? `ROC (${i + 1}-${i + part.length} of ${curves.length})` : 'ROC';
     const series = part.map((c) => {
       const keep = thin(c.fpr.length, maxPoints);
-      return { name: c.auc === null ? c.name : `${c.name} (AUROC ${c.auc.toFixed(3)})`, x: keep.map((i) => c.fpr[i]!), y: keep.map((i) => c.tpr[i]!) };
+      return { name: c.auc == null ? c.name : `${c.name} (AUROC ${c.auc.toFixed(3)})`, x: keep.map((i) => c.fpr[i]!), y: keep.map((i) => c.tpr[i]!) };
     });
     const spec = lineSpec({ series, title, xTitle: 'false positive rate', yTitle: 'true positive rate', zero: true }) as any;
     spec.config = { legend: { orient: 'bottom', direction: 'vertical', labelLimit: 480 } };

@@ -2,6 +2,6 @@
 export { renderReportHtml, shortNames } from './page.js';
 export { vegaAssets, VEGA_BUILDS } from './assets.js';
 export { esc, jsonForScript, dataUri } from './escape.js';
-export { trainingCurveSpecs, comparisonSpecs, findRocCurves, rocSpecs, type TitledSpec, type RocCurve } from './charts.js';
+export { trainingCurveSpecs, comparisonSpecs, rocSpecs, type TitledSpec } from './charts.js';
 export { overlayRgb, hstack, heatColor } from './overlay.js';
 export type * from './types.js';

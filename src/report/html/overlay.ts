@@ -1,7 +1,7 @@
 // Pixels of the filter gallery: an image with a filter's activation map overlaid, and strips of them.
 // Pure arithmetic on arrays; PNG encoding is the caller's.
 
-/** A jet-like colormap for v in [0, 1] (as the localization overlays). */
+/** A jet-like colormap for v in [0, 1]: the filter gallery's overlays and localize's overlays.png. */
 export function heatColor(v: number): [number, number, number] {
   const c = (x: number) => Math.round(255 * Math.min(1, Math.max(0, x)));
   return [c(1.5 - Math.abs(4 * v - 3)), c(1.5 - Math.abs(4 * v - 2)), c(1.5 - Math.abs(4 * v - 1))];
