@@ -8,10 +8,9 @@ import { appendFileSync, mkdirSync, mkdtempSync, renameSync, rmSync, symlinkSync
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { request } from 'node:http';
-import { spawn } from 'node:child_process';
 import { startDashboard, type Dashboard } from '../src/app/dashboard/server.js';
 import { JsonlTail } from '../src/app/dashboard/tail.js';
-import { packageRoot } from '../src/util/paths.js';
+import { CLI, spawnCli } from './support/cli.js';
 
 const tmp = mkdtempSync(join(tmpdir(), 'csgnet-dash-'));
 const root = join(tmp, 'runs');
@@ -232,11 +231,10 @@ test("reports, the page and its scripts are served; it is read-only and refuses 
 });
 
 test('csgnet dashboard prints its URL and Ctrl-C closes it', async () => {
-  const cli = join(packageRoot(), 'dist', 'src', 'cli', 'main.js');
-  const child = spawn('node', [cli, 'dashboard', '--runs', root, '--port', '0'], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawnCli(['dashboard', '--runs', root, '--port', '0'], { stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   const url = await new Promise<string>((res, rej) => {
-    child.stdout.on('data', (d) => { out += d; const m = /(http:\/\/127\.0\.0\.1:\d+\/)/.exec(out); if (m) res(m[1]); });
+    child.stdout!.on('data', (d) => { out += d; const m = /(http:\/\/127\.0\.0\.1:\d+\/)/.exec(out); if (m) res(m[1]); });
     child.on('exit', (c) => rej(new Error(`exited ${c}: ${out}`)));
   });
   const s = sse(url, '/api/stream'); // an open stream must not keep it from closing

@@ -7,22 +7,20 @@ import assert from 'node:assert/strict';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { spawnSync } from 'node:child_process';
 import * as torch from '../src/torch/index.js';
-import { packageRoot } from '../src/util/paths.js';
 import { readNpy } from '../src/io/npy.js';
 import { localizeRun, LOCALIZE_METHODS } from '../src/app/localize.js';
 import { openRun, runDataset } from '../src/csg/run.js';
 import { BatchLoader } from '../src/data/index.js';
 import { Cam } from '../src/explain/index.js';
 import { MaxBoxAccV2, TopFractionIoU } from '../src/metrics/localization/index.js';
+import { runCli } from './support/cli.js';
 
 const tmp = mkdtempSync(join(tmpdir(), 'csgnet-localize-'));
 process.on('exit', () => rmSync(tmp, { recursive: true, force: true }));
-const cli = join(packageRoot(), 'dist', 'src', 'cli', 'main.js');
 const train = (args: string[]) => {
-  const r = spawnSync('node', [cli, 'train', '--model', 'resnet20', '--epochs', '1', '--limit', '64', '--val-limit', '32', '--period', '1',
-    '--phase-min', '0', '--threads', '1', '--progress', 'none', ...args], { encoding: 'utf8', env: { ...process.env, OMP_NUM_THREADS: '1' } });
+  const r = runCli(['train', '--model', 'resnet20', '--epochs', '1', '--limit', '64', '--val-limit', '32', '--period', '1',
+    '--phase-min', '0', '--threads', '1', '--progress', 'none', ...args], { env: { ...process.env, OMP_NUM_THREADS: '1' } });
   assert.equal(r.status, 0, r.stderr);
 };
 
