@@ -4,8 +4,11 @@ import type { LocalizationReport } from '../csg/results.js';
 
 export { table, fmt } from '../report/table.js';
 
-/** A note the library passes up (its `log` option), on stderr so that --json output stays clean. */
-export const stderrNote = (line: string): void => { process.stderr.write(`note: ${line}\n`); };
+/** The CLI's one logger: a line on stderr, so that stdout (--json, tables) stays clean. */
+export const stderrLine = (line: string): void => { process.stderr.write(`${line}\n`); };
+
+/** A note the library passes up (its `log` option), marked as such. */
+export const stderrNote = (line: string): void => stderrLine(`note: ${line}`);
 
 export function formatEvaluation(e: { run: string; epoch: number; split: string; accuracy: number; density: number | null; n: number;
   classes: string[]; per_class_accuracy: number[]; confusion: number[][] }): string {
