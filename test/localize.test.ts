@@ -51,14 +51,14 @@ test('localize a CSG run on cluttered Fashion-MNIST: every method, metrics consi
   // The JSON's figures are the metrics' on the saved maps.
   const C = ds.numClasses, labels = Array.from(ds.labels.subarray(0, n));
   const camResult = report.methods.cam as any;
-  assert.deepEqual(camResult.top30_iou, new TopFractionIoU(cam.data as Float32Array, masks, [n, 48, 48]).evaluate(labels, C));
-  assert.deepEqual(camResult.max_box_acc_v2.overall, new MaxBoxAccV2(cam.data as Float32Array, ds.boxes!.subarray(0, 4 * n), [n, 48, 48]).evaluate(labels, C).overall);
+  assert.deepEqual(camResult.top30Iou, new TopFractionIoU(cam.data as Float32Array, masks, [n, 48, 48]).evaluate(labels, C));
+  assert.deepEqual(camResult.maxBoxAccV2.overall, new MaxBoxAccV2(cam.data as Float32Array, ds.boxes!.subarray(0, 4 * n), [n, 48, 48]).evaluate(labels, C).overall);
   for (const m of ['cam', 'gradcam', 'gradcampp', 'csgcam']) {
     const o = (report.methods as any)[m];
-    for (const v of [o.top30_iou.overall.meanIoU, o.max_box_acc_v2.overall.maxBoxAccV2, o.pxap.overall.pxap, o.pointing_game.overall.hitRate, o.energy_pointing_game.overall.energy]) {
+    for (const v of [o.top30Iou.overall.meanIoU, o.maxBoxAccV2.overall.maxBoxAccV2, o.pxap.overall.pxap, o.pointingGame.overall.hitRate, o.energyPointingGame.overall.energy]) {
       assert.ok(v >= 0 && v <= 1, `${m}: ${v}`);
     }
-    assert.equal(o.top30_iou.perClass.length, C);
+    assert.equal(o.top30Iou.perClass.length, C);
   }
   const activ = report.methods.activmap as any;
   assert.equal(activ.relatedClass.length, r.model.numFilters);

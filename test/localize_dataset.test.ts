@@ -50,7 +50,7 @@ test('a cluttered-Fashion-MNIST run scored on a masked image folder: its images,
   let maxDiff = 0, maxAbs = 0;
   for (let i = 0; i < direct.length; i++) { maxDiff = Math.max(maxDiff, Math.abs(direct[i]! - saved[i]!)); maxAbs = Math.max(maxAbs, Math.abs(direct[i]!)); }
   assert.ok(maxAbs > 0 && maxDiff <= 1e-5 * maxAbs, `CAM maps differ by ${maxDiff} (max ${maxAbs})`);
-  assert.deepEqual((report.methods.cam as any).top30_iou, new TopFractionIoU(saved, masks, [N, S, S]).evaluate(Array.from(ds.labels), 10));
+  assert.deepEqual((report.methods.cam as any).top30Iou, new TopFractionIoU(saved, masks, [N, S, S]).evaluate(Array.from(ds.labels), 10));
 });
 
 test('the run\'s own cluttered generator with other settings is another dataset; its settings are recorded', async () => {

@@ -23,7 +23,7 @@ const setting = (attack: 'fgsm' | 'pgd', detectors: AdversarialReport['attacks']
 /** An adversarial.json as csgnet adversarial writes it (two settings, two detectors; few samples, so a warning). */
 export function adversarialJson(checkpointKey: CheckpointKey): AdversarialReport {
   return {
-    run: 'csg', checkpoint: 'last.safetensors', epoch: 2, model: 'resnet20', strategy: 'csg', checkpoint_key: checkpointKey, protocol: 'Lee et al. style.',
+    run: 'csg', checkpoint: 'last.safetensors', epoch: 2, model: 'resnet20', strategy: 'csg', checkpointKey, protocol: 'Lee et al. style.',
     settings: { split: 'test', images: 100, attacks: ['fgsm', 'pgd'], eps: [0.1], l2_eps: [], detectors: ['gate', 'mahalanobis'], fit_fraction: 0.1, seed: 0,
       adaptive_weights: [], transfer: false, fit_train_images: 128, batch: 100, noise: 'gaussian', cw: 'none' },
     classes: ['a', 'b'], clean: { images: 100, correct: 60, accuracy: 0.6 }, split: { fit_images: [1, 2], eval_images: 98 },

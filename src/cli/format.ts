@@ -47,10 +47,10 @@ export function formatLocalization(r: LocalizationReport): string {
   const rows: (string | number)[][] = [];
   // The methods' figures are src/metrics' result objects, read by name.
   for (const [m, v] of Object.entries(r.methods) as [string, any][]) {
-    if (v?.top30_iou) {
+    if (v?.top30Iou) {
       const o = (k: string) => v[k].overall;
-      rows.push([m, o('top30_iou').meanIoU, o('top30_iou').hitRate, o('max_box_acc_v2').maxBoxAccV2, o('pxap').pxap,
-        o('pointing_game').hitRate, o('energy_pointing_game').energy]);
+      rows.push([m, o('top30Iou').meanIoU, o('top30Iou').hitRate, o('maxBoxAccV2').maxBoxAccV2, o('pxap').pxap,
+        o('pointingGame').hitRate, o('energyPointingGame').energy]);
     } else if (m === 'activmap') rows.push([m, v.overall.meanIoU, v.overall.successRate, '-', '-', '-', '-']);
     else if (m === 'gradmap') rows.push([m, v.overall.meanIoU, v.overall.hitRate, '-', '-', '-', '-']);
   }
