@@ -107,8 +107,8 @@ test('end to end: localize writes RUN/localization, compare shows its CSG-CAM fi
   const { report } = await localizeRun({ run, methods: ['csgcam', 'cam'], limit: 12 });
   const [row] = await compareRuns([run]);
   const csg = (report.methods.csgcam as any);
-  assert.deepEqual(row!.localization!.methods.csgcam, { mean_iou: csg.top30_iou.overall.meanIoU, hit_rate: csg.top30_iou.overall.hitRate,
-    max_box_acc_v2: csg.max_box_acc_v2.overall.maxBoxAccV2, pxap: csg.pxap.overall.pxap });
+  assert.deepEqual(row!.localization!.methods.csgcam, { mean_iou: csg.top30Iou.overall.meanIoU, hit_rate: csg.top30Iou.overall.hitRate,
+    max_box_acc_v2: csg.maxBoxAccV2.overall.maxBoxAccV2, pxap: csg.pxap.overall.pxap });
   assert.equal(row!.localization!.images, 12);
   assert.equal(row!.localization!.epoch, 1);
 });
