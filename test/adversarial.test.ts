@@ -6,9 +6,7 @@ import assert from 'node:assert/strict';
 import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { spawnSync } from 'node:child_process';
 import * as torch from '../src/torch/index.js';
-import { packageRoot } from '../src/util/paths.js';
 import { readNpy } from '../src/io/npy.js';
 import { adversarialRun, detectionSplit } from '../src/app/adversarial.js';
 import { gateAurocOnPgd } from '../src/app/adversarial_summary.js';
@@ -16,15 +14,15 @@ import { openRun, runDataset } from '../src/csg/run.js';
 import { BatchLoader } from '../src/data/index.js';
 import { PixelModel } from '../src/attack/pixel_model.js';
 import { fakeRun } from './support/fake_run.js';
+import { runCli } from './support/cli.js';
 
 const tmp = mkdtempSync(join(tmpdir(), 'csgnet-adversarial-'));
 process.on('exit', () => rmSync(tmp, { recursive: true, force: true }));
-const cli = join(packageRoot(), 'dist', 'src', 'cli', 'main.js');
 const env = { ...process.env, OMP_NUM_THREADS: '1' };
 // LeNet learns about 60 % in 4 epochs of 1024 images (every second epoch on the CSG path): a few seconds.
 const train = (out: string, strategy: string) => {
-  const r = spawnSync('node', [cli, 'train', '--dataset', 'fashion-mnist', '--model', 'lenet', '--strategy', strategy, '--epochs', '4', '--limit', '1024',
-    '--lr', '0.1', '--batch', '64', '--lambda', '0.01', '--period', '2', '--phase-min', '1', '--val-limit', '32', '--threads', '1', '--progress', 'none', '--out', out], { encoding: 'utf8', env });
+  const r = runCli(['train', '--dataset', 'fashion-mnist', '--model', 'lenet', '--strategy', strategy, '--epochs', '4', '--limit', '1024',
+    '--lr', '0.1', '--batch', '64', '--lambda', '0.01', '--period', '2', '--phase-min', '1', '--val-limit', '32', '--threads', '1', '--progress', 'none', '--out', out], { env });
   assert.equal(r.status, 0, r.stderr);
 };
 const csgRun = join(tmp, 'csg');
@@ -131,8 +129,8 @@ test('adversarial on a CSG run: counts, success and distances agree with the sav
 
 test('kdbu and lid through `csgnet adversarial --detectors`: fitted and reported under the protocol, in the JSON and the tables, with the no-dropout note', () => {
   const out = join(tmp, 'kdbu-lid');
-  const r = spawnSync('node', [cli, 'adversarial', '--run', csgRun, '--limit', '40', '--attacks', 'fgsm,pgd', '--eps', '0.2', '--detectors', 'kdbu,lid', '--no-adaptive',
-    '--fit-fraction', '0.25', '--fit-train-limit', '64', '--kd-bandwidth', '1.5', '--lid-k', '10', '--batch', '16', '--progress', 'none', '--threads', '1', '--out', out], { encoding: 'utf8', env });
+  const r = runCli(['adversarial', '--run', csgRun, '--limit', '40', '--attacks', 'fgsm,pgd', '--eps', '0.2', '--detectors', 'kdbu,lid', '--no-adaptive',
+    '--fit-fraction', '0.25', '--fit-train-limit', '64', '--kd-bandwidth', '1.5', '--lid-k', '10', '--batch', '16', '--progress', 'none', '--threads', '1', '--out', out], { env });
   assert.equal(r.status, 0, r.stderr);
   assert.match(r.stderr, /kdbu: the model has no dropout layer, so no MC-dropout uncertainty: kernel density alone/);
   const j = JSON.parse(readFileSync(join(out, 'adversarial.json'), 'utf8'));
@@ -148,7 +146,7 @@ test('kdbu and lid through `csgnet adversarial --detectors`: fitted and reported
   }
   assert.equal(j.transfer.length, 1, 'fgsm@0.2 -> pgd@0.2');
   assert.match(readFileSync(join(out, 'adversarial.md'), 'utf8'), /\| attack \| eps \| adaptive w \| kdbu \| lid \|/);
-  const bad = spawnSync('node', [cli, 'adversarial', '--run', csgRun, '--kd-bandwidth', '0'], { encoding: 'utf8', env });
+  const bad = runCli(['adversarial', '--run', csgRun, '--kd-bandwidth', '0'], { env });
   assert.equal(bad.status, 1);
   assert.match(bad.stderr, /--kd-bandwidth/);
 });
@@ -191,10 +189,10 @@ test('adversarial refuses bad flags and a missing run by name', async () => {
   await assert.rejects(adversarialRun({ ...base, eps: [-0.1] }), /--eps: every value must be > 0 and <= 1, got -0.1/);
   await assert.rejects(adversarialRun({ ...base, fitFraction: 1 }), /--fit-fraction: expected a number in \(0, 1\), got 1/);
   await assert.rejects(adversarialRun({ ...base, run: join(tmp, 'nope') }), /nope is not a csgnet run folder/);
-  const r = spawnSync('node', [cli, 'adversarial', '--run', join(tmp, 'nope'), '--eps', '0.1,-1'], { encoding: 'utf8', env });
+  const r = runCli(['adversarial', '--run', join(tmp, 'nope'), '--eps', '0.1,-1'], { env });
   assert.equal(r.status, 1);
   assert.match(r.stderr, /csgnet: --eps: every value must be > 0 and <= 1, got -1/);
-  const r2 = spawnSync('node', [cli, 'adversarial', '--run', join(tmp, 'nope')], { encoding: 'utf8', env });
+  const r2 = runCli(['adversarial', '--run', join(tmp, 'nope')], { env });
   assert.equal(r2.status, 1);
   assert.match(r2.stderr, /nope is not a csgnet run folder/);
 });
@@ -229,6 +227,6 @@ test('a small --limit: the smallest accepted one is the one the refusal names, a
   const e = report.attacks[0]!.eval.images;
   assert.ok(lines.includes(`warning: fgsm@0.2: ${e} reported images (samples per class), fewer than 30: its detector metrics are unreliable`), lines.join('\n'));
   assert.match(readFileSync(join(out, 'adversarial.md'), 'utf8'), new RegExp(`\\*\\*Few samples:\\*\\* fgsm@0\\.2 \\(${e}\\) report fewer than 30 images per class`));
-  const h = spawnSync('node', [cli, 'adversarial', '--help'], { encoding: 'utf8', env });
+  const h = runCli(['adversarial', '--help'], { env });
   assert.match(h.stdout.replace(/\s+/g, ' '), /default 1000, 0 = the whole split \(10,000 Fashion-MNIST test images: up to 170,000 attacked image-settings/);
 });

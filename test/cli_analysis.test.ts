@@ -5,18 +5,16 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, rmSync, existsSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { spawnSync } from 'node:child_process';
-import { packageRoot } from '../src/util/paths.js';
 import { readNpy, writeNpy } from '../src/io/npy.js';
 import { miMatrix, mis } from '../src/metrics/mutual_info.js';
 import { analysisKey, keyDifference } from '../src/app/run_analysis.js';
 import { checkpointPath } from '../src/csg/checkpoint.js';
+import { runCli } from './support/cli.js';
 
 const tmp = mkdtempSync(join(tmpdir(), 'csgnet-cli-'));
 process.on('exit', () => rmSync(tmp, { recursive: true, force: true }));
-const cli = join(packageRoot(), 'dist', 'src', 'cli', 'main.js');
 const csgnet = (...args: string[]) => {
-  const r = spawnSync('node', [cli, ...args], { encoding: 'utf8' });
+  const r = runCli(args);
   return { ...r, status: r.status ?? -1 };
 };
 const ok = (...args: string[]) => {

@@ -7,18 +7,16 @@ import assert from 'node:assert/strict';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { spawnSync } from 'node:child_process';
-import { packageRoot } from '../src/util/paths.js';
 import { nameList, numList } from '../src/cli/options.js';
 import { countProgress, duration } from '../src/cli/progress.js';
 import { noCsgEpochReason } from '../src/csg/schedule.js';
 import { FASHION_MNIST_CLASSES } from '../src/data/index.js';
 import { fakeRun } from './support/fake_run.js';
+import { runCli } from './support/cli.js';
 
-const cli = join(packageRoot(), 'dist', 'src', 'cli', 'main.js');
 const tmp = mkdtempSync(join(tmpdir(), 'csgnet-guards-'));
 after(() => rmSync(tmp, { recursive: true, force: true }));
-const csgnet = (...args: string[]) => spawnSync('node', [cli, ...args], { encoding: 'utf8' });
+const csgnet = (...args: string[]) => runCli(args);
 
 test('numList takes decimal numbers only; nameList a non-empty list of known names', () => {
   assert.deepEqual(numList('0.1, 2,1e-3,.5'), [0.1, 2, 0.001, 0.5]);

@@ -6,16 +6,15 @@ import assert from 'node:assert/strict';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
 import { availableParallelism, tmpdir } from 'node:os';
 import { basename, dirname, join } from 'node:path';
-import { spawnSync } from 'node:child_process';
 import { packageRoot } from '../src/util/paths.js';
 import { writeNpy } from '../src/io/npy.js';
 import { miMatrix, mis } from '../src/metrics/mutual_info.js';
 import { analysisKey } from '../src/app/analysis_key.js';
+import { runCli } from './support/cli.js';
 
 const tmp = mkdtempSync(join(tmpdir(), 'csgnet-start-'));
 process.on('exit', () => rmSync(tmp, { recursive: true, force: true }));
 const root = packageRoot();
-const cli = join(root, 'dist', 'src', 'cli', 'main.js');
 const pkgVersion = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')).version;
 
 // Records the file of every process.dlopen (how Node loads .node addons, from require and import alike).
@@ -31,7 +30,7 @@ function csgnet(args: string[], env: Record<string, string | undefined> = {}) {
   const log = join(tmp, `dlopen-${traceN++}.json`);
   const e: NodeJS.ProcessEnv = { ...process.env, CSGNET_TEST_DLOPEN_LOG: log };
   for (const [k, v] of Object.entries(env)) { if (v === undefined) delete e[k]; else e[k] = v; }
-  const r = spawnSync(process.execPath, ['--require', tracer, cli, ...args], { encoding: 'utf8', env: e });
+  const r = runCli(args, { env: e, nodeArgs: ['--require', tracer] });
   const addons: string[] = existsSync(log) ? JSON.parse(readFileSync(log, 'utf8')) : [];
   return { status: r.status ?? -1, stdout: r.stdout, stderr: r.stderr, addons };
 }

@@ -6,15 +6,13 @@ import assert from 'node:assert/strict';
 import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
-import { spawnSync } from 'node:child_process';
-import { packageRoot } from '../src/util/paths.js';
 import { analysisKey, resultStaleness } from '../src/app/analysis_key.js';
 import { compareRuns, formatComparison } from '../src/app/compare.js';
 import { FASHION_MNIST_CLASSES } from '../src/data/index.js';
+import { runCli } from './support/cli.js';
 
 const tmp = mkdtempSync(join(tmpdir(), 'csgnet-cmploc-'));
 process.on('exit', () => rmSync(tmp, { recursive: true, force: true }));
-const cli = join(packageRoot(), 'dist', 'src', 'cli', 'main.js');
 
 // Records every native addon the CLI opens (as test/cli_start.test.ts does).
 const tracer = join(tmp, 'trace.cjs');
@@ -23,7 +21,7 @@ process.dlopen = function (m, file, ...rest) { loaded.push(String(file)); return
 process.on('exit', () => fs.writeFileSync(process.env.TRACE_LOG, JSON.stringify(loaded)));\n`);
 function compareCli(args: string[]) {
   const log = join(tmp, `trace-${Math.random().toString(36).slice(2)}.json`);
-  const r = spawnSync(process.execPath, ['--require', tracer, cli, 'compare', ...args], { encoding: 'utf8', env: { ...process.env, TRACE_LOG: log } });
+  const r = runCli(['compare', ...args], { env: { ...process.env, TRACE_LOG: log }, nodeArgs: ['--require', tracer] });
   assert.equal(r.status, 0, r.stderr);
   return { ...r, addons: existsSync(log) ? (JSON.parse(readFileSync(log, 'utf8')) as string[]) : [] };
 }
@@ -109,8 +107,8 @@ test('end to end: localize writes RUN/localization, compare shows its CSG-CAM fi
   const { report } = await localizeRun({ run, methods: ['csgcam', 'cam'], limit: 12 });
   const [row] = await compareRuns([run]);
   const csg = (report.methods.csgcam as any);
-  assert.deepEqual(row!.localization!.methods.csgcam, { mean_iou: csg.top30_iou.overall.meanIoU, hit_rate: csg.top30_iou.overall.hitRate,
-    max_box_acc_v2: csg.max_box_acc_v2.overall.maxBoxAccV2, pxap: csg.pxap.overall.pxap });
+  assert.deepEqual(row!.localization!.methods.csgcam, { mean_iou: csg.top30Iou.overall.meanIoU, hit_rate: csg.top30Iou.overall.hitRate,
+    max_box_acc_v2: csg.maxBoxAccV2.overall.maxBoxAccV2, pxap: csg.pxap.overall.pxap });
   assert.equal(row!.localization!.images, 12);
   assert.equal(row!.localization!.epoch, 1);
 });

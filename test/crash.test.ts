@@ -8,13 +8,11 @@ import assert from 'node:assert/strict';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { spawn } from 'node:child_process';
 import { loadSafetensors } from '../src/torch/io/safetensors.js';
-import { packageRoot } from '../src/util/paths.js';
+import { spawnCli } from './support/cli.js';
 
 const tmp = mkdtempSync(join(tmpdir(), 'csgnet-crash-'));
 process.on('exit', () => rmSync(tmp, { recursive: true, force: true }));
-const cli = join(packageRoot(), 'dist', 'src', 'cli', 'main.js');
 
 // 2 epochs (STD, then CSG) of 4 batches, a mid-epoch checkpoint after batches 2 of each epoch.
 const ARGS = ['train', '--dataset', 'fashion-mnist', '--model', 'resnet20', '--strategy', 'csg', '--epochs', '2', '--batch', '32',
@@ -27,9 +25,9 @@ function runCli(args: string[], fault?: string): Promise<Exit> {
   delete env.CSGNET_FAULT;
   if (fault) env.CSGNET_FAULT = fault;
   return new Promise((resolve) => {
-    const child = spawn('node', [cli, ...args], { env, stdio: ['ignore', 'ignore', 'pipe'] });
+    const child = spawnCli(args, { env, stdio: ['ignore', 'ignore', 'pipe'] });
     let stderr = '';
-    child.stderr.on('data', (d) => { stderr += d; });
+    child.stderr!.on('data', (d) => { stderr += d; });
     child.on('exit', (code, signal) => resolve({ code, signal, stderr }));
   });
 }

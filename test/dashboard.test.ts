@@ -8,10 +8,10 @@ import { appendFileSync, mkdirSync, mkdtempSync, renameSync, rmSync, symlinkSync
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { request } from 'node:http';
-import { spawn } from 'node:child_process';
 import { startDashboard, type Dashboard } from '../src/app/dashboard/server.js';
 import { JsonlTail } from '../src/app/dashboard/tail.js';
-import { packageRoot } from '../src/util/paths.js';
+import { spawnCli } from './support/cli.js';
+import { analysisKey } from '../src/app/analysis_key.js';
 
 const tmp = mkdtempSync(join(tmpdir(), 'csgnet-dash-'));
 const root = join(tmp, 'runs');
@@ -232,11 +232,10 @@ test("reports, the page and its scripts are served; it is read-only and refuses 
 });
 
 test('csgnet dashboard prints its URL and Ctrl-C closes it', async () => {
-  const cli = join(packageRoot(), 'dist', 'src', 'cli', 'main.js');
-  const child = spawn('node', [cli, 'dashboard', '--runs', root, '--port', '0'], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawnCli(['dashboard', '--runs', root, '--port', '0'], { stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   const url = await new Promise<string>((res, rej) => {
-    child.stdout.on('data', (d) => { out += d; const m = /(http:\/\/127\.0\.0\.1:\d+\/)/.exec(out); if (m) res(m[1]); });
+    child.stdout!.on('data', (d) => { out += d; const m = /(http:\/\/127\.0\.0\.1:\d+\/)/.exec(out); if (m) res(m[1]); });
     child.on('exit', (c) => rej(new Error(`exited ${c}: ${out}`)));
   });
   const s = sse(url, '/api/stream'); // an open stream must not keep it from closing
@@ -267,4 +266,30 @@ test('JsonlTail: whole lines only, a character cut between polls, a rewritten fi
   assert.deepEqual(fromEnd.poll(), { reset: false, lines: [{ d: 4 }] });
   rmSync(file);
   assert.deepEqual(fromEnd.poll(), { reset: true, lines: [] });
+});
+
+test("a run's stream says which result files are current and why the others are stale (the freshness test of compare and report)", async () => {
+  const dir = makeRun('results', { epochs: 1, done: 1, events: ev('stop', { reason: 'finished', epoch: 1, nextBatch: 0 }) });
+  writeFileSync(join(dir, 'checkpoints', 'last.safetensors'), 'weights');
+  const key = analysisKey(dir, { checkpoint: 'last' });
+  mkdirSync(join(dir, 'analysis')); mkdirSync(join(dir, 'localization')); mkdirSync(join(dir, 'adversarial'));
+  writeFileSync(join(dir, 'analysis', 'analysis.json'), JSON.stringify({ key }));
+  // An older csgnet's localization.json (snake_case key): still current.
+  writeFileSync(join(dir, 'localization', 'localization.json'), JSON.stringify({ checkpoint_key: key.checkpoint }));
+  // From another checkpoint: stale.
+  writeFileSync(join(dir, 'adversarial', 'adversarial.json'), JSON.stringify({ checkpointKey: { ...key.checkpoint, sha256: '0'.repeat(64) } }));
+  const s = sse(dash.url, '/api/runs/results/stream');
+  try {
+    const hello = await s.next((e) => e.event === 'hello');
+    assert.deepEqual(hello.data.results, [
+      { kind: 'analysis', file: join('analysis', 'analysis.json'), current: true, why: '' },
+      { kind: 'localization', file: join('localization', 'localization.json'), current: true, why: '' },
+      { kind: 'adversarial', file: join('adversarial', 'adversarial.json'), current: false,
+        why: `${join('adversarial', 'adversarial.json')} was made from an older checkpoints/last.safetensors (its content changed since)` },
+    ]);
+    assert.ok(!JSON.stringify(hello.data.results).includes(root), 'the runs root is not shown');
+  } finally {
+    s.close();
+  }
+  rmSync(dir, { recursive: true, force: true });
 });

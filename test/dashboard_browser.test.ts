@@ -7,10 +7,10 @@ import assert from 'node:assert/strict';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { spawn, type ChildProcess } from 'node:child_process';
+import { type ChildProcess } from 'node:child_process';
 import { browserMissing, collectErrors, launchChromium, screenshotPath } from './support/browser.js';
 import { startDashboard } from '../src/app/dashboard/server.js';
-import { packageRoot } from '../src/util/paths.js';
+import { spawnCli } from './support/cli.js';
 
 const missing = browserMissing();
 const tmp = mkdtempSync(join(tmpdir(), 'csgnet-dash-browser-'));
@@ -32,9 +32,8 @@ test('a run started during the test appears, trains with live progress and a gro
     await page.goto(dash.url);
     await page.locator('#no-runs').waitFor({ state: 'visible' });
 
-    const cli = join(packageRoot(), 'dist', 'src', 'cli', 'main.js');
     let stderr = '';
-    child = spawn('node', [cli, 'train', '--out', join(root, 'live'), '--dataset', 'fashion-mnist', '--model', 'lenet', '--strategy', 'csg',
+    child = spawnCli(['train', '--out', join(root, 'live'), '--dataset', 'fashion-mnist', '--model', 'lenet', '--strategy', 'csg',
       '--epochs', String(EPOCHS), '--batch', '32', '--limit', '512', '--val-limit', '128', '--threads', '1', '--period', '2', '--phase-min', '1',
       '--progress', 'none'], { stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, OMP_NUM_THREADS: '1' } });
     child.stderr!.on('data', (d) => (stderr += d));

@@ -13,7 +13,7 @@ import { checkDataset, maskBox, type ImageDataset } from '../src/data/dataset.js
 import { FASHION_MNIST_CLASSES } from '../src/data/idx.js';
 import { scaleBox, writeMaskedFolder } from '../src/data/masks.js';
 import { loadDataset } from '../src/data/registry.js';
-import { packageRoot } from '../src/util/paths.js';
+import { CLI } from './support/cli.js';
 
 const tmp = mkdtempSync(join(tmpdir(), 'csgnet-masks-'));
 after(() => rmSync(tmp, { recursive: true, force: true }));
@@ -146,8 +146,7 @@ test('csgnet data cluttered writes a folder that loads back as the same dataset'
   writeFileSync(join(idxDir, 'train-images-idx3-ubyte.gz'), idx([15, 28, 28], src.images));
   writeFileSync(join(idxDir, 'train-labels-idx1-ubyte.gz'), idx([15], Uint8Array.from(src.labels)));
   const out = join(tmp, 'cli-out');
-  const cli = join(packageRoot(), 'dist', 'src', 'cli', 'main.js');
-  const run = (args: string[]) => execFileSync(process.execPath, [cli, 'data', 'cluttered', ...args], { encoding: 'utf8', stdio: 'pipe' });
+  const run = (args: string[]) => execFileSync(process.execPath, [CLI, 'data', 'cluttered', ...args], { encoding: 'utf8', stdio: 'pipe' });
   run(['--source', 'mnist', '--data-root', idxDir, '--split', 'train', '--limit', '11', '--canvas', '48', '--distractors', '4', '--seed', '9', '--out', out]);
   const gen = clutterDataset({ ...src, classNames: [...'0123456789'] }, 'train', { canvas: 48, distractors: 4, seed: 9, limit: 11 });
   const ds = await loadDataset('imagefolder', { root: out, split: 'train', grayscale: true });

@@ -6,7 +6,7 @@
 // MASTER_PORT; no libtorch warning on a channels_last run.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { createServer } from 'node:net';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -16,8 +16,8 @@ import { distributedEnv, freePort, launchLocal } from '../src/app/launch.js';
 import { withoutOption } from '../src/cli/launch.js';
 import { packageRoot } from '../src/util/paths.js';
 import { assertClose } from './helpers.js';
+import { CLI, runCli } from './support/cli.js';
 
-const cli = join(packageRoot(), 'dist', 'src', 'cli', 'main.js');
 const worker = join(packageRoot(), 'dist', 'test', 'support', 'ddp_worker.js');
 const tmp = mkdtempSync(join(tmpdir(), 'csgnet-ddp-'));
 process.on('exit', () => rmSync(tmp, { recursive: true, force: true }));
@@ -38,7 +38,7 @@ function run(cmd: string[], env: NodeJS.ProcessEnv = {}, onSpawn?: (p: ReturnTyp
   });
 }
 const train = (args: string[], env?: NodeJS.ProcessEnv, onSpawn?: (p: ReturnType<typeof spawn>) => void) =>
-  run([cli, 'train', '--progress', 'none', '--threads', '1', ...args], env, onSpawn);
+  run([CLI, 'train', '--progress', 'none', '--threads', '1', ...args], env, onSpawn);
 
 function ok(r: Ran, what: string): void {
   assert.equal(r.code, 0, `${what} failed (code ${r.code}, signal ${r.signal}):\n${r.stderr.slice(-3000)}`);
@@ -130,7 +130,7 @@ test('csgnet train --nproc 2 with batch B/2 equals one process with batch B (LeN
   assert.equal(cfg.train.worldSize, 2);
   assert.equal(cfg.dataset.trainSize, 256);
   // The sharded evaluation equals `csgnet eval` of the checkpoint rank 0 saved.
-  const ev = spawnSync('node', [cli, 'eval', '--run', two, '--limit', '200', '--json'], { encoding: 'utf8', env: baseEnv });
+  const ev = runCli(['eval', '--run', two, '--limit', '200', '--json'], { env: baseEnv });
   assert.equal(ev.status, 0, ev.stderr);
   assert.equal(JSON.parse(ev.stdout).accuracy, m2[2].val_acc);
 });
@@ -142,7 +142,7 @@ test('--sync-bn: one ResNet-20 step of 2 x 16 images equals one process on 32 wi
   // The reference's own noise: the same step in another memory format and with 2 threads (other
   // summation orders); BatchNorm over few images at init amplifies float32 rounding by orders.
   ok(await train([...common, '--batch', '32', '--memory-format', 'contiguous_format', '--out', dirs[1]!]), 'NCHW');
-  ok(await run([cli, 'train', '--progress', 'none', '--threads', '2', ...common, '--batch', '32', '--out', dirs[2]!]), '2 threads');
+  ok(await run([CLI, 'train', '--progress', 'none', '--threads', '2', ...common, '--batch', '32', '--out', dirs[2]!]), '2 threads');
   ok(await train([...common, '--batch', '16', '--nproc', '2', '--sync-bn', '--out', dirs[3]!]), '--sync-bn');
   ok(await train([...common, '--batch', '16', '--nproc', '2', '--out', dirs[4]!]), 'per-process BatchNorm');
   const ref = checkpoint(dirs[0]!);
@@ -221,7 +221,7 @@ test('the launcher environment: torchrun and SLURM variables, errors that name t
   assert.throws(() => distributedEnv({ WORLD_SIZE: '2', RANK: '0', MASTER_ADDR: 'a', MASTER_PORT: '70000' }), /MASTER_PORT must be an integer in \[1, 65535\]/);
   assert.deepEqual(withoutOption(['train', '--nproc', '2', '--out', 'x', '--nproc=3'], '--nproc'), ['train', '--out', 'x']);
   // --nproc inside a rank is refused by name.
-  const r = spawnSync('node', [cli, 'train', '--out', join(tmp, 'nested'), '--nproc', '2'], { encoding: 'utf8', env: { ...baseEnv, WORLD_SIZE: '2', RANK: '0', MASTER_ADDR: '127.0.0.1' } });
+  const r = runCli(['train', '--out', join(tmp, 'nested'), '--nproc', '2'], { env: { ...baseEnv, WORLD_SIZE: '2', RANK: '0', MASTER_ADDR: '127.0.0.1' } });
   assert.equal(r.status, 1);
   assert.match(r.stderr, /--nproc 2 starts its own processes, but this process is already rank 0 of 2 \(WORLD_SIZE is set\)/);
 });

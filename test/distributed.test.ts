@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as torch from '../src/torch/index.js';
 import { packageRoot } from '../src/util/paths.js';
+import { spawnCli } from './support/cli.js';
 
 const worker = join(packageRoot(), 'dist', 'test', 'support', 'dist_worker.js');
 const tmp = mkdtempSync(join(tmpdir(), 'csgnet-dist-'));
@@ -29,8 +30,8 @@ function rank(scenario: string, r: number, port: number, storePath?: string): Pr
     const args = [worker, scenario, String(r), '2', String(port), ...(storePath ? [storePath] : [])];
     const child = spawn('node', args, { env: { ...process.env, OMP_NUM_THREADS: '1', UV_THREADPOOL_SIZE: '1' }, stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '', stderr = '';
-    child.stdout.on('data', (d) => (stdout += d));
-    child.stderr.on('data', (d) => (stderr += d));
+    child.stdout!.on('data', (d) => (stdout += d));
+    child.stderr!.on('data', (d) => (stderr += d));
     child.on('close', (code) => {
       const line = stdout.trim().split('\n').pop() ?? '';
       let out: any = null;
@@ -101,7 +102,6 @@ test('a master nobody serves times out with an error naming the store', async ()
 
 test('a rank whose MASTER_PORT belongs to another program (silent, or writing garbage) fails within --dist-timeout, naming the address', async () => {
   // Old: TCPStore's client waited forever for a reply (and process exit waited for its thread).
-  const cli = join(packageRoot(), 'dist', 'src', 'cli', 'main.js');
   const sockets: import('node:net').Socket[] = [];
   const servers = ['silent', 'garbage'].map((kind) => createServer((sock) => {
     sockets.push(sock);
@@ -112,9 +112,9 @@ test('a rank whose MASTER_PORT belongs to another program (silent, or writing ga
   const rank1 = (port: number) => new Promise<{ code: number | null; stderr: string; ms: number }>((resolve) => {
     const t0 = Date.now();
     const env = { ...process.env, WORLD_SIZE: '2', RANK: '1', MASTER_ADDR: '127.0.0.1', MASTER_PORT: String(port), OMP_NUM_THREADS: '1' };
-    const child = spawn(process.execPath, [cli, 'train', '--out', join(tmp, `foreign-${port}`), '--dist-timeout', '2', '--progress', 'none'], { env, stdio: ['ignore', 'ignore', 'pipe'] });
+    const child = spawnCli(['train', '--out', join(tmp, `foreign-${port}`), '--dist-timeout', '2', '--progress', 'none'], { env, stdio: ['ignore', 'ignore', 'pipe'] });
     let stderr = '';
-    child.stderr.on('data', (d) => (stderr += d));
+    child.stderr!.on('data', (d) => (stderr += d));
     const watchdog = setTimeout(() => child.kill('SIGKILL'), 30_000);
     child.on('close', (code) => { clearTimeout(watchdog); resolve({ code, stderr, ms: Date.now() - t0 }); });
   });

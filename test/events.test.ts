@@ -6,12 +6,11 @@ import assert from 'node:assert/strict';
 import { appendFileSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { spawnSync } from 'node:child_process';
 import * as torch from '../src/torch/index.js';
 import { CIFAR_PRESET, type TrainConfig } from '../src/csg/config.js';
 import { Trainer, TrainingError, combineEvents, readMetrics, type TrainEvents } from '../src/csg/trainer.js';
 import { EVENTS_FILE, eventsLog, parseEvents, readEvents, type RunEvent } from '../src/csg/events_log.js';
-import { packageRoot } from '../src/util/paths.js';
+import { CLI, runCli } from './support/cli.js';
 
 const tmp = mkdtempSync(join(tmpdir(), 'csgnet-events-'));
 process.on('exit', () => rmSync(tmp, { recursive: true, force: true }));
@@ -118,9 +117,8 @@ test('an unwritable events log is reported once and training goes on', async () 
 
 test('csgnet train writes RUN_DIR/events.jsonl', () => {
   const dir = join(tmp, 'cli');
-  const cli = join(packageRoot(), 'dist', 'src', 'cli', 'main.js');
-  const r = spawnSync('node', [cli, 'train', '--out', dir, '--dataset', 'fashion-mnist', '--model', 'lenet', '--epochs', '1', '--allow-no-csg', '--batch', '32',
-    '--limit', '64', '--val-limit', '32', '--threads', '1', '--progress', 'none'], { encoding: 'utf8', env: { ...process.env, OMP_NUM_THREADS: '1' } });
+  const r = runCli(['train', '--out', dir, '--dataset', 'fashion-mnist', '--model', 'lenet', '--epochs', '1', '--allow-no-csg', '--batch', '32',
+    '--limit', '64', '--val-limit', '32', '--threads', '1', '--progress', 'none'], { env: { ...process.env, OMP_NUM_THREADS: '1' } });
   assert.equal(r.status, 0, r.stderr);
   const es = readEvents(dir);
   assert.deepEqual(kinds(es), ['runStart', 'epochStart', 'batch', 'batch', 'checkpoint', 'epochEnd', 'stop']);

@@ -6,7 +6,6 @@
 // RGB images through `startExplorer` (the `csgnet explore` server): same logits, top filters, no gate.
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, realpathSync, rmSync, statSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -16,18 +15,17 @@ import { browserMissing, collectErrors, launchChromium, screenshotPath } from '.
 import { openRun, runDataset, forEachBatch } from '../src/csg/run.js';
 import * as torch from '../src/torch/index.js';
 import { buildExplorerSite, startExplorer, type ExplorerMeta } from '../src/app/explore.js';
-import { packageRoot } from '../src/util/paths.js';
 import { fakeRun } from './support/fake_run.js';
+import { runCli } from './support/cli.js';
 
 const missing = browserMissing();
 const tmp = mkdtempSync(join(tmpdir(), 'csgnet-explore-browser-'));
 after(() => rmSync(tmp, { recursive: true, force: true }));
-const cli = join(packageRoot(), 'dist', 'src', 'cli', 'main.js');
 const env = { ...process.env, OMP_NUM_THREADS: '1' };
 const N = 20;
 const TOL = 1e-4;
 
-const csgnet = (...args: string[]) => spawnSync('node', [cli, ...args], { encoding: 'utf8', env });
+const csgnet = (...args: string[]) => runCli(args, { env });
 /** A LeNet on 512 Fashion-MNIST images, 2 epochs (about 5 s). */
 function train(out: string, strategy: 'csg' | 'std'): void {
   const r = csgnet('train', '--dataset', 'fashion-mnist', '--model', 'lenet', '--strategy', strategy, '--epochs', '2', '--limit', '512', '--lr', '0.05',

@@ -18,11 +18,10 @@ import { createModel, GapBackbone, LeNet, type CsgBackbone } from '../src/models
 import { exportOnnx, readOnnxMetadata, registerBackbone, UnsupportedModuleError, type OnnxOutput } from '../src/export/index.js';
 import { openRun, runDataset } from '../src/csg/run.js';
 import { BatchLoader } from '../src/data/index.js';
-import { packageRoot } from '../src/util/paths.js';
+import { runCli } from './support/cli.js';
 
 const tmp = mkdtempSync(join(tmpdir(), 'csgnet-export-'));
 process.on('exit', () => rmSync(tmp, { recursive: true, force: true }));
-const cli = join(packageRoot(), 'dist', 'src', 'cli', 'main.js');
 const ALL: OnnxOutput[] = ['logits', 'features', 'maps'];
 const TOL = 1e-4;
 
@@ -169,11 +168,11 @@ test('every layer emitter (grouped/dilated conv, BN without affine, LeakyReLU, p
 
 test('a trained CSG run through `csgnet export --include-normalization`: pixels in [0,1] in, eval\'s predictions out; metadata', async () => {
   const run = join(tmp, 'run'), out = join(tmp, 'out', 'model.onnx');
-  const train = spawnSync('node', [cli, 'train', '--dataset', 'fashion-mnist', '--model', 'resnet20', '--strategy', 'csg', '--epochs', '1', '--limit', '256',
-    '--val-limit', '32', '--period', '1', '--phase-min', '0', '--threads', '1', '--progress', 'none', '--out', run], { encoding: 'utf8', env: { ...process.env, OMP_NUM_THREADS: '1' } });
+  const train = runCli(['train', '--dataset', 'fashion-mnist', '--model', 'resnet20', '--strategy', 'csg', '--epochs', '1', '--limit', '256',
+    '--val-limit', '32', '--period', '1', '--phase-min', '0', '--threads', '1', '--progress', 'none', '--out', run], { env: { ...process.env, OMP_NUM_THREADS: '1' } });
   assert.equal(train.status, 0, train.stderr);
-  const exp = spawnSync('node', [cli, 'export', '--run', run, '--format', 'onnx', '--outputs', 'logits,maps', '--include-normalization', '--out', out, '--json', '--threads', '1'],
-    { encoding: 'utf8', env: { ...process.env, OMP_NUM_THREADS: '1' } });
+  const exp = runCli(['export', '--run', run, '--format', 'onnx', '--outputs', 'logits,maps', '--include-normalization', '--out', out, '--json', '--threads', '1'],
+    { env: { ...process.env, OMP_NUM_THREADS: '1' } });
   assert.equal(exp.status, 0, exp.stderr);
   const summary = JSON.parse(exp.stdout);
   assert.equal(summary.input, 'unit');
@@ -222,13 +221,13 @@ test('a trained CSG run through `csgnet export --include-normalization`: pixels 
   } finally { plain.run.model.dispose(); }
 
   // Bad flags and a missing run are refused by name.
-  const bad = spawnSync('node', [cli, 'export', '--run', run, '--outputs', 'logits,probs', '--out', join(tmp, 'x.onnx')], { encoding: 'utf8' });
+  const bad = runCli(['export', '--run', run, '--outputs', 'logits,probs', '--out', join(tmp, 'x.onnx')]);
   assert.notEqual(bad.status, 0);
   assert.match(bad.stderr, /--outputs <list>' argument 'logits,probs' is invalid\. unknown output\(s\) probs; choose from logits, features, maps/);
-  const fmt = spawnSync('node', [cli, 'export', '--run', run, '--format', 'tflite', '--out', join(tmp, 'x.onnx')], { encoding: 'utf8' });
+  const fmt = runCli(['export', '--run', run, '--format', 'tflite', '--out', join(tmp, 'x.onnx')]);
   assert.notEqual(fmt.status, 0);
   assert.match(fmt.stderr, /tflite/);
-  const missing = spawnSync('node', [cli, 'export', '--run', join(tmp, 'nope'), '--out', join(tmp, 'x.onnx')], { encoding: 'utf8' });
+  const missing = runCli(['export', '--run', join(tmp, 'nope'), '--out', join(tmp, 'x.onnx')]);
   assert.notEqual(missing.status, 0);
   assert.match(missing.stderr, /nope is not a csgnet run folder/);
   assert.ok(!existsSync(join(tmp, 'x.onnx')), 'nothing written on error');

@@ -4,10 +4,9 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { spawnSync } from 'node:child_process';
-import { packageRoot } from '../src/util/paths.js';
 import { writeNpy, type NpyData } from '../src/io/npy.js';
 import { validateLabels, MAX_CLASSES } from '../src/metrics/labels.js';
+import { runCli } from './support/cli.js';
 
 const tmp = mkdtempSync(join(tmpdir(), 'csgnet-labels-'));
 process.on('exit', () => rmSync(tmp, { recursive: true, force: true }));
@@ -40,7 +39,6 @@ test('validateLabels: int64 read exactly, negatives and out-of-range labels name
 });
 
 test('csgnet mis refuses huge, wrapping and negative labels at once, naming --labels, the file and the index', () => {
-  const cli = join(packageRoot(), 'dist', 'src', 'cli', 'main.js');
   const n = 40;
   const f = join(tmp, 'f.npy'), l = join(tmp, 'l.npy');
   const feats = new Float32Array(n * 2);
@@ -49,7 +47,7 @@ test('csgnet mis refuses huge, wrapping and negative labels at once, naming --la
   const run = (labels: bigint[]) => {
     writeNpy(l, BigInt64Array.from(labels), [n]);
     // The timeout only keeps a regression from hanging the suite (a label of 1e8 used to allocate for minutes).
-    const r = spawnSync('node', [cli, 'mis', '--features', f, '--labels', l], { encoding: 'utf8', timeout: 120_000 });
+    const r = runCli(['mis', '--features', f, '--labels', l], { timeout: 120_000 });
     return { status: r.status, err: r.stderr };
   };
   const base = Array.from({ length: n }, (_, i) => BigInt(i % 3));

@@ -7,9 +7,7 @@ import assert from 'node:assert/strict';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { spawnSync } from 'node:child_process';
 import * as torch from '../src/torch/index.js';
-import { packageRoot } from '../src/util/paths.js';
 import { readNpy } from '../src/io/npy.js';
 import { localizeRun, LOCALIZE_METHODS } from '../src/app/localize.js';
 import { LOCALIZE_DEFAULTS } from '../src/app/defaults.js';
@@ -17,13 +15,13 @@ import { openRun, runDataset } from '../src/csg/run.js';
 import { BatchLoader } from '../src/data/index.js';
 import { Cam, createAttribution } from '../src/explain/index.js';
 import { MaxBoxAccV2, TopFractionIoU } from '../src/metrics/localization/index.js';
+import { runCli } from './support/cli.js';
 
 const tmp = mkdtempSync(join(tmpdir(), 'csgnet-localize-'));
 process.on('exit', () => rmSync(tmp, { recursive: true, force: true }));
-const cli = join(packageRoot(), 'dist', 'src', 'cli', 'main.js');
 const train = (args: string[]) => {
-  const r = spawnSync('node', [cli, 'train', '--model', 'resnet20', '--epochs', '1', '--limit', '64', '--val-limit', '32', '--period', '1',
-    '--phase-min', '0', '--threads', '1', '--progress', 'none', ...args], { encoding: 'utf8', env: { ...process.env, OMP_NUM_THREADS: '1' } });
+  const r = runCli(['train', '--model', 'resnet20', '--epochs', '1', '--limit', '64', '--val-limit', '32', '--period', '1',
+    '--phase-min', '0', '--threads', '1', '--progress', 'none', ...args], { env: { ...process.env, OMP_NUM_THREADS: '1' } });
   assert.equal(r.status, 0, r.stderr);
 };
 
@@ -54,14 +52,14 @@ test('localize a CSG run on cluttered Fashion-MNIST: every method, metrics consi
   // The JSON's figures are the metrics' on the saved maps.
   const C = ds.numClasses, labels = Array.from(ds.labels.subarray(0, n));
   const camResult = report.methods.cam as any;
-  assert.deepEqual(camResult.top30_iou, new TopFractionIoU(cam.data as Float32Array, masks, [n, 48, 48]).evaluate(labels, C));
-  assert.deepEqual(camResult.max_box_acc_v2.overall, new MaxBoxAccV2(cam.data as Float32Array, ds.boxes!.subarray(0, 4 * n), [n, 48, 48]).evaluate(labels, C).overall);
+  assert.deepEqual(camResult.top30Iou, new TopFractionIoU(cam.data as Float32Array, masks, [n, 48, 48]).evaluate(labels, C));
+  assert.deepEqual(camResult.maxBoxAccV2.overall, new MaxBoxAccV2(cam.data as Float32Array, ds.boxes!.subarray(0, 4 * n), [n, 48, 48]).evaluate(labels, C).overall);
   for (const m of ['cam', 'gradcam', 'gradcampp', 'csgcam']) {
     const o = (report.methods as any)[m];
-    for (const v of [o.top30_iou.overall.meanIoU, o.max_box_acc_v2.overall.maxBoxAccV2, o.pxap.overall.pxap, o.pointing_game.overall.hitRate, o.energy_pointing_game.overall.energy]) {
+    for (const v of [o.top30Iou.overall.meanIoU, o.maxBoxAccV2.overall.maxBoxAccV2, o.pxap.overall.pxap, o.pointingGame.overall.hitRate, o.energyPointingGame.overall.energy]) {
       assert.ok(v >= 0 && v <= 1, `${m}: ${v}`);
     }
-    assert.equal(o.top30_iou.perClass.length, C);
+    assert.equal(o.top30Iou.perClass.length, C);
   }
   const activ = report.methods.activmap as any;
   assert.equal(activ.relatedClass.length, r.model.numFilters);
@@ -89,7 +87,7 @@ test('localize --methods saliency,ig,smoothgrad,occlusion: the attributions\' ow
       torch.fromTypedArray(b.y, [n], { dtype: 'int64' })).maps.data() as Float32Array);
     assert.deepEqual(Array.from(readNpy(join(out, 'maps', `${m}.npy`)).data as Float32Array), Array.from(direct), `${m}: the saved maps are the explainer's`);
   }
-  const bad = spawnSync('node', [cli, 'localize', '--run', run, '--methods', 'ig', '--ig-steps', '1'], { encoding: 'utf8' });
+  const bad = runCli(['localize', '--run', run, '--methods', 'ig', '--ig-steps', '1']);
   assert.notEqual(bad.status, 0);
   assert.match(bad.stderr, /--ig-steps/);
 });

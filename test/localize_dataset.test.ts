@@ -5,9 +5,7 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, rmSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { spawnSync } from 'node:child_process';
 import * as torch from '../src/torch/index.js';
-import { packageRoot } from '../src/util/paths.js';
 import { readNpy } from '../src/io/npy.js';
 import { localizeRun } from '../src/app/localize.js';
 import { openRun } from '../src/csg/run.js';
@@ -15,6 +13,7 @@ import { BatchLoader, FASHION_MNIST_CLASSES, classFolderName, clutterDataset, lo
 import { Cam } from '../src/explain/index.js';
 import { TopFractionIoU } from '../src/metrics/localization/index.js';
 import { fakeRun } from './support/fake_run.js';
+import { CLI, runCli } from './support/cli.js';
 
 const tmp = mkdtempSync(join(tmpdir(), 'csgnet-locds-'));
 process.on('exit', () => rmSync(tmp, { recursive: true, force: true }));
@@ -51,7 +50,7 @@ test('a cluttered-Fashion-MNIST run scored on a masked image folder: its images,
   let maxDiff = 0, maxAbs = 0;
   for (let i = 0; i < direct.length; i++) { maxDiff = Math.max(maxDiff, Math.abs(direct[i]! - saved[i]!)); maxAbs = Math.max(maxAbs, Math.abs(direct[i]!)); }
   assert.ok(maxAbs > 0 && maxDiff <= 1e-5 * maxAbs, `CAM maps differ by ${maxDiff} (max ${maxAbs})`);
-  assert.deepEqual((report.methods.cam as any).top30_iou, new TopFractionIoU(saved, masks, [N, S, S]).evaluate(Array.from(ds.labels), 10));
+  assert.deepEqual((report.methods.cam as any).top30Iou, new TopFractionIoU(saved, masks, [N, S, S]).evaluate(Array.from(ds.labels), 10));
 });
 
 test('the run\'s own cluttered generator with other settings is another dataset; its settings are recorded', async () => {
@@ -99,15 +98,14 @@ test('the canvas of a cluttered dataset: a run\'s default image size is not blam
 });
 
 test('CLI: localize --dataset, and its settings without --dataset refused by name', () => {
-  const cli = join(packageRoot(), 'dist', 'src', 'cli', 'main.js');
-  const ok = spawnSync(process.execPath, [cli, 'localize', '--run', run, '--dataset', 'imagefolder', '--data-root', folder, '--image-size', String(S), '--methods', 'cam',
-    '--limit', '6', '--out', join(tmp, 'cli'), '--progress', 'none', '--threads', '1'], { encoding: 'utf8', env: { ...process.env, OMP_NUM_THREADS: '1' } });
+  const ok = runCli(['localize', '--run', run, '--dataset', 'imagefolder', '--data-root', folder, '--image-size', String(S), '--methods', 'cam',
+    '--limit', '6', '--out', join(tmp, 'cli'), '--progress', 'none', '--threads', '1'], { env: { ...process.env, OMP_NUM_THREADS: '1' } });
   assert.equal(ok.status, 0, ok.stderr);
   assert.match(ok.stdout, /\(6 test images of imagefolder\)/);
   assert.equal(JSON.parse(readFileSync(join(tmp, 'cli', 'localization.json'), 'utf8')).settings.dataset.root, folder);
-  const r = spawnSync(process.execPath, [cli, 'localize', '--run', run, '--data-root', folder], { encoding: 'utf8' });
+  const r = runCli(['localize', '--run', run, '--data-root', folder]);
   assert.equal(r.status, 1);
   assert.match(r.stderr, /--data-root applies with --dataset NAME/);
-  const h = spawnSync(process.execPath, [cli, 'localize', '--help'], { encoding: 'utf8' });
+  const h = runCli(['localize', '--help']);
   assert.match(h.stdout, /--dataset <name>/);
 });

@@ -7,7 +7,6 @@ import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import sharp from 'sharp';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { spawnSync } from 'node:child_process';
 import { CIFAR_PRESET, type TrainConfig } from '../src/csg/config.js';
 import { Trainer, readMetrics } from '../src/csg/trainer.js';
 import { evaluateRun, extractFeatures, openRun, runDataset, trainingNormalization } from '../src/csg/run.js';
@@ -15,12 +14,11 @@ import { readRunInfo } from '../src/csg/run_dir.js';
 import { exportRunOnnx } from '../src/app/export.js';
 import { loadDataset } from '../src/data/index.js';
 import { readNpy } from '../src/io/npy.js';
-import { packageRoot } from '../src/util/paths.js';
 import { fakeRun } from './support/fake_run.js';
+import { CLI, runCli } from './support/cli.js';
 
 const tmp = mkdtempSync(join(tmpdir(), 'csgnet-norm-'));
 process.on('exit', () => rmSync(tmp, { recursive: true, force: true }));
-const cli = join(packageRoot(), 'dist', 'src', 'cli', 'main.js');
 
 // An image folder whose test images are much brighter than its training images: the splits' own
 // statistics differ by far more than rounding, as they can with any image folder.
@@ -66,7 +64,7 @@ test('training records the training split\'s statistics; the test split is score
 test('features of a run: normalized with the recorded statistics, not the scored split\'s', () => {
   const dir = fakeRun(join(tmp, 'recorded'), folderRun, { ...data, mean: trainSplit.mean, std: trainSplit.std });
   const out = join(tmp, 'feats');
-  const r = spawnSync(process.execPath, [cli, 'features', '--run', dir, '--limit', '16', '--threads', '1', '--out', out], { encoding: 'utf8' });
+  const r = runCli(['features', '--run', dir, '--limit', '16', '--threads', '1', '--out', out]);
   assert.equal(r.status, 0, r.stderr);
   const got = readNpy(join(out, 'features.npy')).data as Float32Array;
   const run = openRun(dir);
@@ -95,7 +93,7 @@ test('a run made before the statistics were recorded: recomputed from its traini
   assert.equal(notes.length, 1);
   assert.match(notes[0]!, /config\.json records no training normalization .*recomputed/);
   assert.deepEqual(await trainingNormalization(info), { mean: trainSplit.mean, std: trainSplit.std });
-  const r = spawnSync(process.execPath, [cli, 'eval', '--run', dir, '--limit', '8', '--threads', '1', '--json'], { encoding: 'utf8' });
+  const r = runCli(['eval', '--run', dir, '--limit', '8', '--threads', '1', '--json']);
   assert.equal(r.status, 0, r.stderr);
   assert.match(r.stderr, /^note: .*records no training normalization/m, 'the CLI shows the note on stderr');
   assert.equal(JSON.parse(r.stdout).n, 8, '--json output stays clean');

@@ -8,11 +8,9 @@ import assert from 'node:assert/strict';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { spawnSync } from 'node:child_process';
 import { checkOutputDir, checkOutputFile, outputError, writingOutput } from '../src/app/outputs.js';
-import { packageRoot } from '../src/util/paths.js';
+import { runCli } from './support/cli.js';
 
-const cli = join(packageRoot(), 'dist', 'src', 'cli', 'main.js');
 const tmp = mkdtempSync(join(tmpdir(), 'csgnet-out-'));
 after(() => rmSync(tmp, { recursive: true, force: true }));
 // A run folder as training leaves it (the checks come before the run is opened, so stand-ins do).
@@ -39,15 +37,15 @@ test('checkOutputFile: existing files need force; run-owned files, folders, / an
 });
 
 test('export --out onto a checkpoint and report --out onto metrics.jsonl are refused; nothing is written', () => {
-  const exp = spawnSync('node', [cli, 'export', '--run', run, '--out', join(run, 'checkpoints', 'last.safetensors'), '--force'], { encoding: 'utf8' });
+  const exp = runCli(['export', '--run', run, '--out', join(run, 'checkpoints', 'last.safetensors'), '--force']);
   assert.notEqual(exp.status, 0);
   assert.match(exp.stderr, /--out .*last\.safetensors: that file belongs to the training of run/);
   assert.equal(readFileSync(join(run, 'checkpoints', 'last.safetensors'), 'utf8'), 'the weights');
-  const again = spawnSync('node', [cli, 'export', '--run', run, '--out', join(tmp, 'old.onnx')], { encoding: 'utf8' });
+  const again = runCli(['export', '--run', run, '--out', join(tmp, 'old.onnx')]);
   assert.notEqual(again.status, 0);
   assert.match(again.stderr, /old\.onnx: exists; add --force/);
   assert.equal(readFileSync(join(tmp, 'old.onnx'), 'utf8'), 'an earlier export');
-  const rep = spawnSync('node', [cli, 'report', run, '--out', join(run, 'metrics.jsonl')], { encoding: 'utf8' });
+  const rep = runCli(['report', run, '--out', join(run, 'metrics.jsonl')]);
   assert.notEqual(rep.status, 0);
   assert.match(rep.stderr, /metrics\.jsonl: that file belongs to the training of run/);
   assert.equal(readFileSync(join(run, 'metrics.jsonl'), 'utf8'), '{"epoch":1}\n');
@@ -61,7 +59,7 @@ writeFileSync(join(other, 'config.json'), '{}');
 test('checkOutputFile: a file inside another run than the ones read is refused (export --out OTHER/model.onnx)', () => {
   assert.equal(checkOutputFile('--out', join(run, 'model.onnx'), { runs: [run] }), join(run, 'model.onnx'), 'the exported run\'s own folder');
   assert.throws(() => checkOutputFile('--out', join(other, 'model.onnx'), { runs: [run] }), /--out .*model\.onnx: is inside run .*other, not the run this command reads/);
-  const exp = spawnSync('node', [cli, 'export', '--run', run, '--out', join(other, 'model.onnx')], { encoding: 'utf8' });
+  const exp = runCli(['export', '--run', run, '--out', join(other, 'model.onnx')]);
   assert.notEqual(exp.status, 0);
   assert.match(exp.stderr, /--out .*other\/model\.onnx: is inside run .*other, not the run this command reads/);
   assert.equal(existsSync(join(other, 'model.onnx')), false);
@@ -108,7 +106,7 @@ test('file-system errors while writing name the flag and the path, never a temp 
   await assert.rejects(writingOutput('--html', tmp, () => writeFileSync(tmp, 'x')), new RegExp(`^Error: --html ${tmp}: is a folder, not a file$`));
   // Through a command: /proc takes no new folder (ENOENT from mkdir, though /proc exists; the old code's
   // recursive mkdir looped there for ever, hence the timeout).
-  const r = spawnSync('node', [cli, 'data', 'cluttered', '--limit', '3', '--out', '/proc/csgnet-test'], { encoding: 'utf8', timeout: 60000 });
+  const r = runCli(['data', 'cluttered', '--limit', '3', '--out', '/proc/csgnet-test'], { timeout: 60000 });
   assert.equal(r.status, 1);
   assert.equal(r.stderr, 'csgnet: --out /proc/csgnet-test: no such file or folder\n');
 });
@@ -134,7 +132,7 @@ test('every folder --out is checked before any work: the stand-in runs are never
   ];
   for (const [args, why] of cases) {
     const t0 = performance.now();
-    const r = spawnSync('node', [cli, ...args], { encoding: 'utf8' });
+    const r = runCli(args);
     assert.equal(r.status, 1, args.join(' '));
     // The message is the --out check's, not the stand-in run's ('{}' is no config) nor the missing data's.
     assert.match(r.stderr, new RegExp(`^csgnet: ${why.source}`), `${args.join(' ')}: ${r.stderr}`);

@@ -7,17 +7,15 @@ import assert from 'node:assert/strict';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
-import { spawn, spawnSync } from 'node:child_process';
-import { packageRoot } from '../src/util/paths.js';
 import { FASHION_MNIST_CLASSES } from '../src/data/index.js';
 import { localizeRun } from '../src/app/localize.js';
 import { adversarialRun, type AdversarialOptions } from '../src/app/adversarial.js';
 import { writeExplorerSite } from '../src/app/explore.js';
 import { fakeRun } from './support/fake_run.js';
+import { runCli, spawnCli } from './support/cli.js';
 
 const tmp = mkdtempSync(join(tmpdir(), 'csgnet-staged-'));
 process.on('exit', () => rmSync(tmp, { recursive: true, force: true }));
-const cli = join(packageRoot(), 'dist', 'src', 'cli', 'main.js');
 const env = { ...process.env, OMP_NUM_THREADS: '1' };
 
 /** Every file under `dir` (relative path -> bytes as hex), to compare a folder before and after. */
@@ -49,8 +47,8 @@ test('localize replaces RUN/localization as a whole; a kill while writing leaves
   const before = snapshot(out);
 
   // Killed (SIGKILL) while writing its last file: the earlier folder is exactly as it was.
-  const killed = spawnSync('node', [cli, 'localize', '--run', locRun, '--limit', '8', '--methods', 'cam', '--progress', 'none', '--threads', '1'],
-    { encoding: 'utf8', env: { ...env, CSGNET_FAULT: 'before-rename:overlays.png@1' } });
+  const killed = runCli(['localize', '--run', locRun, '--limit', '8', '--methods', 'cam', '--progress', 'none', '--threads', '1'],
+    { env: { ...env, CSGNET_FAULT: 'before-rename:overlays.png@1' } });
   assert.equal(killed.signal, 'SIGKILL', killed.stderr);
   assert.deepEqual(snapshot(out), before, 'a killed localize changed the earlier results');
   assert.equal(temps(locRun, 'localization').length, 1, 'the killed run left its temp folder (the next run removes it)');
@@ -89,7 +87,7 @@ test('adversarial: a stopped, a killed or a failing run leaves no mixed folder; 
   assert.deepEqual(temps(advRun, 'adversarial'), []);
 
   // Killed after writing its arrays, before its JSON: no npy/fgsm_eps0.2.npy beside the earlier JSON.
-  const killed = spawnSync('node', [cli, ...advArgs, '--eps', '0.2'], { encoding: 'utf8', env: { ...env, CSGNET_FAULT: 'before-rename:adversarial.json@1' } });
+  const killed = runCli([...advArgs, '--eps', '0.2'], { env: { ...env, CSGNET_FAULT: 'before-rename:adversarial.json@1' } });
   assert.equal(killed.signal, 'SIGKILL', killed.stderr);
   assert.deepEqual(snapshot(advOut), before, 'a killed adversarial run mixed its files into the earlier results');
   assert.equal(temps(advRun, 'adversarial').length, 1);
@@ -102,15 +100,15 @@ test('adversarial: a stopped, a killed or a failing run leaves no mixed folder; 
 });
 
 test('adversarial --help and Ctrl-C say that a rerun starts from scratch; the earlier results stay', async () => {
-  const help = spawnSync('node', [cli, 'adversarial', '--help'], { encoding: 'utf8' });
+  const help = runCli(['adversarial', '--help']);
   assert.match(help.stdout.replace(/\s+/g, ' '), /a stopped run \(Ctrl-C\) writes nothing and a rerun starts from scratch/);
   if (!existsSync(advOut)) await adversarialRun(advBase); // run alone (--test-name-pattern)
   const before = snapshot(advOut);
   // CW one image at a time over 1000 images lasts long enough for the signal to arrive mid-way.
-  const child = spawn('node', [cli, ...advArgs, '--limit', '1000', '--batch', '1', '--attacks', 'cw'], { env });
+  const child = spawnCli([...advArgs, '--limit', '1000', '--batch', '1', '--attacks', 'cw'], { env });
   let stderr = '';
   const exited = new Promise<number | null>((res) => child.on('exit', (code) => res(code)));
-  child.stderr.on('data', (b: Buffer) => {
+  child.stderr!.on('data', (b: Buffer) => {
     stderr += b.toString();
     if (/preparing the gate detector/.test(stderr) && !child.killed) child.kill('SIGINT');
   });

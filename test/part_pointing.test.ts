@@ -65,11 +65,11 @@ test('localize on a VOC Part run reports the pointing game per part for each cla
     { name: 'voc-part', classes: VOC_PART_CLASSES, channels: 3, height: S, width: S });
   const { report } = await localizeRun({ run, split: 'train', methods: ['cam', 'csgcam'], out: join(tmp, 'out') });
   for (const m of ['cam', 'csgcam'] as const) {
-    const pp = (report.methods[m] as any).part_pointing;
+    const pp = (report.methods[m] as any).partPointing;
     assert.deepEqual(pp.map((p: any) => [p.part, p.images]), [['head', 1], ['torso', 1]], 'the cat shows head and torso; the dog has no parts');
     for (const p of pp) assert.ok(p.hitRate === 0 || p.hitRate === 1);
   }
   const other = await localizeRun({ run, dataset: { name: 'voc-part', root }, split: 'test', methods: ['cam'], out: join(tmp, 'out2') });
-  assert.deepEqual((other.report.methods.cam as any).part_pointing, [{ part: 'beak', images: 1, hitRate: (other.report.methods.cam as any).pointing_game.overall.hitRate },
+  assert.deepEqual((other.report.methods.cam as any).partPointing, [{ part: 'beak', images: 1, hitRate: (other.report.methods.cam as any).pointingGame.overall.hitRate },
     { part: 'lwing', images: 0, hitRate: NaN }], 'the bird: its beak is its whole object mask; the empty wing does not count');
 });

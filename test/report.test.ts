@@ -5,16 +5,15 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { spawnSync } from 'node:child_process';
 import sharp from 'sharp';
 import * as torch from '../src/torch/index.js';
-import { packageRoot } from '../src/util/paths.js';
 import { extractFeatures, openRun, runDataset } from '../src/csg/run.js';
 import { buildReport, gatherRun, writeReport } from '../src/app/report.js';
 import {
   heatColor, hstack, overlayRgb, renderReportHtml, shortNames, trainingCurveSpecs, type ReportData, type ReportRun,
 } from '../src/report/html/index.js';
 import { GALLERY_IMAGES, REPORT_OPTIONS, adversarialJson, reportFixture } from './report_fixture.js';
+import { runCli } from './support/cli.js';
 
 const specsOf = (html: string): any[] => JSON.parse(/<script type="application\/json" id="report-specs">([\s\S]*?)<\/script>/.exec(html)![1]!);
 const dataUris = (html: string) => [...html.matchAll(/data:(image\/[a-z+]+);base64,([A-Za-z0-9+/=]+)/g)].map((m) => ({ mime: m[1]!, bytes: Buffer.from(m[2]!, 'base64'), text: m[2]! }));
@@ -180,20 +179,18 @@ test('bad input is refused by name: not a run, --out a folder, bad gallery sizes
   await assert.rejects(writeReport({ runs: [csg], out: join(tmp, 'dir.html') }), /--out .*dir\.html is a folder; name the HTML file to write/);
   await assert.rejects(buildReport({ runs: [csg], out: 'x', galleryImages: 0 }), /--gallery-images must be an integer >= 1, got 0/);
   await assert.rejects(buildReport({ runs: [], out: 'x' }), /name at least one run folder/);
-  const cli = join(packageRoot(), 'dist', 'src', 'cli', 'main.js');
-  const r = spawnSync('node', [cli, 'report', csg, '--gallery-images', '-3'], { encoding: 'utf8' });
+  const r = runCli(['report', csg, '--gallery-images', '-3']);
   assert.notEqual(r.status, 0);
   assert.match(r.stderr, /--gallery-images.*expected an integer >= 1, got '-3'/);
-  const none = spawnSync('node', [cli, 'report'], { encoding: 'utf8' });
+  const none = runCli(['report']);
   assert.match(none.stderr, /missing required argument 'runs'/);
 });
 
 test('csgnet report writes the page from the command line, reusing cached analyses', async () => {
   const { tmp, csg, std } = await reportFixture();
-  const cli = join(packageRoot(), 'dist', 'src', 'cli', 'main.js');
   const out = join(tmp, 'cli.html');
-  const r = spawnSync('node', [cli, 'report', csg, std, '--out', out, '--analysis-limit', '200', '--gallery-images', '50', '--filters-per-class', '1', '--threads', '1'],
-    { encoding: 'utf8', env: { ...process.env, OMP_NUM_THREADS: '1' } });
+  const r = runCli(['report', csg, std, '--out', out, '--analysis-limit', '200', '--gallery-images', '50', '--filters-per-class', '1', '--threads', '1'],
+    { env: { ...process.env, OMP_NUM_THREADS: '1' } });
   assert.equal(r.status, 0, r.stderr);
   assert.match(r.stdout, /^wrote .*cli\.html \(\d+ KiB, 2 runs\)/);
   assert.doesNotMatch(r.stderr, /analyzing/);

@@ -4,12 +4,11 @@ import assert from 'node:assert/strict';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { spawnSync } from 'node:child_process';
-import { packageRoot } from '../src/util/paths.js';
 import { localizeRun } from '../src/app/localize.js';
 import { analysisKey, type CheckpointKey } from '../src/app/analysis_key.js';
 import type { AdversarialReport } from '../src/csg/results.js';
 import { writeReport, type ReportOptions } from '../src/app/report.js';
+import { runCli } from './support/cli.js';
 
 export const GALLERY_IMAGES = 200;
 /** Small enough to be fast, large enough for the MI estimator. */
@@ -24,7 +23,7 @@ const setting = (attack: 'fgsm' | 'pgd', detectors: AdversarialReport['attacks']
 /** An adversarial.json as csgnet adversarial writes it (two settings, two detectors; few samples, so a warning). */
 export function adversarialJson(checkpointKey: CheckpointKey): AdversarialReport {
   return {
-    run: 'csg', checkpoint: 'last.safetensors', epoch: 2, model: 'resnet20', strategy: 'csg', checkpoint_key: checkpointKey, protocol: 'Lee et al. style.',
+    run: 'csg', checkpoint: 'last.safetensors', epoch: 2, model: 'resnet20', strategy: 'csg', checkpointKey, protocol: 'Lee et al. style.',
     settings: { split: 'test', images: 100, attacks: ['fgsm', 'pgd'], eps: [0.1], l2_eps: [], detectors: ['gate', 'mahalanobis'], fit_fraction: 0.1, seed: 0,
       adaptive_weights: [], transfer: false, fit_train_images: 128, batch: 100, noise: 'gaussian', cw: 'none' },
     classes: ['a', 'b'], clean: { images: 100, correct: 60, accuracy: 0.6 }, split: { fit_images: [1, 2], eval_images: 98 },
@@ -41,9 +40,8 @@ export interface Fixture { tmp: string; csg: string; std: string; html: string; 
 let made: Promise<Fixture> | undefined;
 
 function train(args: string[]): void {
-  const cli = join(packageRoot(), 'dist', 'src', 'cli', 'main.js');
-  const r = spawnSync('node', [cli, 'train', '--model', 'resnet20', '--epochs', '2', '--limit', '128', '--val-limit', '64', '--batch', '32',
-    '--period', '2', '--phase-min', '1', '--threads', '1', '--progress', 'none', ...args], { encoding: 'utf8', env: { ...process.env, OMP_NUM_THREADS: '1' } });
+  const r = runCli(['train', '--model', 'resnet20', '--epochs', '2', '--limit', '128', '--val-limit', '64', '--batch', '32',
+    '--period', '2', '--phase-min', '1', '--threads', '1', '--progress', 'none', ...args], { env: { ...process.env, OMP_NUM_THREADS: '1' } });
   assert.equal(r.status, 0, r.stderr);
 }
 

@@ -6,22 +6,21 @@ import assert from 'node:assert/strict';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { spawnSync, type ChildProcess } from 'node:child_process';
 import * as torch from '../src/torch/index.js';
 import { CIFAR_PRESET, type TrainConfig } from '../src/csg/config.js';
 import { Trainer, TrainingError, readMetrics } from '../src/csg/trainer.js';
 import { loadSnapshot, checkpointPath } from '../src/csg/checkpoint.js';
 import { FolderLock, LockedError } from '../src/util/lock.js';
 import { removeStaleTemps, writeFileAtomic } from '../src/util/atomic.js';
-import { packageRoot } from '../src/util/paths.js';
+import { runCli, spawnCli } from './support/cli.js';
 
 const tmp = mkdtempSync(join(tmpdir(), 'csgnet-rundir-'));
 process.on('exit', () => rmSync(tmp, { recursive: true, force: true }));
-const cli = join(packageRoot(), 'dist', 'src', 'cli', 'main.js');
 const env = { ...process.env, OMP_NUM_THREADS: '1' };
 const SMALL = ['train', '--dataset', 'fashion-mnist', '--model', 'resnet20', '--strategy', 'csg', '--allow-no-csg', '--batch', '32', '--val-limit', '100',
   '--threads', '1', '--period', '2', '--phase-min', '1', '--progress', 'none'];
-const csgnet = (args: string[]) => spawnSync('node', [cli, ...args], { encoding: 'utf8', env });
+const csgnet = (args: string[]) => runCli(args, { env });
 
 /** A pid that is certainly not running: a child that has exited. */
 function deadPid(): number {
@@ -86,7 +85,7 @@ test('temp files of dead writers are removed, a live writer\'s are kept', () => 
 
 /** Starts a training process and resolves once it has printed a progress line. */
 function startTraining(args: string[]): Promise<{ child: ChildProcess; stderr: () => string; exit: Promise<number | null> }> {
-  const child = spawn('node', [cli, ...args], { env, stdio: ['ignore', 'ignore', 'pipe'] });
+  const child = spawnCli(args, { env, stdio: ['ignore', 'ignore', 'pipe'] });
   let err = '';
   const exit = new Promise<number | null>((res) => child.on('exit', (c) => res(c)));
   return new Promise((resolve, reject) => {

@@ -6,16 +6,15 @@ import assert from 'node:assert/strict';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { spawn, spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { childArgs, configValue, parseGrid, parseSeeds, planSweep, prepareSweep, readSweep, runName, runState, sweepRunDirs } from '../src/app/sweep.js';
 import { runSweep, threadsPerRun, type JobStatus } from '../src/app/sweep_run.js';
 import { CIFAR_PRESET } from '../src/csg/config.js';
 import { readMetrics, readRunInfo } from '../src/csg/run_dir.js';
-import { packageRoot } from '../src/util/paths.js';
+import { CLI, runCli } from './support/cli.js';
 
 const tmp = mkdtempSync(join(tmpdir(), 'csgnet-sweep-'));
 process.on('exit', () => rmSync(tmp, { recursive: true, force: true }));
-const CLI = join(packageRoot(), 'dist', 'src', 'cli', 'main.js');
 // Tiny runs: LeNet on 512 images, CSG on odd epochs.
 const TRAIN = ['--model', 'lenet', '--limit', '512', '--val-limit', '200', '--batch', '64', '--period', '2', '--phase-min', '1'];
 
@@ -119,7 +118,7 @@ test('a sweep trains every run with its point and seed, N at a time; progress pe
 });
 
 test('CLI: Ctrl-C stops the children (they save), the sweep resumes them; a bad grid is named before any run', async () => {
-  const bad = spawnSync(process.execPath, [CLI, 'sweep', '--out', join(tmp, 'bad'), '--grid', 'rho=0.1,2'], { encoding: 'utf8' });
+  const bad = runCli(['sweep', '--out', join(tmp, 'bad'), '--grid', 'rho=0.1,2']);
   assert.equal(bad.status, 1);
   assert.match(bad.stderr, /csgnet: --grid rho=2: invalid configuration: rho must be in \(0, 1\], got 2/);
   assert.ok(!existsSync(join(tmp, 'bad')));
@@ -147,7 +146,7 @@ test('CLI: Ctrl-C stops the children (they save), the sweep resumes them; a bad 
     assert.ok(existsSync(join(d, 'checkpoints', 'last.safetensors')), `${d}: the child saved a checkpoint`);
     assert.match(readFileSync(join(d, 'events.jsonl'), 'utf8'), /"event":"stop","reason":"interrupted"/);
   }
-  const resumed = spawnSync(process.execPath, [CLI, 'sweep', '--out', out, '--progress', 'plain'], { encoding: 'utf8' });
+  const resumed = runCli(['sweep', '--out', out, '--progress', 'plain']);
   assert.equal(resumed.status, 0, resumed.stderr);
   assert.match(resumed.stderr, /resuming rho=0\.1,seed=0/);
   assert.match(resumed.stdout, /2 runs trained, 0 already finished, 0 failed/);

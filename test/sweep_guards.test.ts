@@ -3,7 +3,7 @@
 // and a sweep killed with SIGKILL: its children stop (they watch it) and a rerun finishes their runs.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -11,12 +11,12 @@ import { parseGrid, planSweep, prepareSweep, readSweep, runState } from '../src/
 import { failureLine, runSweep, SWEEP_LOCK } from '../src/app/sweep_run.js';
 import { readMetrics } from '../src/csg/run_dir.js';
 import { packageRoot } from '../src/util/paths.js';
+import { runCli, spawnCli } from './support/cli.js';
 
 const tmp = mkdtempSync(join(tmpdir(), 'csgnet-sweep-guards-'));
 process.on('exit', () => rmSync(tmp, { recursive: true, force: true }));
-const CLI = join(packageRoot(), 'dist', 'src', 'cli', 'main.js');
 const TRAIN = ['--model', 'lenet', '--val-limit', '200', '--batch', '64', '--period', '2', '--phase-min', '1', '--allow-no-csg'];
-const sweep = (args: string[]) => spawnSync(process.execPath, [CLI, 'sweep', ...args], { encoding: 'utf8' });
+const sweep = (args: string[]) => runCli(['sweep', ...args]);
 
 test('CSG-only grid keys where no run is CSG are refused by name', () => {
   assert.throws(() => planSweep(parseGrid('strategy=std;lambda=0.1'), [0]), /--grid lambda: STD runs \(strategy=std, the only strategy in --grid\) ignore it/);
@@ -81,7 +81,7 @@ test('the sweep holds a lock on its folder: a live holder is named, a dead one i
 
 test('a sweep killed with SIGKILL takes its children down (they save and stop); a rerun finishes their runs', async () => {
   const out = join(tmp, 'killed');
-  const child = spawn(process.execPath, [CLI, 'sweep', '--out', out, '--grid', 'rho=0.1', '--threads', '1', '--progress', 'none', ...TRAIN, '--epochs', '2', '--limit', '2048'],
+  const child = spawnCli(['sweep', '--out', out, '--grid', 'rho=0.1', '--threads', '1', '--progress', 'none', ...TRAIN, '--epochs', '2', '--limit', '2048'],
     { stdio: 'ignore' });
   const run = join(out, 'rho=0.1,seed=0');
   const t0 = Date.now();

@@ -9,6 +9,7 @@ import { packageRoot } from '../src/util/paths.js';
 import { PRESETS } from '../src/csg/config.js';
 import { RESUMABLE_KEYS, RESUME_FLAGS, TRAIN_OPTIONS, configFromOptions, longFlag, optionName, type TrainOption } from '../src/csg/train_options.js';
 import { SWEEP_KEYS } from '../src/app/sweep.js';
+import { CLI } from './support/cli.js';
 
 const root = packageRoot();
 const rows: readonly TrainOption[] = TRAIN_OPTIONS;

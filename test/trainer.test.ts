@@ -5,13 +5,12 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, rmSync, statSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { spawn, spawnSync } from 'node:child_process';
 import * as torch from '../src/torch/index.js';
 import { CIFAR_PRESET, validateConfig, type TrainConfig } from '../src/csg/config.js';
 import { Trainer, TrainingError, readMetrics } from '../src/csg/trainer.js';
 import { epochPath } from '../src/csg/schedule.js';
 import { loadSnapshot, checkpointPath } from '../src/csg/checkpoint.js';
-import { packageRoot } from '../src/util/paths.js';
+import { CLI, runCli, spawnCli } from './support/cli.js';
 
 const tmp = mkdtempSync(join(tmpdir(), 'csgnet-trainer-'));
 process.on('exit', () => rmSync(tmp, { recursive: true, force: true }));
@@ -90,22 +89,21 @@ test('an existing run is not overwritten without --resume', async () => {
   await assert.rejects(Trainer.resume({ outDir: join(tmp, 'nothing-here'), log: () => {} }), /config.json not found/);
 });
 
-const cli = join(packageRoot(), 'dist', 'src', 'cli', 'main.js');
 
 test('CLI rejects bad flags and values with clear messages', () => {
-  const r1 = spawnSync('node', [cli, 'train', '--out', join(tmp, 'x'), '--epochs', 'three'], { encoding: 'utf8' });
+  const r1 = runCli(['train', '--out', join(tmp, 'x'), '--epochs', 'three']);
   assert.notEqual(r1.status, 0);
   assert.match(r1.stderr, /--epochs.*expected an integer >= 1, got 'three'/);
-  const r2 = spawnSync('node', [cli, 'train', '--out', join(tmp, 'x'), '--model', 'resnet7'], { encoding: 'utf8' });
+  const r2 = runCli(['train', '--out', join(tmp, 'x'), '--model', 'resnet7']);
   assert.match(r2.stderr, /Allowed choices are/);
-  const r3 = spawnSync('node', [cli, 'train', '--out', join(tmp, 'x'), '--bogus'], { encoding: 'utf8' });
+  const r3 = runCli(['train', '--out', join(tmp, 'x'), '--bogus']);
   assert.match(r3.stderr, /unknown option '--bogus'/);
-  const r4 = spawnSync('node', [cli, 'eval', '--run', join(tmp, 'missing')], { encoding: 'utf8' });
+  const r4 = runCli(['eval', '--run', join(tmp, 'missing')]);
   assert.match(r4.stderr, /is not a csgnet run folder/);
-  const r5 = spawnSync('node', [cli, 'train', '--out', join(tmp, 'x'), '--dataset', 'mnist', '--data-root', join(tmp, 'no-such-dir'), '--epochs', '1', '--allow-no-csg'], { encoding: 'utf8' });
+  const r5 = runCli(['train', '--out', join(tmp, 'x'), '--dataset', 'mnist', '--data-root', join(tmp, 'no-such-dir'), '--epochs', '1', '--allow-no-csg']);
   assert.notEqual(r5.status, 0);
   assert.match(r5.stderr, /no-such-dir/);
-  const r6 = spawnSync('node', [cli, 'train', '--out', join(tmp, 'x'), '--workers', '-1'], { encoding: 'utf8' });
+  const r6 = runCli(['train', '--out', join(tmp, 'x'), '--workers', '-1']);
   assert.match(r6.stderr, /--workers.*expected an integer >= 0, got '-1'/);
 });
 
@@ -113,11 +111,11 @@ test('Ctrl-C mid-epoch saves a checkpoint; --resume finishes with the metrics of
   const args = ['train', '--dataset', 'fashion-mnist', '--model', 'resnet20', '--strategy', 'csg', '--epochs', '2', '--batch', '32',
     '--limit', '640', '--val-limit', '200', '--threads', '1', '--period', '2', '--phase-min', '1', '--progress', 'plain'];
   const whole = join(tmp, 'whole'), cut = join(tmp, 'cut');
-  assert.equal(spawnSync('node', [cli, ...args, '--out', whole], { encoding: 'utf8' }).status, 0);
-  const child = spawn('node', [cli, ...args, '--out', cut], { stdio: ['ignore', 'ignore', 'pipe'] });
+  assert.equal(runCli([...args, '--out', whole]).status, 0);
+  const child = spawnCli([...args, '--out', cut], { stdio: ['ignore', 'ignore', 'pipe'] });
   let err = '';
   let sent = false;
-  child.stderr.on('data', (d) => {
+  child.stderr!.on('data', (d) => {
     err += d;
     if (!sent && /epoch 2\/2 csg: \d+\/20 batches/.test(err)) { sent = true; child.kill('SIGINT'); }
   });
@@ -128,7 +126,7 @@ test('Ctrl-C mid-epoch saves a checkpoint; --resume finishes with the metrics of
   const snap = loadSnapshot(checkpointPath(cut, 'last'));
   assert.equal(snap.state.epoch, 1);
   assert.ok(snap.state.nextBatch > 0 && snap.state.nextBatch < 20);
-  const r = spawnSync('node', [cli, 'train', '--out', cut, '--resume', '--progress', 'none'], { encoding: 'utf8' });
+  const r = runCli(['train', '--out', cut, '--resume', '--progress', 'none']);
   assert.equal(r.status, 0, r.stderr);
   assert.deepEqual(strip(readMetrics(cut)).map((m) => ({ ...m })), strip(readMetrics(whole)));
   assert.ok(existsSync(checkpointPath(cut, 'best')) && statSync(checkpointPath(cut, 'best')).size > 0);

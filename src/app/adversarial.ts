@@ -239,7 +239,7 @@ export async function adversarialRun(o: AdversarialOptions): Promise<{ report: A
     }
 
     const report: AdversarialReport = {
-      run: o.run, checkpoint: run.checkpoint, checkpoint_key: checkpointKey, epoch: run.epoch, model: run.config.model, strategy: run.config.strategy,
+      run: o.run, checkpoint: run.checkpoint, checkpointKey, epoch: run.epoch, model: run.config.model, strategy: run.config.strategy,
       protocol: PROTOCOL,
       settings: {
         split, images: n, attacks, eps: epsList, l2_eps: attacks.includes('pgd-l2') ? l2Eps : [], detectors, fit_fraction: fitFraction, seed, adaptive_weights: assignment ? weights : [],

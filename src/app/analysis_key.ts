@@ -8,7 +8,7 @@ import { createHash } from 'node:crypto';
 import { checkpointPath } from '../csg/run_dir.js';
 import type { MiMatrixOptions } from '../metrics/mutual_info.js';
 import { DEFAULT_N_NEIGHBORS } from '../metrics/mi/estimator.js';
-import type { AnalysisKey, CheckpointKey } from '../csg/results.js';
+import { normalizeResultKeys, type AnalysisKey, type CheckpointKey } from '../csg/results.js';
 
 export type { AnalysisKey, CheckpointKey } from '../csg/results.js';
 
@@ -65,7 +65,7 @@ function fromAnotherRun(have: Partial<CheckpointKey>, want: CheckpointKey): stri
 
 /**
  * The one test of whether a result is current. `want` is what it must have been made from: a checkpoint key
- * (localization.json, adversarial.json: their `checkpoint_key`) or a whole analysis key (analysis.json: its
+ * (localization.json, adversarial.json: their `checkpointKey`) or a whole analysis key (analysis.json: its
  * `key`). `have` is the key the file records. Returns why `file` is not current, a sentence starting with the
  * file, or '' when it is.
  */
@@ -88,17 +88,17 @@ export function resultStaleness(file: string, have: Partial<CheckpointKey> | Ana
 
 const isAnalysisKey = (k: CheckpointKey | AnalysisKey): k is AnalysisKey => 'version' in k;
 
-/** The key a result file records: analysis.json's `key`, the others' `checkpoint_key`. */
+/** The key a result file records: analysis.json's `key`, the others' `checkpointKey`. */
 function recordedKey(json: unknown, want: CheckpointKey | AnalysisKey): Partial<CheckpointKey> | AnalysisKey | undefined {
   const o = json !== null && typeof json === 'object' ? (json as Record<string, any>) : {};
-  return isAnalysisKey(want) ? o.key : o.checkpoint_key;
+  return isAnalysisKey(want) ? o.key : o.checkpointKey;
 }
 
-/** A result file's JSON; null and why when it cannot be read ('' when there is no file). */
+/** A result file's JSON, older key names renamed (normalizeResultKeys); null and why when it cannot be read ('' when there is no file). */
 export function readResultJson(file: string): { json: unknown; why: string } {
   if (!existsSync(file)) return { json: null, why: '' };
   try {
-    return { json: JSON.parse(readFileSync(file, 'utf8')), why: '' };
+    return { json: normalizeResultKeys(JSON.parse(readFileSync(file, 'utf8'))), why: '' };
   } catch (e) {
     return { json: null, why: `${file} is not valid JSON (${(e as Error).message})` };
   }

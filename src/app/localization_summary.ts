@@ -29,8 +29,8 @@ export function readLocalizationSummary(runDir: string, checkpoint: CheckpointKe
     const v = (r.methods as Record<string, any>)[m];
     if (!v) continue;
     methods[m] = {
-      mean_iou: num(v.top30_iou?.overall?.meanIoU), hit_rate: num(v.top30_iou?.overall?.hitRate),
-      max_box_acc_v2: num(v.max_box_acc_v2?.overall?.maxBoxAccV2), pxap: num(v.pxap?.overall?.pxap),
+      mean_iou: num(v.top30Iou?.overall?.meanIoU), hit_rate: num(v.top30Iou?.overall?.hitRate),
+      max_box_acc_v2: num(v.maxBoxAccV2?.overall?.maxBoxAccV2), pxap: num(v.pxap?.overall?.pxap),
     };
   }
   return { summary: { file, split: r.settings!.split, images: r.settings!.images, epoch: r.epoch ?? NaN, methods }, why: '' };

@@ -4,7 +4,7 @@
 // STD model and GradMap's top filters; ActivMap's per-filter thresholds), then one that explains batch
 // by batch. Class maps are kept whole (N x H x W floats per method) for the set-level metrics; the
 // per-filter methods are scored a batch at a time (their maps would be N x K x H x W). On VOC Part the
-// class-map methods also get the pointing game per part (part_pointing, from the part masks).
+// class-map methods also get the pointing game per part (partPointing, from the part masks).
 //
 // Another dataset (LocalizeOptions.dataset, `--dataset`): a run is scored on any dataset with masks
 // whose images fit its model: the same channel count, the same number of classes with the same names
@@ -275,18 +275,18 @@ export async function localizeRun(o: LocalizeOptions): Promise<{ report: Localiz
     }
     const maps = classMaps.get(m)!;
     results[m] = {
-      top30_iou: new TopFractionIoU(maps, masks, shape).evaluate(labels, C),
-      max_box_acc_v2: new MaxBoxAccV2(maps, boxes, shape).evaluate(labels, C),
+      top30Iou: new TopFractionIoU(maps, masks, shape).evaluate(labels, C),
+      maxBoxAccV2: new MaxBoxAccV2(maps, boxes, shape).evaluate(labels, C),
       pxap: new PxAP(maps, masks, shape).evaluate(labels, C),
-      pointing_game: new PointingGame(maps, masks, shape).evaluate(labels, C),
-      energy_pointing_game: new EnergyPointingGame(maps, boxes, shape).evaluate(labels, C),
-      ...(parts ? { part_pointing: partPointing(maps, shape, { ...parts, offsets: parts.offsets.subarray(0, n + 1) }) } : {}),
+      pointingGame: new PointingGame(maps, masks, shape).evaluate(labels, C),
+      energyPointingGame: new EnergyPointingGame(maps, boxes, shape).evaluate(labels, C),
+      ...(parts ? { partPointing: partPointing(maps, shape, { ...parts, offsets: parts.offsets.subarray(0, n + 1) }) } : {}),
     };
   }
 
   const report: LocalizationReport = {
-    run: o.run, checkpoint: run.checkpoint, checkpoint_key: analysisKey(o.run, { checkpoint: o.checkpoint ?? 'last' }).checkpoint, epoch: run.epoch, strategy: run.config.strategy,
-    settings: { dataset: about, split, images: n, target, methods, height: H, width: W, gradmap_filters: Math.min(topN, model.numFilters),
+    run: o.run, checkpoint: run.checkpoint, checkpointKey: analysisKey(o.run, { checkpoint: o.checkpoint ?? 'last' }).checkpoint, epoch: run.epoch, strategy: run.config.strategy,
+    settings: { dataset: about, split, images: n, target, methods, height: H, width: W, gradmapFilters: Math.min(topN, model.numFilters),
       ...(attribution.length ? { attribution: Object.fromEntries(attribution.map(([m, e]) => [m, e.settings()])) } : {}),
       ...(o.layer !== undefined ? { layer: o.layer } : {}) },
     classes: ds.classNames, methods: results,

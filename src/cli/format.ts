@@ -4,8 +4,11 @@ import type { LocalizationReport } from '../csg/results.js';
 
 export { table, fmt } from '../report/table.js';
 
-/** A note the library passes up (its `log` option), on stderr so that --json output stays clean. */
-export const stderrNote = (line: string): void => { process.stderr.write(`note: ${line}\n`); };
+/** The CLI's one logger: a line on stderr, so that stdout (--json, tables) stays clean. */
+export const stderrLine = (line: string): void => { process.stderr.write(`${line}\n`); };
+
+/** A note the library passes up (its `log` option), marked as such. */
+export const stderrNote = (line: string): void => stderrLine(`note: ${line}`);
 
 export function formatEvaluation(e: { run: string; epoch: number; split: string; accuracy: number; density: number | null; n: number;
   classes: string[]; per_class_accuracy: number[]; confusion: number[][] }): string {
@@ -44,10 +47,10 @@ export function formatLocalization(r: LocalizationReport): string {
   const rows: (string | number)[][] = [];
   // The methods' figures are src/metrics' result objects, read by name.
   for (const [m, v] of Object.entries(r.methods) as [string, any][]) {
-    if (v?.top30_iou) {
+    if (v?.top30Iou) {
       const o = (k: string) => v[k].overall;
-      rows.push([m, o('top30_iou').meanIoU, o('top30_iou').hitRate, o('max_box_acc_v2').maxBoxAccV2, o('pxap').pxap,
-        o('pointing_game').hitRate, o('energy_pointing_game').energy]);
+      rows.push([m, o('top30Iou').meanIoU, o('top30Iou').hitRate, o('maxBoxAccV2').maxBoxAccV2, o('pxap').pxap,
+        o('pointingGame').hitRate, o('energyPointingGame').energy]);
     } else if (m === 'activmap') rows.push([m, v.overall.meanIoU, v.overall.successRate, '-', '-', '-', '-']);
     else if (m === 'gradmap') rows.push([m, v.overall.meanIoU, v.overall.hitRate, '-', '-', '-', '-']);
   }

@@ -6,6 +6,7 @@
 import { availableParallelism } from 'node:os';
 import type { DistributedEnv } from '../app/launch.js';
 import type { ProcessGroup } from '../torch/distributed.js';
+import { stderrLine } from './format.js';
 
 /** argv without `--name V` / `--name=V`. */
 export function withoutOption(argv: string[], name: string): string[] {
@@ -22,7 +23,7 @@ export function withoutOption(argv: string[], name: string): string[] {
 export async function launchTrain(nproc: number, threadsGiven: boolean): Promise<number> {
   const { launchLocal, masterPortOf } = await import('../app/launch.js');
   const { onStopSignals } = await import('./signals.js');
-  const log = (s: string) => process.stderr.write(s + '\n');
+  const log = stderrLine;
   const args = withoutOption(process.argv.slice(2), '--nproc');
   // As torchrun: the cores are split between the ranks unless --threads says how many each gets.
   if (!threadsGiven) args.push('--threads', String(Math.max(1, Math.floor(availableParallelism() / nproc))));
@@ -49,7 +50,7 @@ const PEER_LOST = /connection (closed|reset|refused)|closed by peer|(?<!-)\btime
  */
 export async function trainRank(env: DistributedEnv | null, timeoutS: number,
   body: (group: ProcessGroup | undefined, log: (s: string) => void) => Promise<void>): Promise<void> {
-  const log = (s: string) => process.stderr.write(s + '\n');
+  const log = stderrLine;
   if (!env) return body(undefined, log);
   const { initProcessGroup } = await import('../torch/distributed.js');
   const { PeerWatch } = await import('../app/peers.js');

@@ -8,6 +8,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { useNumThreads } from '../torch/threads.js';
 import { packageRoot } from '../util/paths.js';
+import { stderrLine } from './format.js';
 import * as train from './commands/train.js';
 import * as evalCommand from './commands/eval.js';
 import * as features from './commands/features.js';
@@ -43,7 +44,7 @@ program.hook('preAction', (_program, command) => {
 for (const c of COMMANDS) c.register(program);
 
 program.parseAsync(process.argv).catch((e: Error) => {
-  process.stderr.write(`csgnet: ${e.message}\n`);
-  if (process.env.CSGNET_DEBUG) process.stderr.write(`${e.stack}\n`);
+  stderrLine(`csgnet: ${e.message}`);
+  if (process.env.CSGNET_DEBUG) stderrLine(`${e.stack}`);
   process.exit(1);
 });

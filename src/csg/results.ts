@@ -2,8 +2,9 @@
 // report), localization.json (localize), adversarial.json (adversarial) and comparison.json (compare).
 // Their writers, the terminal formatting, the report and compare import these; types only (and two
 // name lists), so that reading a result costs no libtorch. Where they live: RunDir (run_dir.ts).
-// Key case: snake_case at the top levels; the metric objects inside localization.json keep the
-// camelCase their src/metrics classes return (meanIoU, hitRate), as files already written have them.
+// Key case: localization.json is camelCase throughout (as the src/metrics objects it holds); every result
+// file names its checkpoint key `checkpointKey`. Older files' snake_case keys are renamed when read
+// (normalizeResultKeys). analysis.json, comparison.json and the rest of adversarial.json are snake_case.
 import type { AttackName } from '../attack/names.js';
 import type { DetectorName } from '../detect/base.js';
 import type { Target } from '../explain/base.js';
@@ -76,19 +77,19 @@ export interface LocalizationReport {
   run: string;
   checkpoint: string;
   /** The checkpoint's key: compare and report show only a localization of the run's own checkpoint. */
-  checkpoint_key: CheckpointKey;
+  checkpointKey: CheckpointKey;
   epoch: number;
   strategy: string;
   settings: {
     dataset: LocalizedDatasetInfo; split: string; images: number; target: Target; methods: LocalizeMethod[];
-    height: number; width: number; gradmap_filters: number;
+    height: number; width: number; gradmapFilters: number;
     /** The input attributions' settings, per method used (saliency, ig, smoothgrad, occlusion). */
     attribution?: Record<string, Record<string, number | string>>;
     /** --layer, when given (the gradient- and score-weighted methods' target layer). */
     layer?: string;
   };
   classes: string[];
-  /** Per method: every metric overall and per class (class-map methods; on VOC Part also part_pointing,
+  /** Per method: every metric overall and per class (class-map methods; on VOC Part also partPointing,
    *  the pointing game per part), or its own protocol (ActivMap, GradMap). */
   methods: Partial<Record<LocalizeMethod, unknown>>;
 }
@@ -151,7 +152,7 @@ export interface TransferResult { fit: string; test: string; detectors: Partial<
 export interface AdversarialReport {
   run: string; checkpoint: string; epoch: number; model: string; strategy: string;
   /** The checkpoint attacked: compare and report show only results of the run's own checkpoint. */
-  checkpoint_key: CheckpointKey;
+  checkpointKey: CheckpointKey;
   protocol: string;
   settings: {
     split: string; images: number; attacks: AttackName[]; eps: number[]; l2_eps: number[]; detectors: DetectorName[]; fit_fraction: number; seed: number;
@@ -174,4 +175,26 @@ export interface ComparisonRow {
   localization: LocalizationSummary | null;
   /** From RUN/adversarial/adversarial.json (csgnet adversarial) when made from this run's last checkpoint, else null. */
   gate_auroc_pgd: number | null;
+}
+
+/**
+ * Keys older csgnets wrote, by the names they have now. Readers of result files get them renamed
+ * (normalizeResultKeys), so a file from before the rename reads as a new one. A renamed key is one line here.
+ */
+const RENAMED_KEYS: Readonly<Record<string, string>> = {
+  checkpoint_key: 'checkpointKey',
+  // localization.json
+  gradmap_filters: 'gradmapFilters', top30_iou: 'top30Iou', max_box_acc_v2: 'maxBoxAccV2', pointing_game: 'pointingGame',
+  energy_pointing_game: 'energyPointingGame', part_pointing: 'partPointing',
+};
+
+/** `json` with every key of RENAMED_KEYS renamed, at any depth (a new key present wins over its old name). */
+export function normalizeResultKeys(json: unknown): unknown {
+  if (Array.isArray(json)) return json.map(normalizeResultKeys);
+  if (json === null || typeof json !== 'object') return json;
+  const out: Record<string, unknown> = {};
+  const entries = Object.entries(json as Record<string, unknown>);
+  for (const [k, v] of entries) if (!(k in RENAMED_KEYS)) out[k] = normalizeResultKeys(v);
+  for (const [k, v] of entries) { const to = RENAMED_KEYS[k]; if (to && !(to in out)) out[to] = normalizeResultKeys(v); }
+  return out;
 }

@@ -15,6 +15,7 @@ import { CONFIG_FILE } from '../../csg/run_dir.js';
 import { DASHBOARD_DEFAULTS, SERVER_HOST } from '../defaults.js';
 import type { RunEvent } from '../../csg/events_log.js';
 import { ForbiddenPathError, resolveInside, runNameFromSegments } from './safe_path.js';
+import { resultStates } from './results.js';
 import { EVENTS_FILE, METRICS_FILE, REPORT_FILE, discoverRuns, filesInside, listRuns, nextProgress, recentEvents, summarizeRun, type Progress } from './runs.js';
 import { JsonlTail } from './tail.js';
 import { esc } from '../../report/html/escape.js';
@@ -197,7 +198,7 @@ async function followRun(stream: SSEStreamingApi, root: string, name: string, di
   let progress: Progress | null = null;
   for (const e of recentEvents(join(dir, EVENTS_FILE))) progress = nextProgress(progress, e);
   let summary = summarizeRun(root, name);
-  await send('hello', { run: summary, metrics: metrics.poll().lines, progress });
+  await send('hello', { run: summary, metrics: metrics.poll().lines, progress, results: resultStates(dir) });
   let ticks = 0, lastWrite = Date.now();
   while (!stream.aborted && !closing.aborted) {
     await pause(pollMs, closing);

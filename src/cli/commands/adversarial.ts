@@ -2,6 +2,7 @@
 import type { Command } from 'commander';
 import { addRunOptions, int, num, numList, progressOption, threadsOption } from '../options.js';
 import { ADVERSARIAL_DEFAULTS as D } from '../../app/defaults.js';
+import { stderrLine } from '../format.js';
 
 const list = (v: string) => v.split(',').map((s) => s.trim()).filter(Boolean);
 
@@ -34,7 +35,7 @@ export function register(program: Command): void {
       const { adversarialMarkdown } = await import('../../app/adversarial_report.js');
       const { countProgress } = await import('../progress.js');
       const { onStopSignals } = await import('../signals.js');
-      const log = (s: string) => process.stderr.write(s + '\n');
+      const log = stderrLine;
       let bar: ReturnType<typeof countProgress> | null = null;
       const stop = onStopSignals(log, { stopping: 'stopping after this batch; nothing is written and a rerun starts from scratch' });
       const r = await adversarialRun({

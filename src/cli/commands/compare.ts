@@ -1,6 +1,7 @@
 // `csgnet compare`: a table of runs (and sweep folders), optionally grouped over seeds.
 import type { Command } from 'commander';
 import { splitOption, threadsOption } from '../options.js';
+import { stderrLine } from '../format.js';
 
 export function register(program: Command): void {
   program.command('compare').description('compare runs: accuracy, density, MIS, mean specificity, gate/MI agreement; CSG-CAM and CAM localization of runs localized into RUN/localization')
@@ -11,7 +12,7 @@ export function register(program: Command): void {
     .addOption(threadsOption('intra-op threads of libtorch for runs not analysed yet (0 = every core, or OMP_NUM_THREADS when set)'))
     .action(async (runs: string[], o) => {
       const { compareRuns, expandRunDirs, formatComparison, writeComparison } = await import('../../app/compare.js');
-      const log = (s: string) => process.stderr.write(s + '\n');
+      const log = stderrLine;
       const dirs = expandRunDirs(runs, log);
       if (!dirs.length) throw new Error(`no finished runs in ${runs.join(', ')}`);
       const groupBy = o.groupBy !== undefined ? String(o.groupBy).split(',').map((k: string) => k.trim()).filter(Boolean) : null;

@@ -1,6 +1,7 @@
 // `csgnet demo`: trains STD and CSG ResNet-20 on Fashion-MNIST, evaluates and compares them.
 import type { Command } from 'commander';
 import { int, progressOption, threadsOption } from '../options.js';
+import { stderrLine } from '../format.js';
 
 export function register(program: Command): void {
   program.command('demo').description('the main job: train STD and CSG ResNet-20 on Fashion-MNIST, evaluate and compare them')
@@ -15,7 +16,7 @@ export function register(program: Command): void {
       const { formatComparison } = await import('../../app/compare.js');
       const { progressEvents } = await import('../progress.js');
       const { onStopSignals } = await import('../signals.js');
-      const log = (s: string) => process.stderr.write(s + '\n');
+      const log = stderrLine;
       const stop = onStopSignals(log);
       try {
         const r = await runDemo({ out: o.out, epochs: o.epochs, limit: o.limit, model: o.model, log, signal: stop.signal, events: progressEvents(o.progress, log) });

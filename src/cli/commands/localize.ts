@@ -4,6 +4,7 @@ import { addAttributionOptions, addRunOptions, attributionSettings, int, nameLis
 import { KNOWN_DATASETS } from '../../data/names.js';
 import { CLUTTER_DEFAULTS } from '../../data/cluttered.js';
 import { KNOWN_LOCALIZE_METHODS, LOCALIZE_DEFAULTS as D } from '../../app/defaults.js';
+import { stderrLine } from '../format.js';
 
 export function register(program: Command): void {
   addAttributionOptions(addRunOptions(program.command('localize').description('localization maps of a run (CAM, Grad-CAM, Grad-CAM++, CSG-CAM, ActivMap, GradMap; Score-CAM, XGrad-CAM, LayerCAM, EigenCAM, HiResCAM, Ablation-CAM, saliency, IG, SmoothGrad, occlusion on request) scored against masks -> DIR/localization.json, overlays.png'),
@@ -27,7 +28,7 @@ export function register(program: Command): void {
       if (given.length && !o.dataset) throw new Error(`--${given[0]!.replace(/[A-Z]/g, (c) => '-' + c.toLowerCase())} applies with --dataset NAME (the run's own dataset uses its own settings)`);
       const { localizeRun } = await import('../../app/localize.js');
       const { countProgress } = await import('../progress.js');
-      const log = (s: string) => process.stderr.write(s + '\n');
+      const log = stderrLine;
       let bar: ReturnType<typeof countProgress> | null = null;
       const dataset = o.dataset ? { name: o.dataset, root: o.dataRoot, imageSize: o.imageSize, canvas: o.canvas, distractors: o.distractors } : undefined;
       const { report, files } = await localizeRun({ run: o.run, checkpoint: o.checkpoint, split: o.split, limit: o.limit, dataset,

@@ -3,6 +3,7 @@ import type { Command } from 'commander';
 import { Option } from 'commander';
 import { int, splitOption, threadsOption } from '../options.js';
 import { REPORT_DEFAULTS as D } from '../../app/defaults.js';
+import { stderrLine } from '../format.js';
 
 export function register(program: Command): void {
   program.command('report').description('one self-contained HTML page of runs: configuration, curves, gate, MI, specificity, filter gallery, localization, adversarial, comparison')
@@ -23,7 +24,7 @@ export function register(program: Command): void {
       const { checkOutputFile } = await import('../../app/outputs.js');
       checkOutputFile('--out', o.out, { force: o.force, runs });
       const { writeReport } = await import('../../app/report.js');
-      const log = (s: string) => process.stderr.write(s + '\n');
+      const log = stderrLine;
       const r = await writeReport({ runs, out: o.out, checkpoint: o.checkpoint, split: o.split, analyze: o.analyze, analysisLimit: o.analysisLimit,
         gallery: o.gallery, galleryImages: o.galleryImages, filtersPerClass: o.filtersPerClass, imagesPerFilter: o.imagesPerFilter, title: o.title, log });
       for (const run of r.data.runs) for (const n of run.notes) log(`${run.name}: ${n}`);

@@ -3,6 +3,7 @@
 import type { Command } from 'commander';
 import { availableParallelism } from 'node:os';
 import { int, progressOption } from '../options.js';
+import { stderrLine } from '../format.js';
 
 export function register(program: Command): void {
   program.command('sweep').description('train a grid of settings times seeds (one run folder each, DIR/sweep.json); run again to resume')
@@ -20,7 +21,7 @@ export function register(program: Command): void {
       const { runSweep } = await import('../../app/sweep_run.js');
       const { onStopSignals } = await import('../signals.js');
       const { jobLine, overallLine, redrawnLines } = await import('../progress.js');
-      const log = (s: string) => process.stderr.write(s + '\n');
+      const log = stderrLine;
       const grid = o.grid !== undefined ? parseGrid(o.grid, presetOf(trainArgs)) : undefined;
       const seeds = o.seeds !== undefined ? parseSeeds(o.seeds) : undefined;
       const tty = o.progress === 'auto' && process.stderr.isTTY;

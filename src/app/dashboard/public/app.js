@@ -181,6 +181,7 @@ function selectRun(name) {
     $('#metrics tbody').replaceChildren();
     metrics.forEach(addMetricsRow);
     showSummary(d.run);
+    showResults(d.results ?? []);
     showProgress(d.progress, status === 'training');
     await drawChart();
   });
@@ -203,6 +204,19 @@ function selectRun(name) {
     $('#run-message').textContent = `${name} was removed from the runs folder.`;
     $('#progress').hidden = true;
   });
+}
+
+/**
+ * One line per result file of the run: current, or stale and why (compare and report recompute or skip it).
+ * @param {{ kind: string, file: string, current: boolean, why: string }[]} results
+ */
+function showResults(results) {
+  $('#results').replaceChildren(...results.map((r) => {
+    const li = document.createElement('li');
+    li.className = r.current ? 'result-current' : 'result-stale';
+    li.textContent = r.current ? `${r.kind}: current (${r.file})` : `${r.kind}: stale: ${r.why}`;
+    return li;
+  }));
 }
 
 function route() {
