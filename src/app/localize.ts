@@ -15,14 +15,11 @@
 // run's training statistics, as every split of every dataset is everywhere (csg/run.ts asTrained).
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import * as torch from '../torch/index.js';
-import type { Tensor } from '../torch/index.js';
-import { BatchLoader, CLUTTER_DEFAULTS, classFolderName, clutterCanvasRange, loadDataset, maskBox, type ImageDataset, type VocPartDataset } from '../data/index.js';
+import { CLUTTER_DEFAULTS, classFolderName, clutterCanvasRange, loadDataset, maskBox, type ImageDataset, type VocPartDataset } from '../data/index.js';
 import { asTrained, openRun, runDataset, type OpenRun } from '../csg/run.js';
 import { modelInfo } from '../models/registry.js';
-import {
-  ActivMap, Cam, CsgCam, FilterClassStats, GradCam, GradCamPlusPlus, GradMap, activationThresholds, type Explainer, type Target,
-} from '../explain/index.js';
+import type { Target } from '../explain/index.js';
+import { CLASS_MAP_METHODS, createExplainers, tensorBatches } from './explainers.js';
 import {
   ActivMapAccumulator, EnergyPointingGame, GradMapIoU, MaxBoxAccV2, PointingGame, PxAP, TopFractionIoU, byClass, partPointing,
 } from '../metrics/localization/index.js';
@@ -32,13 +29,13 @@ import { analysisKey } from './analysis_key.js';
 import { LOCALIZATION_FILE, LOCALIZATION_OVERLAYS, RunDir } from '../csg/run_dir.js';
 import { LOCALIZE_METHODS, type LocalizationReport, type LocalizeMethod, type LocalizedDatasetInfo } from '../csg/results.js';
 import { checkOutputDir, stagedWrite, writingOutput } from './outputs.js';
+import { FaithfulnessRun, type FaithfulnessRequest } from './faithfulness.js';
 
 import { LOCALIZE_DEFAULTS as D } from './defaults.js';
 
 export { LOCALIZE_METHODS, type LocalizationReport, type LocalizeMethod, type LocalizedDatasetInfo } from '../csg/results.js';
 /** What localize writes into its --out folder: an existing folder holding only these is replaced. */
 export const LOCALIZE_FILES = [LOCALIZATION_FILE, LOCALIZATION_OVERLAYS, 'maps', 'masks.npy', 'labels.npy'];
-const CLASS_MAP_METHODS: readonly LocalizeMethod[] = ['cam', 'gradcam', 'gradcampp', 'csgcam'];
 
 /** A dataset with masks other than the run's own (`csgnet localize --dataset`). */
 export interface LocalizeDataset {
@@ -75,6 +72,8 @@ export interface LocalizeOptions {
   log?: (line: string) => void;
   /** Called after each batch of the explaining pass. */
   progress?: (done: number, total: number) => void;
+  /** Also score the class-map methods' faithfulness (--metrics; default none: the overlap metrics alone). */
+  faithfulness?: FaithfulnessRequest;
 }
 
 /** The dataset's boxes, or each mask's tight box (x1, y1 inclusive) when the dataset has none. */
@@ -84,22 +83,6 @@ function boxesOf(ds: ImageDataset, n: number): Int32Array {
   const out = new Int32Array(4 * n);
   for (let i = 0; i < n; i++) out.set(maskBox(ds.masks!, h, w, i * h * w) ?? [0, 0, 0, 0], 4 * i);
   return out;
-}
-
-/** Every batch as tensors (x in the run's memory format, labels int64) with its first index. */
-function* tensorBatches(run: OpenRun, ds: ImageDataset, n: number, batchSize: number): Generator<{ x: Tensor; labels: Tensor; start: number; count: number }> {
-  const loader = new BatchLoader(ds, { batchSize, shuffle: false, limit: n });
-  let start = 0;
-  for (const b of loader.epoch(0)) {
-    const x = torch.keep(torch.fromTypedArray(b.x, b.shape).contiguous(run.config.memoryFormat));
-    const labels = torch.keep(torch.fromTypedArray(b.y, [b.y.length], { dtype: 'int64' }));
-    try {
-      yield { x, labels, start, count: b.y.length };
-    } finally {
-      x.dispose(); labels.dispose();
-    }
-    start += b.y.length;
-  }
 }
 
 const quote = (names: readonly string[]) => names.map((c) => `'${c}'`).join(', ');
@@ -191,27 +174,15 @@ export async function localizeRun(o: LocalizeOptions): Promise<{ report: Localiz
   const model = run.model;
   model.eval();
 
-  // Pass 1: what the whole set decides.
-  const needStats = methods.includes('gradmap') || (methods.includes('csgcam') && !run.gate);
-  const stats = needStats ? FilterClassStats.of(model, tensorBatches(run, ds, n, batchSize)) : null;
-  const thresholds = methods.includes('activmap') ? activationThresholds(model, tensorBatches(run, ds, n, batchSize)) : null;
-
-  const explainers = new Map<LocalizeMethod, Explainer>();
-  for (const m of methods) {
-    const opts = { target };
-    if (m === 'cam') explainers.set(m, new Cam(model, opts));
-    if (m === 'gradcam') explainers.set(m, new GradCam(model, opts));
-    if (m === 'gradcampp') explainers.set(m, new GradCamPlusPlus(model, opts));
-    if (m === 'csgcam') explainers.set(m, new CsgCam(model, run.gate ?? stats!.assignmentGate(), opts));
-    if (m === 'activmap') explainers.set(m, new ActivMap(model, opts));
-    if (m === 'gradmap') explainers.set(m, new GradMap(model, stats!.topFilters(Math.min(topN, model.numFilters)), opts));
-  }
+  // Pass 1 (inside createExplainers): what the whole set decides.
+  const { explainers, thresholds } = createExplainers(run, methods, () => tensorBatches(run, ds, n, batchSize), { target, gradMapFilters: topN });
 
   // Pass 2: explain and score.
   const classMaps = new Map<LocalizeMethod, Float32Array>();
   for (const m of methods) if (CLASS_MAP_METHODS.includes(m) || (m === 'gradmap' && o.saveMaps)) classMaps.set(m, new Float32Array(n * hw));
   const activ = thresholds ? new ActivMapAccumulator(model.numFilters, C, thresholds.toFloat64Array()) : null;
   const gradIoUs: number[] = [];
+  const faith = o.faithfulness?.metrics.length ? new FaithfulnessRun(o.faithfulness, H) : null;
   let done = 0;
   for (const b of tensorBatches(run, ds, n, batchSize)) {
     const bMasks = masks.subarray(b.start * hw, (b.start + b.count) * hw);
@@ -231,7 +202,10 @@ export async function localizeRun(o: LocalizeOptions): Promise<{ report: Localiz
             for (let f = 0; f < shape[1]; f++) s += maps[(i * shape[1] + f) * hw + p];
             keep[(b.start + i) * hw + p] = s / shape[1];
           }
-        } else classMaps.get(m)!.set(maps, b.start * hw);
+        } else {
+          classMaps.get(m)!.set(maps, b.start * hw);
+          faith?.add(m, model, b.x, e.maps, e.targets);
+        }
       } finally {
         e.maps.dispose(); e.targets.dispose(); e.filters?.dispose();
       }
@@ -256,12 +230,14 @@ export async function localizeRun(o: LocalizeOptions): Promise<{ report: Localiz
       pointing_game: new PointingGame(maps, masks, shape).evaluate(labels, C),
       energy_pointing_game: new EnergyPointingGame(maps, boxes, shape).evaluate(labels, C),
       ...(parts ? { part_pointing: partPointing(maps, shape, { ...parts, offsets: parts.offsets.subarray(0, n + 1) }) } : {}),
+      ...(faith ? { faithfulness: faith.summarize(m, labels, C) } : {}),
     };
   }
 
   const report: LocalizationReport = {
     run: o.run, checkpoint: run.checkpoint, checkpoint_key: analysisKey(o.run, { checkpoint: o.checkpoint ?? 'last' }).checkpoint, epoch: run.epoch, strategy: run.config.strategy,
-    settings: { dataset: about, split, images: n, target, methods, height: H, width: W, gradmap_filters: Math.min(topN, model.numFilters) },
+    settings: { dataset: about, split, images: n, target, methods, height: H, width: W, gradmap_filters: Math.min(topN, model.numFilters),
+      ...(faith ? { faithfulness: faith.settings } : {}) },
     classes: ds.classNames, methods: results,
   };
   const files = await writingOutput('--out', outDir, () => stagedWrite(outDir, async (dir) => {
