@@ -69,14 +69,18 @@ export interface LocalizedDatasetInfo {
   distractors: number | null;
 }
 
-/** localization.json. */
-export interface LocalizationReport {
+/** What localization.json and faithfulness.json say of the run and checkpoint they were computed from. */
+export interface ModelResultHeader {
   run: string;
   checkpoint: string;
-  /** The checkpoint's key: compare and report show only a localization of the run's own checkpoint. */
+  /** The checkpoint's key: compare and report show only results of the run's own checkpoint. */
   checkpoint_key: CheckpointKey;
   epoch: number;
   strategy: string;
+}
+
+/** localization.json. */
+export interface LocalizationReport extends ModelResultHeader {
   settings: {
     dataset: LocalizedDatasetInfo; split: string; images: number; target: Target; methods: LocalizeMethod[];
     height: number; width: number; gradmap_filters: number;
@@ -101,13 +105,7 @@ export interface FaithfulnessSettings {
 }
 
 /** faithfulness.json (`csgnet explain`): per class-map method, every figure's mean overall and per class. */
-export interface FaithfulnessReport {
-  run: string;
-  checkpoint: string;
-  /** The checkpoint's key: compare and report show only figures of the run's own checkpoint. */
-  checkpoint_key: CheckpointKey;
-  epoch: number;
-  strategy: string;
+export interface FaithfulnessReport extends ModelResultHeader {
   settings: {
     split: string; images: number; target: Target; methods: string[]; layer: string | null;
     height: number; width: number; faithfulness: FaithfulnessSettings;
