@@ -7,6 +7,7 @@ export * from './models/index.js';
 export * from './data/index.js';
 export * from './csg/index.js';
 export * from './metrics/index.js';
+export * from './metrics/faithfulness/index.js';
 export * from './explain/index.js';
 export * from './attack/index.js';
 export * from './export/index.js';

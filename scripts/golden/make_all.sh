@@ -15,6 +15,7 @@ SCRIPTS=(
   explain.py
   explain_attr.py
   explain_cam.py
+  faithfulness.py
   attacks.py
   detection.py
   detection_extra.py

@@ -10,6 +10,8 @@ import type { AnalysisResult, ComparisonRow } from '../csg/results.js';
 import { fmt, markdownTable, table } from '../report/table.js';
 import { writeFileAtomic } from '../util/atomic.js';
 import { readAdversarialSummary } from './adversarial_summary.js';
+import { readFaithfulnessSummary } from './faithfulness_summary.js';
+import type { FaithfulnessFigure } from '../metrics/faithfulness/names.js';
 import { readSweep, runState, sweepRunDirs } from './sweep.js';
 
 export type { ComparisonRow } from '../csg/results.js';
@@ -49,11 +51,13 @@ export async function compareRuns(dirs: string[], o: { log?: (s: string) => void
     }
     const loc = readLocalizationSummary(dir, key.checkpoint, opts.split!);
     if (loc.why) o.log?.(`${dir}: no localization figures: ${loc.why}`);
+    const faith = readFaithfulnessSummary(dir, key.checkpoint, opts.split!);
+    if (faith.why) o.log?.(`${dir}: no faithfulness figures: ${faith.why}`);
     const adv = readAdversarialSummary(dir, key.checkpoint);
     if (adv.why) o.log?.(`${dir}: no adversarial figures: ${adv.why}`);
     out.push({ run: dir, model: info.config.model, strategy: info.config.strategy, accuracy: a.accuracy, density: a.density, mis: a.mis,
       mean_specificity: a.mean_specificity, agreement: a.agreement, class_filter_accuracy: a.class_filter_accuracy.mean_balanced,
-      localization: loc.summary, gate_auroc_pgd: adv.summary?.auroc ?? null });
+      localization: loc.summary, gate_auroc_pgd: adv.summary?.auroc ?? null, faithfulness: faith.summary });
   }
   return out;
 }
@@ -75,6 +79,17 @@ function localizationColumns(m: typeof COMPARED_METHODS[number]): ComparisonColu
   return [figure('IoU', 'mean_iou'), figure('hit rate', 'hit_rate'), figure('MaxBoxAccV2', 'max_box_acc_v2'), figure('PxAP', 'pxap')];
 }
 
+/** Faithfulness columns of one method (csgnet explain, or localize --metrics): shown when some run has the figure. */
+function faithfulnessColumns(m: typeof COMPARED_METHODS[number]): ComparisonColumn[] {
+  const figure = (header: string, k: FaithfulnessFigure): ComparisonColumn => ({
+    header: `${METHOD_LABELS[m]} ${header}`,
+    cell: (r) => fmt(r.faithfulness?.methods[m]?.[k]),
+    shown: (rows) => rows.some((r) => r.faithfulness?.methods[m]?.[k] !== undefined),
+  });
+  return [figure('deletion AUC', 'deletionAuc'), figure('insertion AUC', 'insertionAuc'), figure('ROAD', 'roadCombined'),
+    figure('avg drop', 'averageDrop'), figure('increase', 'increaseInConfidence')];
+}
+
 export const COMPARISON_COLUMNS: ComparisonColumn[] = [
   { header: 'run', cell: (r) => r.run },
   { header: 'model', cell: (r) => r.model },
@@ -86,6 +101,7 @@ export const COMPARISON_COLUMNS: ComparisonColumn[] = [
   { header: 'gate/MI agreement', cell: (r) => fmt(r.agreement) },
   { header: 'class-filter bal. acc', cell: (r) => fmt(r.class_filter_accuracy) },
   ...COMPARED_METHODS.flatMap(localizationColumns),
+  ...COMPARED_METHODS.flatMap(faithfulnessColumns),
   { header: 'gate AUROC (PGD)', cell: (r) => fmt(r.gate_auroc_pgd), shown: (rows) => rows.some((r) => r.gate_auroc_pgd !== null) },
 ];
 

@@ -2,7 +2,8 @@
 // them in --help. Loads no libtorch (the CLI reads it at startup).
 import { ATTACK_NAMES } from '../attack/names.js';
 import { DETECTOR_NAMES } from '../detect/names.js';
-import { KNOWN_LOCALIZE_METHODS, LOCALIZE_METHODS } from '../csg/results.js';
+import { CLASS_MAP_METHODS, KNOWN_LOCALIZE_METHODS, LOCALIZE_METHODS, type LocalizeMethod } from '../csg/results.js';
+import { FAITHFULNESS_METRICS } from '../metrics/faithfulness/names.js';
 
 /** `csgnet adversarial` (src/app/adversarial.ts). */
 export const ADVERSARIAL_DEFAULTS = {
@@ -20,10 +21,14 @@ export const ADVERSARIAL_DEFAULTS = {
 } as const;
 
 /** `csgnet localize`'s default methods (src/app/localize.ts) and every method it knows. */
-export { KNOWN_LOCALIZE_METHODS, LOCALIZE_METHODS };
+export { CLASS_MAP_METHODS, KNOWN_LOCALIZE_METHODS, LOCALIZE_METHODS };
 
 /** `csgnet localize`. */
 export const LOCALIZE_DEFAULTS = { methods: LOCALIZE_METHODS, target: 'label', batchSize: 64, gradMapFilters: 30 } as const;
+
+/** `csgnet explain` (src/app/explain.ts): every faithfulness metric; the first 1000 images (ROAD solves 18
+ *  imputations per image). `localize --metrics` defaults to none (its output is the overlap metrics alone). */
+export const EXPLAIN_DEFAULTS = { methods: ['cam', 'gradcam', 'gradcampp', 'csgcam'] as readonly LocalizeMethod[], metrics: FAITHFULNESS_METRICS, target: 'label', batchSize: 64, limit: 1000 } as const;
 
 /** `csgnet report` (src/app/report.ts). */
 export const REPORT_DEFAULTS = { analysisLimit: 0, galleryImages: 2000, filtersPerClass: 8, imagesPerFilter: 8 } as const;

@@ -15,17 +15,11 @@
 // run's training statistics, as every split of every dataset is everywhere (csg/run.ts asTrained).
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import * as torch from '../torch/index.js';
-import type { Tensor } from '../torch/index.js';
-import { BatchLoader, CLUTTER_DEFAULTS, classFolderName, clutterCanvasRange, loadDataset, maskBox, type ImageDataset, type VocPartDataset } from '../data/index.js';
+import { CLUTTER_DEFAULTS, classFolderName, clutterCanvasRange, loadDataset, maskBox, type ImageDataset, type VocPartDataset } from '../data/index.js';
 import { asTrained, openRun, runDataset, type OpenRun } from '../csg/run.js';
 import { modelInfo } from '../models/registry.js';
-import {
-  AblationCam, ActivMap, Cam, CsgCam, EigenCam, FilterClassStats, GradCam, GradCamPlusPlus, GradMap, HiResCam, LayerCam, ScoreCam, XGradCam,
-  activationThresholds, createAttribution, InputAttribution, isAttributionMethod,
-  type AttributionSettings, type Explainer, type ExplainerOptions, type Target,
-} from '../explain/index.js';
-import { isLastFeatureMap, splitAt } from '../models/split.js';
+import { InputAttribution, type AttributionSettings, type Target } from '../explain/index.js';
+import { CLASS_MAP_METHODS, createExplainers, tensorBatches } from './explainers.js';
 import {
   ActivMapAccumulator, EnergyPointingGame, GradMapIoU, MaxBoxAccV2, PointingGame, PxAP, TopFractionIoU, byClass, partPointing,
 } from '../metrics/localization/index.js';
@@ -34,20 +28,15 @@ import { writeFileAtomic } from '../util/atomic.js';
 import { heatColor } from '../report/html/overlay.js';
 import { analysisKey } from './analysis_key.js';
 import { LOCALIZATION_FILE, LOCALIZATION_OVERLAYS, RunDir } from '../csg/run_dir.js';
-import { ATTRIBUTION_LOCALIZE_METHODS, CAM_FAMILY_METHODS, KNOWN_LOCALIZE_METHODS, type LocalizationReport, type LocalizeMethod, type LocalizedDatasetInfo } from '../csg/results.js';
+import { KNOWN_LOCALIZE_METHODS, type LocalizationReport, type LocalizeMethod, type LocalizedDatasetInfo } from '../csg/results.js';
 import { checkOutputDir, stagedWrite, writingOutput } from './outputs.js';
+import { FaithfulnessRun, type FaithfulnessRequest } from './faithfulness.js';
 
 import { LOCALIZE_DEFAULTS as D } from './defaults.js';
 
 export { LOCALIZE_METHODS, KNOWN_LOCALIZE_METHODS, type LocalizationReport, type LocalizeMethod, type LocalizedDatasetInfo } from '../csg/results.js';
 /** What localize writes into its --out folder: an existing folder holding only these is replaced. */
 export const LOCALIZE_FILES = [LOCALIZATION_FILE, LOCALIZATION_OVERLAYS, 'maps', 'masks.npy', 'labels.npy'];
-const CLASS_MAP_METHODS: readonly LocalizeMethod[] = ['cam', 'gradcam', 'gradcampp', 'csgcam', ...CAM_FAMILY_METHODS, ...ATTRIBUTION_LOCALIZE_METHODS];
-/** The methods that weigh the last layer's filters (the fc's or the gate's): no --layer for them. */
-const LAST_LAYER_METHODS: readonly LocalizeMethod[] = ['cam', 'csgcam', 'activmap', 'gradmap'];
-const CAM_FAMILY: Record<typeof CAM_FAMILY_METHODS[number], new (m: OpenRun['model'], o: ExplainerOptions) => Explainer> = {
-  scorecam: ScoreCam, xgradcam: XGradCam, layercam: LayerCam, eigencam: EigenCam, hirescam: HiResCam, ablationcam: AblationCam,
-};
 
 /** A dataset with masks other than the run's own (`csgnet localize --dataset`). */
 export interface LocalizeDataset {
@@ -88,6 +77,8 @@ export interface LocalizeOptions {
   log?: (line: string) => void;
   /** Called after each batch of the explaining pass. */
   progress?: (done: number, total: number) => void;
+  /** Also score the class-map methods' faithfulness (--metrics; default none: the overlap metrics alone). */
+  faithfulness?: FaithfulnessRequest;
 }
 
 /** The dataset's boxes, or each mask's tight box (x1, y1 inclusive) when the dataset has none. */
@@ -97,22 +88,6 @@ function boxesOf(ds: ImageDataset, n: number): Int32Array {
   const out = new Int32Array(4 * n);
   for (let i = 0; i < n; i++) out.set(maskBox(ds.masks!, h, w, i * h * w) ?? [0, 0, 0, 0], 4 * i);
   return out;
-}
-
-/** Every batch as tensors (x in the run's memory format, labels int64) with its first index. */
-function* tensorBatches(run: OpenRun, ds: ImageDataset, n: number, batchSize: number): Generator<{ x: Tensor; labels: Tensor; start: number; count: number }> {
-  const loader = new BatchLoader(ds, { batchSize, shuffle: false, limit: n });
-  let start = 0;
-  for (const b of loader.epoch(0)) {
-    const x = torch.keep(torch.fromTypedArray(b.x, b.shape).contiguous(run.config.memoryFormat));
-    const labels = torch.keep(torch.fromTypedArray(b.y, [b.y.length], { dtype: 'int64' }));
-    try {
-      yield { x, labels, start, count: b.y.length };
-    } finally {
-      x.dispose(); labels.dispose();
-    }
-    start += b.y.length;
-  }
 }
 
 const quote = (names: readonly string[]) => names.map((c) => `'${c}'`).join(', ');
@@ -203,32 +178,10 @@ export async function localizeRun(o: LocalizeOptions): Promise<{ report: Localiz
   const parts = (ds as VocPartDataset).parts;
   const model = run.model;
   model.eval();
-  if (o.layer !== undefined) {
-    let last: boolean;
-    try { last = isLastFeatureMap(model, splitAt(model, o.layer)); } catch (e) { throw new Error(`--layer: ${(e as Error).message}`); }
-    const bad = methods.filter((m) => LAST_LAYER_METHODS.includes(m));
-    if (!last && bad.length) throw new Error(`--layer ${o.layer}: ${bad.join(', ')} explain the last feature map only; leave them out of --methods or drop --layer`);
-    const input = methods.filter((m) => isAttributionMethod(m));
-    if (input.length) throw new Error(`--layer ${o.layer}: ${input.join(', ')} attribute to the input pixels, not a layer; run them without --layer`);
-  }
 
-  // The whole-set passes: each statistic only where a chosen method needs it.
-  const needStats = methods.includes('gradmap') || (methods.includes('csgcam') && !run.gate);
-  const stats = needStats ? FilterClassStats.of(model, tensorBatches(run, ds, n, batchSize)) : null;
-  const thresholds = methods.includes('activmap') ? activationThresholds(model, tensorBatches(run, ds, n, batchSize)) : null;
-
-  const explainers = new Map<LocalizeMethod, Explainer>();
-  for (const m of methods) {
-    const opts = { target, layer: o.layer };
-    if (m in CAM_FAMILY) explainers.set(m, new CAM_FAMILY[m as keyof typeof CAM_FAMILY](model, opts));
-    if (m === 'cam') explainers.set(m, new Cam(model, opts));
-    if (m === 'gradcam') explainers.set(m, new GradCam(model, opts));
-    if (m === 'gradcampp') explainers.set(m, new GradCamPlusPlus(model, opts));
-    if (m === 'csgcam') explainers.set(m, new CsgCam(model, run.gate ?? stats!.assignmentGate(), opts));
-    if (m === 'activmap') explainers.set(m, new ActivMap(model, opts));
-    if (m === 'gradmap') explainers.set(m, new GradMap(model, stats!.topFilters(Math.min(topN, model.numFilters)), opts));
-    if (isAttributionMethod(m)) explainers.set(m, createAttribution(m, model, { ...o.attribution, target }));
-  }
+  // The whole-set passes (inside createExplainers): each statistic only where a chosen method needs it.
+  const { explainers, thresholds } = createExplainers(run, methods, () => tensorBatches(run, ds, n, batchSize),
+    { target, layer: o.layer, gradMapFilters: topN, attribution: o.attribution });
 
   const attribution = [...explainers].flatMap(([m, e]) => (e instanceof InputAttribution ? [[m, e] as const] : []));
 
@@ -237,6 +190,7 @@ export async function localizeRun(o: LocalizeOptions): Promise<{ report: Localiz
   for (const m of methods) if (CLASS_MAP_METHODS.includes(m) || (m === 'gradmap' && o.saveMaps)) classMaps.set(m, new Float32Array(n * hw));
   const activ = thresholds ? new ActivMapAccumulator(model.numFilters, C, thresholds.toFloat64Array()) : null;
   const gradIoUs: number[] = [];
+  const faith = o.faithfulness?.metrics.length ? new FaithfulnessRun(o.faithfulness, H) : null;
   let done = 0;
   for (const b of tensorBatches(run, ds, n, batchSize)) {
     const bMasks = masks.subarray(b.start * hw, (b.start + b.count) * hw);
@@ -256,7 +210,10 @@ export async function localizeRun(o: LocalizeOptions): Promise<{ report: Localiz
             for (let f = 0; f < shape[1]; f++) s += maps[(i * shape[1] + f) * hw + p];
             keep[(b.start + i) * hw + p] = s / shape[1];
           }
-        } else classMaps.get(m)!.set(maps, b.start * hw);
+        } else {
+          classMaps.get(m)!.set(maps, b.start * hw);
+          faith?.add(m, model, b.x, e.maps, e.targets);
+        }
       } finally {
         e.maps.dispose(); e.targets.dispose(); e.filters?.dispose();
       }
@@ -278,9 +235,10 @@ export async function localizeRun(o: LocalizeOptions): Promise<{ report: Localiz
       top30Iou: new TopFractionIoU(maps, masks, shape).evaluate(labels, C),
       maxBoxAccV2: new MaxBoxAccV2(maps, boxes, shape).evaluate(labels, C),
       pxap: new PxAP(maps, masks, shape).evaluate(labels, C),
-      pointingGame: new PointingGame(maps, masks, shape).evaluate(labels, C),
-      energyPointingGame: new EnergyPointingGame(maps, boxes, shape).evaluate(labels, C),
-      ...(parts ? { partPointing: partPointing(maps, shape, { ...parts, offsets: parts.offsets.subarray(0, n + 1) }) } : {}),
+      pointing_game: new PointingGame(maps, masks, shape).evaluate(labels, C),
+      energy_pointing_game: new EnergyPointingGame(maps, boxes, shape).evaluate(labels, C),
+      ...(parts ? { part_pointing: partPointing(maps, shape, { ...parts, offsets: parts.offsets.subarray(0, n + 1) }) } : {}),
+      ...(faith ? { faithfulness: faith.summarize(m, labels, C) } : {}),
     };
   }
 
@@ -288,7 +246,8 @@ export async function localizeRun(o: LocalizeOptions): Promise<{ report: Localiz
     run: o.run, checkpoint: run.checkpoint, checkpointKey: analysisKey(o.run, { checkpoint: o.checkpoint ?? 'last' }).checkpoint, epoch: run.epoch, strategy: run.config.strategy,
     settings: { dataset: about, split, images: n, target, methods, height: H, width: W, gradmapFilters: Math.min(topN, model.numFilters),
       ...(attribution.length ? { attribution: Object.fromEntries(attribution.map(([m, e]) => [m, e.settings()])) } : {}),
-      ...(o.layer !== undefined ? { layer: o.layer } : {}) },
+      ...(o.layer !== undefined ? { layer: o.layer } : {}),
+      ...(faith ? { faithfulness: faith.settings } : {}) },
     classes: ds.classNames, methods: results,
   };
   const files = await writingOutput('--out', outDir, () => stagedWrite(outDir, async (dir) => {

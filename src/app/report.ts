@@ -8,7 +8,7 @@ import * as torch from '../torch/index.js';
 import { BatchLoader, subset, type ImageDataset } from '../data/index.js';
 import { openRun, runDataset, extractFeatures, type OpenRun } from '../csg/run.js';
 import { ADVERSARIAL_FILE, ADVERSARIAL_MARKDOWN, LOCALIZATION_FILE, LOCALIZATION_OVERLAYS, RunDir, readMetrics, readRunInfo } from '../csg/run_dir.js';
-import type { AnalysisResult, LocalizationReport } from '../csg/results.js';
+import type { AnalysisResult, FaithfulnessReport, LocalizationReport } from '../csg/results.js';
 import { gateAssignment } from '../metrics/analysis.js';
 import { writeFileAtomic } from '../util/atomic.js';
 import { packageRoot } from '../util/paths.js';
@@ -18,7 +18,7 @@ import { writingOutput } from './outputs.js';
 import { REPORT_DEFAULTS } from './defaults.js';
 import {
   dataUri, hstack, overlayRgb, renderReportHtml, vegaAssets,
-  type ReportAdversarial, type ReportData, type ReportGallery, type ReportLocalization, type ReportRun,
+  type ReportAdversarial, type ReportData, type ReportFaithfulness, type ReportGallery, type ReportLocalization, type ReportRun,
 } from '../report/html/index.js';
 
 export interface ReportOptions {
@@ -183,6 +183,11 @@ function localizationOf(rd: RunDir, notes: string[], want: CheckpointKey | null)
   return null;
 }
 
+function faithfulnessOf(rd: RunDir, notes: string[], want: CheckpointKey | null): ReportFaithfulness | null {
+  const json = ownResult<FaithfulnessReport>(rd.faithfulnessFile, want, notes);
+  return json ? { file: rd.faithfulnessFile, json } : null;
+}
+
 function adversarialOf(rd: RunDir, notes: string[], want: CheckpointKey | null): ReportAdversarial | null {
   // Shown from adversarial.json (it carries the checkpoint key); adversarial.md is its text rendering.
   const file = rd.adversarialFile, md = join(rd.adversarialDir, ADVERSARIAL_MARKDOWN);
@@ -233,7 +238,8 @@ export async function gatherRun(dir: string, o: Omit<ReportOptions, 'runs' | 'ou
   const out: ReportRun = {
     name: dir, config, model: info.config.model, strategy: info.config.strategy, dataset: info.dataset.name, classes: info.dataset.classes,
     checkpoint: run ? { file: run.checkpoint, epoch: run.epoch } : null, metrics, analysis, gate: run?.gate ? run.gate.toArray() : null,
-    gallery, localization: localizationOf(rd, notes, want), adversarial: adversarialOf(rd, notes, want), notes,
+    gallery, localization: localizationOf(rd, notes, want), adversarial: adversarialOf(rd, notes, want),
+    faithfulness: faithfulnessOf(rd, notes, want), notes,
   };
   if (run) disposeRun(run);
   return out;

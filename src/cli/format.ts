@@ -1,6 +1,7 @@
 // What the terminal shows for eval, gate and info.
 import { table, fmt } from '../report/table.js';
-import type { LocalizationReport } from '../csg/results.js';
+import type { FaithfulnessReport, LocalizationReport } from '../csg/results.js';
+import { FAITHFULNESS_FIGURES, type FaithfulnessFigure, type FaithfulnessSummary } from '../metrics/faithfulness/names.js';
 
 export { table, fmt } from '../report/table.js';
 
@@ -55,6 +56,19 @@ export function formatLocalization(r: LocalizationReport): string {
     else if (m === 'gradmap') rows.push([m, v.overall.meanIoU, v.overall.hitRate, '-', '-', '-', '-']);
   }
   const of = r.settings.dataset && !r.settings.dataset.own ? ` of ${r.settings.dataset.name}` : '';
+  const faith = Object.entries(r.methods).flatMap(([m, v]: [string, any]) => (v?.faithfulness ? [[m, v.faithfulness.overall] as const] : []));
   return `${r.run} (${r.settings.images} ${r.settings.split} images${of})\n` +
-    table(['method', 'mean IoU', 'hit rate', 'MaxBoxAccV2', 'PxAP', 'pointing', 'energy'], rows);
+    table(['method', 'mean IoU', 'hit rate', 'MaxBoxAccV2', 'PxAP', 'pointing', 'energy'], rows) +
+    (faith.length ? '\n' + faithfulnessTable(faith) : '');
+}
+
+/** Method x faithfulness figure (overall means), the figures some method has. */
+function faithfulnessTable(methods: readonly (readonly [string, FaithfulnessSummary])[]): string {
+  const figures = (Object.keys(FAITHFULNESS_FIGURES) as FaithfulnessFigure[]).filter((k) => methods.some(([, s]) => s[k] !== undefined));
+  return table(['method', ...figures], methods.map(([m, s]) => [m, ...figures.map((k) => s[k] ?? '-')]));
+}
+
+export function formatFaithfulness(r: FaithfulnessReport): string {
+  return `${r.run} (${r.settings.images} ${r.settings.split} images, maps for the ${r.settings.target} class)\n` +
+    faithfulnessTable(Object.entries(r.methods).map(([m, v]) => [m, v.overall] as const));
 }

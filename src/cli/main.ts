@@ -27,9 +27,10 @@ import * as adversarial from './commands/adversarial.js';
 import * as exportCommand from './commands/export.js';
 import * as explore from './commands/explore.js';
 import * as sweep from './commands/sweep.js';
+import * as explain from './commands/explain.js';
 
 const COMMANDS: { register(program: Command): void }[] = [
-  train, evalCommand, features, gate, bench, demo, analyze, localize, mis, compare, report, data, dashboard, info, adversarial, exportCommand, explore, sweep,
+  train, evalCommand, features, gate, bench, demo, analyze, localize, explain, mis, compare, report, data, dashboard, info, adversarial, exportCommand, explore, sweep,
 ];
 
 const program = new Command();

@@ -1,5 +1,6 @@
 // The JSON files csgnet writes about a run, as types, defined once: analysis.json (analyze, compare,
-// report), localization.json (localize), adversarial.json (adversarial) and comparison.json (compare).
+// report), localization.json (localize), faithfulness.json (explain), adversarial.json (adversarial) and
+// comparison.json (compare).
 // Their writers, the terminal formatting, the report and compare import these; types only (and two
 // name lists), so that reading a result costs no libtorch. Where they live: RunDir (run_dir.ts).
 // Key case: localization.json is camelCase throughout (as the src/metrics objects it holds); every result
@@ -8,6 +9,8 @@
 import type { AttackName } from '../attack/names.js';
 import type { DetectorName } from '../detect/base.js';
 import type { Target } from '../explain/base.js';
+import type { ByClass } from '../metrics/localization/per_class.js';
+import type { FaithfulnessMetric, FaithfulnessSummary } from '../metrics/faithfulness/names.js';
 
 /** The checkpoint a result was computed from: its path (relative to the run folder, absolute when outside it),
  *  size and SHA-256, and the run folder's real path (absent in results of older csgnets). */
@@ -61,6 +64,8 @@ export const ATTRIBUTION_LOCALIZE_METHODS = ['saliency', 'ig', 'smoothgrad', 'oc
 /** Every method `localize --methods` knows. */
 export const KNOWN_LOCALIZE_METHODS = [...LOCALIZE_METHODS, ...CAM_FAMILY_METHODS, ...ATTRIBUTION_LOCALIZE_METHODS] as const;
 export type LocalizeMethod = typeof KNOWN_LOCALIZE_METHODS[number];
+/** The methods whose maps are one class map per image [N, H, W] (scored by the set-level and faithfulness metrics). */
+export const CLASS_MAP_METHODS: readonly LocalizeMethod[] = ['cam', 'gradcam', 'gradcampp', 'csgcam', ...CAM_FAMILY_METHODS, ...ATTRIBUTION_LOCALIZE_METHODS];
 
 /** Which images were scored, as localization.json records it. */
 export interface LocalizedDatasetInfo {
@@ -72,14 +77,18 @@ export interface LocalizedDatasetInfo {
   distractors: number | null;
 }
 
-/** localization.json. */
-export interface LocalizationReport {
+/** What localization.json and faithfulness.json say of the run and checkpoint they were computed from. */
+export interface ModelResultHeader {
   run: string;
   checkpoint: string;
   /** The checkpoint's key: compare and report show only a localization of the run's own checkpoint. */
   checkpointKey: CheckpointKey;
   epoch: number;
   strategy: string;
+}
+
+/** localization.json. */
+export interface LocalizationReport extends ModelResultHeader {
   settings: {
     dataset: LocalizedDatasetInfo; split: string; images: number; target: Target; methods: LocalizeMethod[];
     height: number; width: number; gradmapFilters: number;
@@ -87,11 +96,42 @@ export interface LocalizationReport {
     attribution?: Record<string, Record<string, number | string>>;
     /** --layer, when given (the gradient- and score-weighted methods' target layer). */
     layer?: string;
+    /** With `localize --metrics`: the faithfulness metrics and their settings (absent otherwise). */
+    faithfulness?: FaithfulnessSettings;
   };
   classes: string[];
   /** Per method: every metric overall and per class (class-map methods; on VOC Part also partPointing,
-   *  the pointing game per part), or its own protocol (ActivMap, GradMap). */
+   *  the pointing game per part; with --metrics also `faithfulness`, a ByClass<FaithfulnessSummary>), or its
+   *  own protocol (ActivMap, GradMap). */
   methods: Partial<Record<LocalizeMethod, unknown>>;
+}
+
+/** How the faithfulness figures were computed (faithfulness.json, and localization.json with --metrics). */
+export interface FaithfulnessSettings {
+  metrics: FaithfulnessMetric[];
+  deletion: { baseline: string; steps: number } | null;
+  insertion: { baseline: string; steps: number } | null;
+  road: { percentiles: number[]; noise: number } | null;
+  /** torch.manualSeed before the first batch (ROAD's noise). */
+  seed: number;
+}
+
+/** faithfulness.json (`csgnet explain`): per class-map method, every figure's mean overall and per class. */
+export interface FaithfulnessReport extends ModelResultHeader {
+  settings: {
+    split: string; images: number; target: Target; methods: string[]; layer: string | null;
+    height: number; width: number; faithfulness: FaithfulnessSettings;
+  };
+  classes: string[];
+  methods: Record<string, ByClass<FaithfulnessSummary>>;
+}
+
+/** What compare shows of the faithfulness figures: from faithfulness.json, else localization.json's. */
+export interface FaithfulnessCompared {
+  file: string;
+  split: string;
+  images: number;
+  methods: Partial<Record<ComparedMethod, FaithfulnessSummary>>;
 }
 
 /** The class-map methods compare shows, in column order (the paper's CSG-CAM first, then its baseline). */
@@ -175,6 +215,9 @@ export interface ComparisonRow {
   localization: LocalizationSummary | null;
   /** From RUN/adversarial/adversarial.json (csgnet adversarial) when made from this run's last checkpoint, else null. */
   gate_auroc_pgd: number | null;
+  /** Faithfulness figures (RUN/faithfulness/faithfulness.json, else RUN/localization/localization.json with them)
+   *  when current (this split, the last checkpoint), else null; absent in comparison.json of older csgnets. */
+  faithfulness?: FaithfulnessCompared | null;
 }
 
 /**

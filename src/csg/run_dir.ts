@@ -39,11 +39,14 @@ export const ANALYSIS_DIR = 'analysis';
 export const LOCALIZATION_DIR = 'localization';
 /** adversarial's default output folder (adversarial.json, adversarial.md, figures), where compare and report look. */
 export const ADVERSARIAL_DIR = 'adversarial';
+/** explain's default output folder (faithfulness.json, maps/), where compare and report look. */
+export const FAITHFULNESS_DIR = 'faithfulness';
 /** What each command writes into its output folder (the run's own or --out). */
 export const ANALYSIS_FILE = 'analysis.json';
 export const LOCALIZATION_FILE = 'localization.json';
 export const LOCALIZATION_OVERLAYS = 'overlays.png';
 export const ADVERSARIAL_FILE = 'adversarial.json';
+export const FAITHFULNESS_FILE = 'faithfulness.json';
 export const ADVERSARIAL_MARKDOWN = 'adversarial.md';
 export const COMPARISON_FILE = 'comparison.json';
 export const COMPARISON_MARKDOWN = 'comparison.md';
@@ -93,6 +96,8 @@ export class RunDir {
   get olderLocalizationDir(): string { return this.analysisDir; }
   get adversarialDir(): string { return join(this.dir, ADVERSARIAL_DIR); }
   get adversarialFile(): string { return join(this.adversarialDir, ADVERSARIAL_FILE); }
+  get faithfulnessDir(): string { return join(this.dir, FAITHFULNESS_DIR); }
+  get faithfulnessFile(): string { return join(this.faithfulnessDir, FAITHFULNESS_FILE); }
   get reportFile(): string { return join(this.dir, REPORT_FILE); }
   checkpoint(which: 'last' | 'best' | string): string { return checkpointPath(this.dir, which); }
 

@@ -5,6 +5,7 @@ import { KNOWN_DATASETS } from '../../data/names.js';
 import { CLUTTER_DEFAULTS } from '../../data/cluttered.js';
 import { KNOWN_LOCALIZE_METHODS, LOCALIZE_DEFAULTS as D } from '../../app/defaults.js';
 import { stderrLine } from '../format.js';
+import { FAITHFULNESS_METRICS } from '../../metrics/faithfulness/names.js';
 
 export function register(program: Command): void {
   addAttributionOptions(addRunOptions(program.command('localize').description('localization maps of a run (CAM, Grad-CAM, Grad-CAM++, CSG-CAM, ActivMap, GradMap; Score-CAM, XGrad-CAM, LayerCAM, EigenCAM, HiResCAM, Ablation-CAM, saliency, IG, SmoothGrad, occlusion on request) scored against masks -> DIR/localization.json, overlays.png'),
@@ -21,6 +22,7 @@ export function register(program: Command): void {
     .option('--batch <n>', 'images per batch', int(1), D.batchSize)
     .option('--gradmap-filters <n>', "GradMap's filters per class", int(1), D.gradMapFilters)
     .option('--save-maps', 'also write maps/<method>.npy [N, H, W], masks.npy and labels.npy')
+    .option('--metrics <list>', 'also score the class-map methods by these faithfulness metrics (default none)', nameList(FAITHFULNESS_METRICS))
     .addOption(progressOption())
     .addOption(threadsOption())
     .action(async (o) => {
@@ -34,6 +36,7 @@ export function register(program: Command): void {
       const { report, files } = await localizeRun({ run: o.run, checkpoint: o.checkpoint, split: o.split, limit: o.limit, dataset,
         methods: o.methods, target: o.target, layer: o.layer, batchSize: o.batch,
         gradMapFilters: o.gradmapFilters, attribution: attributionSettings(o), saveMaps: !!o.saveMaps, out: o.out, log,
+        faithfulness: o.metrics ? { metrics: o.metrics } : undefined,
         progress: (done, total) => { bar ??= countProgress(o.progress, 'localize', total, log); bar.update(done); } });
       (bar as ReturnType<typeof countProgress> | null)?.stop();
       const { formatLocalization } = await import('../format.js');

@@ -7,7 +7,7 @@ import { barSpec, type TopLevelSpec } from '../specs.js';
 import { adversarialRocCurves, adversarialTables } from '../adversarial_tables.js';
 import { comparisonSpecs, rocSpecs, trainingCurveSpecs, type TitledSpec } from './charts.js';
 import { esc, jsonForScript, num } from './escape.js';
-import type { ReportAssets, ReportData, ReportGallery, ReportLocalization, ReportRun } from './types.js';
+import type { ReportAssets, ReportData, ReportFaithfulness, ReportGallery, ReportLocalization, ReportRun } from './types.js';
 import type { LocalizationReport } from '../../csg/results.js';
 
 /** Collects the page's specs; each chart is a placeholder the page script fills. */
@@ -138,6 +138,16 @@ function localizationSection(l: ReportLocalization | null, id: string): string {
     (l.overlays ? `<p>Rows: image, mask, then each class-map method's map.</p><img class="overlays" src="${l.overlays}" alt="localization overlays">` : ''));
 }
 
+function faithfulnessSection(f: ReportFaithfulness | null | undefined, id: string): string {
+  if (!f) return '';
+  const s = f.json.settings;
+  const rows = Object.entries(f.json.methods ?? {}).map(([m, v]) => [esc(m), Object.entries(v?.overall ?? {}).filter(([, x]) => finite(x)).map(([k, x]) => `${esc(k)} ${num(x)}`).join(' &middot; ')]);
+  return section(id, 'Faithfulness',
+    `<p>${esc(f.file)}: ${esc(s?.images ?? '?')} images of the ${esc(s?.split ?? '?')} split, maps for the ${esc(s?.target ?? '?')} class ` +
+    '(deletion AUC: lower is better; insertion AUC, ROAD combined, increase in confidence: higher; average drop: lower).</p>' +
+    (rows.length ? table(['method', 'overall'], rows) : missing('faithfulness.json holds no figures.')));
+}
+
 function adversarialSection(run: ReportRun, id: string, charts: Charts): string {
   const a = run.adversarial;
   if (!a) return '';
@@ -176,7 +186,7 @@ function runBlock(run: ReportRun, index: number, charts: Charts): string {
   return `<section class="run" id="${base}"><h2>${esc(run.name)} <span class="dim">${esc(run.model)} &middot; ${esc(run.strategy)} &middot; ${esc(run.dataset)}</span></h2>${notes}` +
     configSection(run, ids('config')) + curvesSection(run, ids('curves'), charts) + analysisSections(run, ids, charts) +
     gallerySection(run.gallery, ids('gallery')) + localizationSection(run.localization, ids('localization')) +
-    adversarialSection(run, ids('adversarial'), charts) + '</section>';
+    faithfulnessSection(run.faithfulness, ids('faithfulness')) + adversarialSection(run, ids('adversarial'), charts) + '</section>';
 }
 
 const CSS = `

@@ -1,7 +1,7 @@
 // What the HTML report is made from: plain data a caller gathers (src/app/report.ts reads run folders
 // and computes what is missing); the page builder only formats it.
 import type { EpochMetrics } from '../../csg/run_dir.js';
-import type { AdversarialReport, AnalysisResult, LocalizationReport } from '../../csg/results.js';
+import type { AdversarialReport, AnalysisResult, FaithfulnessReport, LocalizationReport } from '../../csg/results.js';
 
 /** One image of a filter's gallery. */
 export interface GalleryImage {
@@ -43,6 +43,12 @@ export interface ReportLocalization {
   overlays: string | null;
 }
 
+export interface ReportFaithfulness {
+  /** The faithfulness.json shown (csgnet explain). */
+  file: string;
+  json: FaithfulnessReport;
+}
+
 export interface ReportAdversarial {
   /** The adversarial.json shown. */
   file: string;
@@ -68,6 +74,8 @@ export interface ReportRun {
   gallery: ReportGallery | null;
   localization: ReportLocalization | null;
   adversarial: ReportAdversarial | null;
+  /** RUN/faithfulness/faithfulness.json of this checkpoint (absent in data of older csgnets). */
+  faithfulness?: ReportFaithfulness | null;
   /** What is missing or was recomputed, and why. */
   notes: string[];
 }
