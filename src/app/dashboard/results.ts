@@ -1,4 +1,5 @@
-// What the dashboard says of a run's result files (analysis.json, localization.json, adversarial.json):
+// What the dashboard says of a run's result files (analysis.json, localization.json, faithfulness.json,
+// adversarial.json):
 // current or stale, and why, decided by the one freshness test (resultStaleness) that compare and
 // report use. Read once per opened run: it hashes the last checkpoint.
 import { existsSync, lstatSync } from 'node:fs';
@@ -7,7 +8,7 @@ import { RunDir } from '../../csg/run_dir.js';
 import type { AnalysisKey, CheckpointKey } from '../../csg/results.js';
 import { analysisKey, readResultJson, resultStaleness } from '../analysis_key.js';
 
-export type ResultKind = 'analysis' | 'localization' | 'adversarial';
+export type ResultKind = 'analysis' | 'localization' | 'faithfulness' | 'adversarial';
 
 export interface ResultState {
   kind: ResultKind;
@@ -21,7 +22,8 @@ export interface ResultState {
 /** Each result file present in run folder `dir` (symlinks skipped: the dashboard reads only inside the root). */
 export function resultStates(dir: string): ResultState[] {
   const rd = new RunDir(dir, '--runs');
-  const files: [ResultKind, string][] = [['analysis', rd.analysisFile], ['localization', rd.localizationFile], ['adversarial', rd.adversarialFile]];
+  const files: [ResultKind, string][] = [['analysis', rd.analysisFile], ['localization', rd.localizationFile],
+    ['faithfulness', rd.faithfulnessFile], ['adversarial', rd.adversarialFile]];
   const present = files.filter(([, f]) => existsSync(f) && !lstatSync(f).isSymbolicLink());
   if (!present.length) return [];
   let want: CheckpointKey | null = null, noCheckpoint = '';
