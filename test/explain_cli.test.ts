@@ -44,7 +44,7 @@ test('explain: bad input is refused by flag before any work', () => {
   assert.match(metric.stderr, /--metrics/);
   const layer = csgnet(['explain', '--run', run, '--methods', 'cam', '--metrics', 'confidence', '--layer', 'layer1', '--limit', '2', '--out', join(tmp, 'l')]);
   assert.notEqual(layer.status, 0);
-  assert.match(layer.stderr, /--layer layer1: method 'cam' does not take a target layer/);
+  assert.match(layer.stderr, /--layer layer1: cam explain the last feature map only/);
 });
 
 test('localize --metrics adds faithfulness beside the overlap metrics; without it localization.json has none', () => {

@@ -235,9 +235,9 @@ export async function localizeRun(o: LocalizeOptions): Promise<{ report: Localiz
       top30Iou: new TopFractionIoU(maps, masks, shape).evaluate(labels, C),
       maxBoxAccV2: new MaxBoxAccV2(maps, boxes, shape).evaluate(labels, C),
       pxap: new PxAP(maps, masks, shape).evaluate(labels, C),
-      pointing_game: new PointingGame(maps, masks, shape).evaluate(labels, C),
-      energy_pointing_game: new EnergyPointingGame(maps, boxes, shape).evaluate(labels, C),
-      ...(parts ? { part_pointing: partPointing(maps, shape, { ...parts, offsets: parts.offsets.subarray(0, n + 1) }) } : {}),
+      pointingGame: new PointingGame(maps, masks, shape).evaluate(labels, C),
+      energyPointingGame: new EnergyPointingGame(maps, boxes, shape).evaluate(labels, C),
+      ...(parts ? { partPointing: partPointing(maps, shape, { ...parts, offsets: parts.offsets.subarray(0, n + 1) }) } : {}),
       ...(faith ? { faithfulness: faith.summarize(m, labels, C) } : {}),
     };
   }
