@@ -229,7 +229,7 @@ test('bad input is refused with a clear message', () => {
   assert.throws(() => new PGDL2(model, { eps: 0.01, startNoise: T.pgdl2_start! }).perturb(x, labels), /startNoise must lie in the L2 ball/);
   assert.throws(() => new BIM(model, { startNoise: T.pgd_start! }), /bim: startNoise is not supported/);
   assert.throws(() => new CW(model, { loss: (_x, logits) => logits.sum() }), /cw: the loss option is not supported/);
-  assert.throws(() => createAttack('deepfool' as AttackName, model, {}), /unknown attack 'deepfool'; one of fgsm, bim, pgd, pgd-l2, cw/);
+  assert.throws(() => createAttack('nope' as AttackName, model, {}), /unknown attack 'nope'; one of fgsm, bim, pgd, pgd-l2, cw, deepfool/);
   model.backbone.train();
   try { assert.throws(() => f.perturb(x, labels), /training mode; call model.eval\(\)/); } finally { model.backbone.eval(); }
 });

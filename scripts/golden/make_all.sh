@@ -3,7 +3,7 @@
 set -euo pipefail
 cd "$(dirname "$0")"
 PY=${CSGNET_PYTHON:-/usr/bin/python3}
-for s in ops.py nn_models.py optim.py mutual_info.py analysis.py csg_step.py localization.py explain.py attacks.py detection.py stats.py; do
+for s in ops.py nn_models.py optim.py mutual_info.py analysis.py csg_step.py localization.py explain.py attacks.py attacks_extra.py detection.py stats.py; do
   echo "== $s" >&2
   "$PY" "$s"
 done
