@@ -161,7 +161,8 @@ test('the detectors\' statistics come from the images the run trained on (its --
 
 test('adversarial refuses bad flags and a missing run by name', async () => {
   const base = { run: csgRun, limit: 8, out: join(tmp, 'bad') };
-  await assert.rejects(adversarialRun({ ...base, attacks: ['fgsm', 'deepfool'] }), /--attacks: unknown name 'deepfool' \(known: fgsm, bim, pgd, pgd-l2, cw\)/);
+  await assert.rejects(adversarialRun({ ...base, attacks: ['fgsm', 'nope'] }),
+    /--attacks: unknown name 'nope' \(known: fgsm, bim, pgd, pgd-l2, cw, deepfool, apgd-ce, apgd-dlr, apgd-t, square, autoattack\)/);
   await assert.rejects(adversarialRun({ ...base, detectors: ['gate', 'lid'] }), /--detectors: unknown name 'lid'/);
   await assert.rejects(adversarialRun({ ...base, eps: [0.1, 0] }), /--eps: every value must be > 0 and <= 1, got 0/);
   await assert.rejects(adversarialRun({ ...base, eps: [-0.1] }), /--eps: every value must be > 0 and <= 1, got -0.1/);
