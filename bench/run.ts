@@ -100,6 +100,18 @@ async function camBench(): Promise<object[]> {
   });
 }
 
+/** APGD-CE against torchattacks' own APGD (extracted from the mirror at run time; CSGNET_TORCHATTACKS names a checkout). */
+async function apgdBench(): Promise<object> {
+  const images = Number(process.env.BENCH_APGD_IMAGES ?? 128), batch = 128, steps = 10, eps = 0.1;
+  const { benchApgd } = await import('../src/bench/attack.js');
+  const ours = benchApgd({ images, batch, steps, eps, input: [1, 28, 28], threads });
+  const ref = jsonLines(run(PY, [join(root, 'bench', 'torchattacks_apgd.py'), '--images', String(images), '--batch', String(batch),
+    '--steps', String(steps), '--eps', String(eps), '--input', '1x28x28', '--threads', String(threads)]))[0];
+  // > 1 means csgnet's APGD attacks more images per second than torchattacks' on the same PyTorch machine.
+  return { bench: 'apgd', steps, eps, images, batch, input: '1x28x28', threads, csgnet_images_per_s: ours.images_per_s,
+    torchattacks_images_per_s: ref.images_per_s, torchattacks_version: ref.version, speedup_vs_torchattacks: ours.images_per_s / ref.images_per_s };
+}
+
 /** adversarialRun on a tiny LeNet run (BENCH_ADVERSARIAL_RUN names another run folder). */
 async function adversarialBench(): Promise<object> {
   const { benchAdversarial } = await import('../src/bench/adversarial.js');
@@ -148,6 +160,7 @@ async function main(): Promise<void> {
   if (which.includes('all') || which.includes('cam')) for (const r of await camBench()) say(r);
   if (which.includes('all') || which.includes('attack')) say(await attackBench());
   if (which.includes('all') || which.includes('ig')) say(await igBench());
+  if (which.includes('all') || which.includes('apgd')) say(await apgdBench());
   if (which.includes('all') || which.includes('adversarial')) say(await adversarialBench());
   if (which.includes('all') || which.includes('charts')) for (const f of [64, 2048]) say(await (await import('../src/bench/charts.js')).benchCharts({ filters: f, classes: 10, repeats: 5 }));
   if (which.includes('all') || which.includes('export')) for (const r of await (await import('../src/bench/export.js')).benchExport({ threads })) say(r);

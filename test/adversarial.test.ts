@@ -183,7 +183,8 @@ test('the detectors\' statistics come from the images the run trained on (its --
 
 test('adversarial refuses bad flags and a missing run by name', async () => {
   const base = { run: csgRun, limit: 8, out: join(tmp, 'bad') };
-  await assert.rejects(adversarialRun({ ...base, attacks: ['fgsm', 'deepfool'] }), /--attacks: unknown name 'deepfool' \(known: fgsm, bim, pgd, pgd-l2, cw\)/);
+  await assert.rejects(adversarialRun({ ...base, attacks: ['fgsm', 'nope'] }),
+    /--attacks: unknown name 'nope' \(known: fgsm, bim, pgd, pgd-l2, cw, deepfool, apgd-ce, apgd-dlr, apgd-t, square, autoattack\)/);
   await assert.rejects(adversarialRun({ ...base, detectors: ['gate', 'odin'] }), /--detectors: unknown name 'odin' \(known: gate, csg-lr, mahalanobis, squeeze, kdbu, lid\)/);
   await assert.rejects(adversarialRun({ ...base, eps: [0.1, 0] }), /--eps: every value must be > 0 and <= 1, got 0/);
   await assert.rejects(adversarialRun({ ...base, eps: [-0.1] }), /--eps: every value must be > 0 and <= 1, got -0.1/);
@@ -229,4 +230,22 @@ test('a small --limit: the smallest accepted one is the one the refusal names, a
   assert.match(readFileSync(join(out, 'adversarial.md'), 'utf8'), new RegExp(`\\*\\*Few samples:\\*\\* fgsm@0\\.2 \\(${e}\\) report fewer than 30 images per class`));
   const h = runCli(['adversarial', '--help'], { env });
   assert.match(h.stdout.replace(/\s+/g, ' '), /default 1000, 0 = the whole split \(10,000 Fashion-MNIST test images: up to 170,000 attacked image-settings/);
+});
+
+test('csgnet adversarial --attacks deepfool,apgd-ce: the torchattacks ports run from the CLI, with queries and seconds in adversarial.json', () => {
+  if (!existsSync(csgRun)) train(csgRun, 'csg');   // alone (--test-name-pattern) it trains the run itself
+  const out = join(tmp, 'cli-new-attacks');
+  const r = runCli(['adversarial', '--run', csgRun, '--attacks', 'deepfool,apgd-ce', '--eps', '0.2', '--limit', '40', '--detectors', 'gate',
+    '--fit-train-limit', '64', '--no-adaptive', '--no-transfer', '--batch', '16', '--threads', '1', '--progress', 'none', '--out', out], { env });
+  assert.equal(r.status, 0, r.stderr);
+  const report = JSON.parse(readFileSync(join(out, 'adversarial.json'), 'utf8'));
+  assert.deepEqual(report.attacks.map((a: { key: string }) => a.key), ['deepfool', 'apgd-ce@0.2']);
+  const [df, apgd] = report.attacks as { attacked: number; queries_per_image: number; seconds: number; successful: number }[];
+  // APGD-CE (10 steps): the clean forward, the start and one forward per step for every image (all are classified right)
+  assert.equal(apgd!.queries_per_image, 12);
+  // DeepFool: one forward per round while the image is not fooled, at most its 50 steps
+  assert.ok(df!.queries_per_image >= 1 && df!.queries_per_image <= 50, `deepfool: ${df!.queries_per_image} queries per image`);
+  assert.ok(df!.successful > 0, 'deepfool fools the tiny model');
+  for (const a of [df!, apgd!]) assert.ok(a.seconds > 0 && Number.isFinite(a.seconds), `seconds ${a.seconds}`);
+  assert.match(r.stdout + r.stderr, /apgd-ce@0\.2: success [\d.]+ % of \d+ \(12\.0 queries per image, [\d.]+ s\)/);
 });

@@ -4,7 +4,8 @@
     /usr/bin/python3 scripts/golden/attacks.py
 
 The attacks are torchattacks' (FGSM, BIM, PGD, PGDL2, CW), re-stated below line for line (torchattacks is
-not packaged by Debian) in pixel space: the model sees (x - mean) / std, as csgnet's PixelModel. The model
+not packaged by Debian; attacks_extra.py now imports the real torchattacks from the mirror, and this
+re-statement could move to it the same way) in pixel space: the model sees (x - mean) / std, as csgnet's PixelModel. The model
 is a seeded LeNet with filters (8, 16) (rescaled: make_model), 1 input channel, 10 classes, in eval mode, on 8 seeded 1x16x16
 images with MNIST-like saturated pixels (exact 0s and 1s: they exercise the clipping and CW's infinite
 tanh-space coordinates). Labels are the model's own clean predictions (every image is correctly

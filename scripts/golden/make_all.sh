@@ -17,6 +17,7 @@ SCRIPTS=(
   explain_cam.py
   faithfulness.py
   attacks.py
+  attacks_extra.py
   detection.py
   detection_extra.py
   stats.py

@@ -16,7 +16,7 @@ import * as torch from '../torch/index.js';
 import type { Tensor } from '../torch/index.js';
 import { BatchLoader, Rng, mixSeed } from '../data/index.js';
 import { openRun, runDataset } from '../csg/run.js';
-import { ATTACK_NAMES, PixelModel, createAttack, defaultAttackOptions, type AttackName, type AttackOptions } from '../attack/index.js';
+import { ATTACK_NAMES, UNBOUNDED_ATTACKS, PixelModel, createAttack, defaultAttackOptions, type AttackName, type AttackOptions } from '../attack/index.js';
 import { DETECTOR_NAMES, Detector, KdBuDetector, LidDetector, createDetector, gateConsistency, type DetectorContext, type DetectorName } from '../detect/index.js';
 import { FilterClassStats } from '../explain/filter_stats.js';
 import { writeNpy } from '../io/npy.js';
@@ -114,7 +114,7 @@ interface Setting { key: string; file: string; attack: AttackName | 'pgd-adaptiv
 
 export async function adversarialRun(o: AdversarialOptions): Promise<{ report: AdversarialReport; files: string[] }> {
   // Flags first: a typo costs no model load.
-  const attacks = checkNames('--attacks', o.attacks, ATTACK_NAMES, ATTACK_NAMES);
+  const attacks = checkNames('--attacks', o.attacks, ATTACK_NAMES, D.attacks);
   attacks.sort((a, b) => ATTACK_NAMES.indexOf(a) - ATTACK_NAMES.indexOf(b)); // fgsm first: transfer fits on it
   const detectors = checkNames('--detectors', o.detectors, DETECTOR_NAMES, DETECTOR_NAMES);
   const epsList = checkPositive('--eps', o.eps ?? DEFAULT_EPS, 1);
@@ -193,7 +193,7 @@ export async function adversarialRun(o: AdversarialOptions): Promise<{ report: A
     const settings: Setting[] = [];
     const l2Eps = l2Given ?? [defaultAttackOptions('pgd-l2', { channels: ds.channels, height: ds.height }).eps!];
     for (const a of attacks) {
-      if (a === 'cw') settings.push({ key: 'cw', file: 'cw', attack: a, eps: null, weight: null });
+      if (UNBOUNDED_ATTACKS.includes(a)) settings.push({ key: a, file: a, attack: a, eps: null, weight: null });
       else for (const e of a === 'pgd-l2' ? l2Eps : epsList) settings.push({ key: `${a}@${e}`, file: `${a}_eps${e}`, attack: a, eps: e, weight: null });
     }
     // The adaptive attack's filter-to-class matrix: G, or an STD model's assignment by mean activation.
@@ -325,6 +325,7 @@ async function runSetting(c: SettingContext, s: Setting, si: number, save: ((adv
       key: s.key, attack: s.attack, eps: s.eps, adaptive_weight: s.weight, options: shownOptions as Record<string, unknown>,
       attacked: m, successful, success_rate: a.summary.successRate,
       mean_linf: successful ? a.summary.meanLinf : null, mean_l2: successful ? a.summary.meanL2 : null,
+      queries_per_image: a.summary.queriesPerImage, seconds: a.summary.seconds,
       selected: fitRows.length + evalRows.length,
       fit: { images: fitRows.length, samples: 3 * fitRows.length }, eval: { images: evalRows.length, samples: 3 * evalRows.length },
       detectors: outcomes,
@@ -333,7 +334,7 @@ async function runSetting(c: SettingContext, s: Setting, si: number, save: ((adv
     if (evalRows.length < MIN_REPORTED) {
       log(`warning: ${s.key}: ${evalRows.length} reported images (samples per class), fewer than ${MIN_REPORTED}: its detector metrics are unreliable`);
     }
-    log(`${s.key}: success ${(100 * r.success_rate).toFixed(1)} % of ${m}, selected ${r.selected} (fit ${fitRows.length}, report ${evalRows.length}); AUROC ` +
+    log(`${s.key}: success ${(100 * r.success_rate).toFixed(1)} % of ${m} (${r.queries_per_image!.toFixed(1)} queries per image, ${r.seconds!.toFixed(1)} s), selected ${r.selected} (fit ${fitRows.length}, report ${evalRows.length}); AUROC ` +
       detectors.map((d) => `${d} ${auroc(outcomes[d])}`).join(', '));
 
     if (transfer && (s.attack === 'pgd' || s.attack === 'cw')) {

@@ -72,16 +72,18 @@ export async function attackImages(attack: Attack, sel: Selection, batchSize: nu
   const m = sel.labels.length;
   const advs: Tensor[] = [];
   const success = new Uint8Array(m), predicted = new Int32Array(m), linf = new Float32Array(m), l2 = new Float32Array(m);
+  let queries = 0, seconds = 0;
   try {
     for (let s = 0; s < m; s += batchSize) {
       const b = Math.min(batchSize, m - s);
       const r = torch.tidy(() => runAttack(attack, sel.clean.narrow(0, s, b), sel.labelsT.narrow(0, s, b)));
       advs.push(r.adv);
       success.set(r.success, s); predicted.set(r.predicted, s); linf.set(r.linf, s); l2.set(r.l2, s);
+      queries += r.queries; seconds += r.seconds;
       await between(b);
     }
     const adv = advs.length === 1 ? advs.pop()! : torch.cat(advs);
-    return { adv, success, predicted, linf, l2, summary: summarizeAttack([{ success, linf, l2 }]) };
+    return { adv, success, predicted, linf, l2, summary: summarizeAttack([{ success, linf, l2, queries, seconds }]) };
   } finally {
     for (const t of advs) t.dispose();
   }

@@ -1,13 +1,14 @@
 // The defaults of the app's commands, once each: the app functions fall back on them and the CLI shows
 // them in --help. Loads no libtorch (the CLI reads it at startup).
-import { ATTACK_NAMES } from '../attack/names.js';
+import { DEFAULT_ATTACKS } from '../attack/names.js';
 import { DETECTOR_NAMES } from '../detect/names.js';
 import { CLASS_MAP_METHODS, KNOWN_LOCALIZE_METHODS, LOCALIZE_METHODS, type LocalizeMethod } from '../csg/results.js';
 import { FAITHFULNESS_METRICS } from '../metrics/faithfulness/names.js';
 
 /** `csgnet adversarial` (src/app/adversarial.ts). */
 export const ADVERSARIAL_DEFAULTS = {
-  attacks: ATTACK_NAMES,
+  /** The five classic attacks; deepfool, apgd-*, square and autoattack run when --attacks names them. */
+  attacks: DEFAULT_ATTACKS,
   detectors: DETECTOR_NAMES,
   /** Linf radii in pixel units. */
   eps: [0.05, 0.1, 0.2],

@@ -18,7 +18,11 @@ export interface AttackOptions {
   stepSize?: number;
   /** Labels are target classes: succeed when the prediction equals them. */
   targeted?: boolean;
-  /** Seed of the random starts (pgd, pgd-l2); each attack draws from its own stream, advancing over perturb calls. */
+  /**
+   * Seed of the random starts. pgd, pgd-l2: each attack draws from its own stream, advancing over perturb calls.
+   * apgd-*, square, autoattack: torch's RNG is seeded with it at every perturb call, as torchattacks does (so every
+   * call gives the same result); the caller's RNG state is restored afterwards.
+   */
   seed?: number;
   /** cw: weight of the margin term (torchattacks' c). */
   c?: number;
@@ -37,6 +41,16 @@ export interface AttackOptions {
    * of drawing one, e.g. a start stored by a PyTorch run; it must lie in the eps ball. Used by every perturb call.
    */
   startNoise?: Tensor;
+  /** deepfool: the overshoot (torchattacks' default 0.02). */
+  overshoot?: number;
+  /** square (and autoattack's square): query budget per image (torchattacks' n_queries, default 5000). */
+  nQueries?: number;
+  /** square: initial fraction of pixels a square covers (torchattacks' p_init, default 0.8). */
+  pInit?: number;
+  /** apgd-*: the step-size halving threshold rho (torchattacks' default 0.75). */
+  rho?: number;
+  /** apgd-*: Linf (default) or L2 ball. */
+  norm?: 'Linf' | 'L2';
 }
 
 const isNum = (v: number | undefined): v is number => typeof v === 'number';
@@ -51,6 +65,11 @@ function checkOptions(name: string, o: AttackOptions): void {
   if (o.c !== undefined && !(isNum(o.c) && Number.isFinite(o.c) && o.c >= 0)) throw bad('c must be a finite number >= 0', o.c);
   if (o.kappa !== undefined && !(isNum(o.kappa) && Number.isFinite(o.kappa) && o.kappa >= 0)) throw bad('kappa must be a finite number >= 0', o.kappa);
   if (o.lr !== undefined && !(isNum(o.lr) && Number.isFinite(o.lr) && o.lr > 0)) throw bad('lr must be a finite number > 0', o.lr);
+  if (o.overshoot !== undefined && !(isNum(o.overshoot) && Number.isFinite(o.overshoot) && o.overshoot >= 0)) throw bad('overshoot must be a finite number >= 0', o.overshoot);
+  if (o.nQueries !== undefined && !(Number.isInteger(o.nQueries) && o.nQueries >= 1)) throw bad('nQueries must be an integer >= 1', o.nQueries);
+  if (o.pInit !== undefined && !(isNum(o.pInit) && o.pInit > 0 && o.pInit <= 1)) throw bad('pInit must be a number in (0, 1]', o.pInit);
+  if (o.rho !== undefined && !(isNum(o.rho) && o.rho > 0 && o.rho <= 1)) throw bad('rho must be a number in (0, 1]', o.rho);
+  if (o.norm !== undefined && o.norm !== 'Linf' && o.norm !== 'L2') throw bad("norm must be 'Linf' or 'L2'", o.norm);
   if (o.loss !== undefined && typeof o.loss !== 'function') throw bad('loss must be a function (x01, logits, labels) => scalar tensor', typeof o.loss);
 }
 
@@ -58,6 +77,8 @@ export abstract class Attack {
   abstract readonly name: AttackName;
   readonly targeted: boolean;
   protected readonly rng: Rng;
+  /** Model forward passes of the last perturb call, counted per image (a forward of n images counts n). */
+  queries = 0;
 
   constructor(readonly model: PixelModel, protected readonly o: AttackOptions = {}) {
     checkOptions(new.target.name, o);
@@ -68,6 +89,7 @@ export abstract class Attack {
   /** x01 [N,C,H,W] in [0,1]; labels int64 [N]: true classes (untargeted) or target classes (targeted). Returns new adv tensor in [0,1]. */
   perturb(x01: Tensor, labels: Tensor): Tensor {
     this.checkInputs(x01, labels);
+    this.queries = 0;
     return torch.tidy(() => torch.noGrad(() => {
       const x = x01.detach();
       const adv = this.run(x, labels);
@@ -99,9 +121,30 @@ export abstract class Attack {
     }
   }
 
+  /** The model's logits, counting the forward in `queries`. */
+  protected logits(x01: Tensor): Tensor {
+    this.queries += x01.shape[0]!;
+    return this.model.logits(x01);
+  }
+
+  /** Refuses options this attack does not take (torchattacks' own signature has no such argument). */
+  protected refuse(...names: (keyof AttackOptions)[]): void {
+    for (const n of names) if (this.o[n] !== undefined) throw new Error(`${this.name}: the ${n} option is not supported`);
+  }
+
+  /**
+   * fn with torch's global RNG seeded by the seed option (0 by default), as torchattacks seeds it at every call
+   * (torch.random.manual_seed): the same draws as PyTorch's CPU generator. The caller's RNG state is restored after.
+   */
+  protected withTorchSeed<T>(fn: () => T): T {
+    const state = torch.keep(torch.getRngState());
+    torch.manualSeed(this.o.seed ?? 0);
+    try { return fn(); } finally { torch.setRngState(state); state.dispose(); }
+  }
+
   /** The scalar each gradient step ascends: CE (untargeted), -CE to the target (targeted), or the caller's loss. */
   protected objective(xin: Tensor, labels: Tensor): Tensor {
-    const logits = this.model.logits(xin);
+    const logits = this.logits(xin);
     if (this.o.loss) {
       const v = this.o.loss(xin, logits, labels);
       if (v.numel !== 1) throw new Error(`${this.name}: loss must return a scalar (one value per batch), got shape [${v.shape.join(', ')}]`);

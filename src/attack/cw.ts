@@ -54,7 +54,7 @@ export class CW extends Attack {
           const { adv, l2, logits, cost } = torch.enableGrad(() => {
             const adv = torch.F.tanh(wAtanh).add(1).mul(0.5);
             const l2 = adv.flatten(1).sub(x.flatten(1)).square().sum(1);
-            const logits = this.model.logits(adv);
+            const logits = this.logits(adv);
             const cost = l2.sum().add(this.margin(logits, labels).mul(this.c).sum());
             return { adv, l2, logits, cost };
           });

@@ -179,6 +179,9 @@ export interface SettingResult {
   /** Mean distances over the successful images (null when none). */
   mean_linf: number | null;
   mean_l2: number | null;
+  /** Model forward passes per attacked image, and the attack's wall time (absent in results written before they were recorded). */
+  queries_per_image?: number;
+  seconds?: number;
   /** Successful images whose noisy copy is still classified correctly. */
   selected: number;
   fit: { images: number; samples: number };

@@ -3,19 +3,23 @@ import type { Command } from 'commander';
 import { addRunOptions, int, num, numList, progressOption, threadsOption } from '../options.js';
 import { ADVERSARIAL_DEFAULTS as D } from '../../app/defaults.js';
 import { stderrLine } from '../format.js';
+import { ATTACK_NAMES } from '../../attack/names.js';
 
 const list = (v: string) => v.split(',').map((s) => s.trim()).filter(Boolean);
 
 export function register(program: Command): void {
   addRunOptions(program.command('adversarial')
-    .description('attack a run (FGSM, BIM, PGD, PGD-L2, CW) and score adversarial-sample detectors (gate consistency, CSG-LR, Mahalanobis, ' +
+    .description('attack a run (FGSM, BIM, PGD, PGD-L2, CW; on request DeepFool, APGD, Square, AutoAttack) and score adversarial-sample detectors (gate consistency, CSG-LR, Mahalanobis, ' +
       'feature squeezing, KD+BU, LID) as Lee et al. -> DIR/adversarial.json, adversarial.md, roc.svg/png, examples.png'),
   { images: true, limit: `only the first N images of the split (the correctly classified ones are attacked); default ${D.limit}, ` +
     '0 = the whole split (10,000 Fashion-MNIST test images: up to 170,000 attacked image-settings with the default flags, hours on a CPU)' })
     .option('--out <dir>', 'output folder (default RUN/adversarial, where `csgnet compare` looks), replaced as a whole when the run completes; ' +
       'a stopped run (Ctrl-C) writes nothing and a rerun starts from scratch')
-    .option('--attacks <list>', `comma-separated attacks: ${D.attacks.join(', ')}`, D.attacks.join(','))
-    .option('--eps <list>', 'comma-separated Linf radii in pixel units of fgsm, bim, pgd and the adaptive PGD', numList, [...D.eps])
+    .option('--attacks <list>', `comma-separated attacks, of: ${ATTACK_NAMES.join(', ')} (torchattacks' semantics and defaults; ` +
+      'apgd-t is AutoAttack\'s targeted APGD; autoattack is the standard APGD-CE, APGD-T, Square sequence without FAB-T, a documented subset)',
+    D.attacks.join(','))
+    .option('--eps <list>', 'comma-separated Linf radii in pixel units of fgsm, bim, pgd, apgd-*, square, autoattack and the adaptive PGD ' +
+      '(cw and deepfool have none)', numList, [...D.eps])
     .option('--l2-eps <list>', 'comma-separated L2 radii of pgd-l2 (default 2 for grey images, 0.5 for colour); CW has none', numList)
     .option('--detectors <list>', `comma-separated detectors: ${D.detectors.join(', ')}`, D.detectors.join(','))
     .option('--fit-fraction <f>', 'fraction of the images whose samples fit the detectors (the rest is reported)', num({ min: 0, max: 0.99, exclusiveMin: true }), D.fitFraction)
