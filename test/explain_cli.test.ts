@@ -52,7 +52,7 @@ test('localize --metrics adds faithfulness beside the overlap metrics; without i
   assert.equal(a.status, 0, a.stderr);
   const j = JSON.parse(readFileSync(join(tmp, 'loc1', 'localization.json'), 'utf8'));
   assert.deepEqual(Object.keys(j.methods.cam.faithfulness.overall), ['deletionAuc', 'averageDrop', 'increaseInConfidence', 'dropInConfidence']);
-  assert.ok(j.methods.cam.top30_iou, 'overlap metrics still there');
+  assert.ok(j.methods.cam.top30Iou, 'overlap metrics still there');
   assert.deepEqual(j.settings.faithfulness.metrics, ['deletion', 'confidence']);
   const b = csgnet(['localize', '--run', run, '--limit', '4', '--methods', 'cam', '--progress', 'none', '--out', join(tmp, 'loc2')]);
   assert.equal(b.status, 0, b.stderr);
