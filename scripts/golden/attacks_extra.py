@@ -28,15 +28,14 @@ success / Linf / L2 per image of every output under `report`.
 """
 import json
 import os
-import subprocess
 import sys
-import tempfile
 
 import torch
 
 from attacks import MEAN, STD, images, make_model
 from build_info import build_info
 from nn_models import save_safetensors
+from reference_src import reference_source
 
 torch.set_num_threads(1)
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
@@ -51,13 +50,7 @@ S = dict(apgd_eps=0.01, apgd_steps=20, apgd_l2_eps=0.3, square_eps=0.02, square_
 
 
 def torchattacks_dir():
-    given = sys.argv[1] if len(sys.argv) > 1 else os.environ.get('CSGNET_TORCHATTACKS')
-    if given:
-        return given
-    tmp = tempfile.mkdtemp(prefix='torchattacks-')
-    archive = subprocess.run(['git', f'--git-dir={MIRROR}', 'archive', COMMIT, 'torchattacks'], check=True, capture_output=True).stdout
-    subprocess.run(['tar', '-x', '-C', tmp], input=archive, check=True)
-    return tmp
+    return reference_source('torchattacks', MIRROR, 'CSGNET_TORCHATTACKS', COMMIT)[0]
 
 
 def main():

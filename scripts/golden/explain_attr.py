@@ -24,14 +24,10 @@ Writes test/golden/explain_attr.safetensors (tensors x, x_rgb, mix, labels and o
 metadata: per method {"reference", "commit", "produced_by"}, each case's settings, build info and the weights'
 SHA-256.
 """
-import atexit
 import json
 import math
 import os
-import shutil
-import subprocess
 import sys
-import tempfile
 import types
 
 import torch
@@ -39,6 +35,7 @@ import torch
 from build_info import build_info
 from explain import OUT, gaussian_blur, parity_model
 from nn_models import save_safetensors
+from reference_src import reference_source
 
 torch.set_num_threads(1)
 MIRROR = os.environ.get('CAPTUM_MIRROR', '/work/.mirror/pytorch+captum/repo')
@@ -46,21 +43,8 @@ MIX = [0.5, -0.3, 0.8]
 
 
 def captum_source():
-    """(folder holding the `captum` package, commit): the argument or $CAPTUM_SRC, else extracted from the mirror."""
-    given = sys.argv[1] if len(sys.argv) > 1 else os.environ.get('CAPTUM_SRC')
-    if given:
-        try:
-            commit = subprocess.run(['git', '-C', given, 'rev-parse', 'HEAD'], capture_output=True, text=True, check=True).stdout.strip()
-        except (subprocess.CalledProcessError, FileNotFoundError):
-            commit = os.environ.get('CAPTUM_COMMIT', 'unknown')
-        return given, commit
-    commit = subprocess.run(['git', '--git-dir', MIRROR, 'rev-parse', 'HEAD'], capture_output=True, text=True, check=True).stdout.strip()
-    dest = tempfile.mkdtemp(prefix='captum-')
-    atexit.register(shutil.rmtree, dest, True)
-    # only the package: some blobs outside it (docs/) are absent from the mirror
-    archive = subprocess.run(['git', '--git-dir', MIRROR, 'archive', commit, 'captum'], capture_output=True, check=True).stdout
-    subprocess.run(['tar', '-x', '-C', dest], input=archive, check=True)
-    return dest, commit
+    """(folder holding captum, commit)."""
+    return reference_source('captum', MIRROR, 'CAPTUM_SRC')
 
 
 def import_captum():

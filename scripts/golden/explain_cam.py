@@ -34,9 +34,7 @@ Metadata: per method {"reference", "commit", "produced_by"}, the layers, the wei
 """
 import json
 import os
-import subprocess
 import sys
-import tempfile
 import types
 
 import numpy as np
@@ -46,6 +44,7 @@ import torch.nn.functional as F
 from build_info import build_info
 from explain import OUT, parity_model, upsample
 from nn_models import save_safetensors
+from reference_src import reference_source
 
 torch.set_num_threads(1)
 MIRROR = '/work/.mirror/jacobgil+pytorch-grad-cam/repo'
@@ -75,15 +74,7 @@ def stub_modules():
 
 def reference_dir():
     """(folder holding pytorch_grad_cam, commit)."""
-    given = sys.argv[1] if len(sys.argv) > 1 else os.environ.get('PYTORCH_GRAD_CAM_DIR')
-    if given:
-        r = subprocess.run(['git', '-C', given, 'rev-parse', 'HEAD'], capture_output=True, text=True)
-        return given, (r.stdout.strip() if r.returncode == 0 else f'unknown (folder {given})')
-    commit = subprocess.run(['git', '--git-dir', MIRROR, 'rev-parse', 'HEAD'], capture_output=True, text=True, check=True).stdout.strip()
-    d = tempfile.mkdtemp(prefix='pytorch-grad-cam-')
-    archive = subprocess.run(['git', '--git-dir', MIRROR, 'archive', commit, 'pytorch_grad_cam'], capture_output=True, check=True).stdout
-    subprocess.run(['tar', '-x', '-C', d], input=archive, check=True)
-    return d, commit
+    return reference_source('pytorch_grad_cam', MIRROR, 'PYTORCH_GRAD_CAM_DIR')
 
 
 def raw_upsample(cam, target_size=None):

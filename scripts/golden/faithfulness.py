@@ -17,12 +17,9 @@ ROAD's imputer adds noise 0.01 * randn after its linear solve; the golden sets t
 the solve is what is compared), csgnet's default keeps 0.01.
 Writes test/golden/faithfulness.safetensors.
 """
-import hashlib
 import json
 import os
-import subprocess
 import sys
-import tempfile
 import types
 
 import numpy as np
@@ -31,25 +28,20 @@ import torch.nn.functional as F
 from scipy.ndimage import gaussian_filter
 
 from build_info import build_info
-from nn_models import CifarResNet, load_safetensors, save_safetensors
+from explain import parity_model
+from nn_models import save_safetensors
+from reference_src import reference_source
 
 torch.set_num_threads(1)
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 OUT = os.path.join(ROOT, 'test', 'golden')
-WEIGHTS = os.path.join(OUT, 'resnet20_parity.safetensors')
 GRADCAM_REPO, GRADCAM_COMMIT = 'jacobgil/pytorch-grad-cam', '084273b3f30b54ad0c64cf8020a4337d979a66e0'
 MIRROR = '/work/.mirror/jacobgil+pytorch-grad-cam/repo'
 PERCENTILES = [10, 20, 30, 40, 50, 60, 70, 80, 90]
 
 
 def gradcam_dir():
-    d = sys.argv[1] if len(sys.argv) > 1 else os.environ.get('PYTORCH_GRAD_CAM')
-    if d:
-        return d
-    d = tempfile.mkdtemp(prefix='pytorch-grad-cam-')
-    tar = subprocess.run(['git', f'--git-dir={MIRROR}', 'archive', GRADCAM_COMMIT, 'pytorch_grad_cam'], check=True, capture_output=True).stdout
-    subprocess.run(['tar', '-x', '-C', d], input=tar, check=True)
-    return d
+    return reference_source('pytorch_grad_cam', MIRROR, 'PYTORCH_GRAD_CAM', GRADCAM_COMMIT)[0]
 
 
 def import_metrics(root):
@@ -125,12 +117,7 @@ def causal_metric(model, mode, step, substrate_fn, img_batch, exp_batch, target)
 
 def main():
     road, cmi, mt = import_metrics(gradcam_dir())
-    with open(WEIGHTS, 'rb') as f:
-        sha = hashlib.sha256(f.read()).hexdigest()
-    w = {k[2:]: v.float() for k, v in load_safetensors(WEIGHTS).items() if k.startswith('w.')}
-    model = CifarResNet(20, 1, 10)
-    model.load_state_dict(w)
-    model.eval()
+    model, sha = parity_model()
     g = torch.Generator().manual_seed(24)
     N, H, W = 6, 16, 16
     x = torch.randn(N, 1, H, W, generator=g)
