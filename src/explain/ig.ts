@@ -27,7 +27,7 @@ export interface IntegratedGradientsOptions extends AttributionOptions {
 /** Captum's riemann_trapezoid: alphas (float32 linspace) and step sizes, as float32 values. */
 export function trapezoidRule(n: number): { alphas: number[]; steps: number[] } {
   if (!(Number.isSafeInteger(n) && n > 1)) throw new Error(`ig: steps must be an integer > 1 (the trapezoid rule needs both ends), got ${n}`);
-  const alphas = torch.tidy(() => Array.from(torch.linspace(0, 1, n).toFloat64Array()));
+  const alphas = torch.tidy(() => Array.from(torch.linspace(0, 1, n).toFloat64Array())); // host: read back as JS numbers
   const steps = Array.from({ length: n }, (_, i) => Math.fround(i === 0 || i === n - 1 ? 1 / n / 2 : 1 / n));
   return { alphas, steps };
 }

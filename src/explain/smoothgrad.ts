@@ -46,7 +46,7 @@ export class SmoothGrad extends InputAttribution {
     const saved = torch.getRngState();
     try {
       if (this.rngState) torch.setRngState(this.rngState); else torch.manualSeed(this.seed);
-      const z = torch.randn(shape);
+      const z = torch.randn(shape); // host: the CPU generator's stream (Captum's draws), moved to x's device by the caller
       this.rngState?.dispose();
       this.rngState = torch.keep(torch.getRngState());
       return z;
